@@ -1,0 +1,129 @@
+"""The schema: one SQLAlchemy Core ``MetaData`` shared by the engine, the vault and the flows.
+
+Alembic migrations under ``migrations/`` create exactly this schema; a test compares the two.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+    text,
+)
+
+from payledger.adapters.db.types import JsonDoc, UTCDateTime
+
+metadata = MetaData(
+    naming_convention={
+        "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+        "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+# SQLite only auto-increments INTEGER PRIMARY KEY; PostgreSQL gets a BIGINT identity.
+Id = BigInteger().with_variant(Integer(), "sqlite")
+
+inbox = Table(
+    "inbox",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("source", String(40), nullable=False),
+    Column("external_id", String(200), nullable=False),
+    Column("payload", JsonDoc, nullable=False),
+    Column("status", String(20), nullable=False, server_default="received"),
+    Column("received_at", UTCDateTime, nullable=False),
+    Column("processed_at", UTCDateTime),
+    Column("last_error", Text),
+    UniqueConstraint("source", "external_id"),
+)
+
+jobs = Table(
+    "jobs",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("kind", String(80), nullable=False),
+    Column("payload", JsonDoc, nullable=False),
+    Column("status", String(20), nullable=False),
+    Column("dedupe_key", String(200), unique=True),
+    Column("ordering_key", String(200)),
+    Column("run_at", UTCDateTime, nullable=False),
+    Column("attempts", Integer, nullable=False, server_default="0"),
+    Column("max_attempts", Integer, nullable=False),
+    Column("lease_owner", String(80)),
+    Column("lease_until", UTCDateTime),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("finished_at", UTCDateTime),
+    Column("last_error", Text),
+    Column("history", JsonDoc, nullable=False),
+    Index(
+        "ix_jobs_claimable",
+        "run_at",
+        "id",
+        sqlite_where=text("status = 'pending'"),
+        postgresql_where=text("status = 'pending'"),
+    ),
+    Index(
+        "ix_jobs_ordering",
+        "ordering_key",
+        "id",
+        sqlite_where=text("status IN ('pending', 'running')"),
+        postgresql_where=text("status IN ('pending', 'running')"),
+    ),
+    Index("ix_jobs_status_lease", "status", "lease_until"),
+)
+
+schedule_ticks = Table(
+    "schedule_ticks",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("schedule", String(80), nullable=False),
+    Column("fire_at", UTCDateTime, nullable=False),
+    Column("fired_by", String(80), nullable=False),
+    Column("job_id", BigInteger),
+    UniqueConstraint("schedule", "fire_at"),
+)
+
+idempotency_keys = Table(
+    "idempotency_keys",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("client", String(80), nullable=False),
+    Column("key", String(255), nullable=False),
+    Column("fingerprint", String(64), nullable=False),
+    Column("status", String(20), nullable=False),
+    Column("response_status", Integer),
+    Column("response_body", JsonDoc),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("expires_at", UTCDateTime, nullable=False),
+    UniqueConstraint("client", "key"),
+    Index("ix_idempotency_keys_expires_at", "expires_at"),
+)
+
+secrets = Table(
+    "secrets",
+    metadata,
+    Column("name", String(120), primary_key=True),
+    Column("ciphertext", LargeBinary, nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("rotated_at", UTCDateTime),
+)
+
+audit_log = Table(
+    "audit_log",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("at", UTCDateTime, nullable=False),
+    Column("actor", String(120), nullable=False),
+    Column("action", String(80), nullable=False),
+    Column("subject", String(200), nullable=False),
+    Column("detail", JsonDoc, nullable=False),
+)

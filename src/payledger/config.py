@@ -1,0 +1,165 @@
+"""Configuration: one TOML file plus ``PAYLEDGER_<SECTION>__<KEY>`` environment overrides.
+
+The file is ``--config``, else ``$PAYLEDGER_CONFIG``, else ``./payledger.toml`` when present;
+without any file the defaults below run the embedded SQLite mode. Every key is documented in
+``docs/configuration.md``. A wrong or unknown key stops start-up with a message naming it.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+
+from payledger.domain.errors import ConfigError
+
+ENV_PREFIX = "PAYLEDGER_"
+DEFAULT_CONFIG_FILE = Path("payledger.toml")
+# Environment variables that share the prefix but are not configuration keys.
+_NON_SETTING_ENV = {"PAYLEDGER_CONFIG", "PAYLEDGER_MASTER_KEY"}
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class DatabaseSettings(_Section):
+    """Where payledger keeps its durable state."""
+
+    url: str = "sqlite:///var/payledger.db"
+    """SQLAlchemy URL: ``sqlite:///path`` (default, embedded) or ``postgresql://user@host/db``."""
+    busy_timeout_ms: int = Field(10_000, ge=0)
+    """SQLite only: how long a writer waits for the lock before failing."""
+    pool_size: int = Field(10, ge=1)
+    """PostgreSQL only: connections kept open per process."""
+
+    @field_validator("url")
+    @classmethod
+    def _known_backend(cls, url: str) -> str:
+        if not url.startswith(("sqlite", "postgresql")):
+            raise ValueError("must start with sqlite:// or postgresql://")
+        return url
+
+
+class WorkerSettings(_Section):
+    """How workers claim and run jobs."""
+
+    concurrency: int = Field(16, ge=1)
+    """Jobs one worker process runs at once."""
+    claim_batch: int = Field(100, ge=1)
+    """Jobs claimed per database round trip."""
+    lease_seconds: float = Field(30.0, gt=0)
+    """How long a claim lasts without renewal; a crashed worker's jobs return after it."""
+    poll_interval_seconds: float = Field(0.2, gt=0)
+    """Pause between claims when the queue is empty."""
+    max_attempts: int = Field(8, ge=1)
+    """Retry budget: attempts before a job goes to the dead letters."""
+    backoff_base_seconds: float = Field(1.0, gt=0)
+    backoff_cap_seconds: float = Field(600.0, gt=0)
+    shutdown_grace_seconds: float = Field(30.0, ge=0)
+    """On SIGTERM, how long in-flight jobs may finish before their leases are left to expire."""
+
+
+class ServiceSettings(_Section):
+    """The HTTP service (``payledger serve``)."""
+
+    host: str = "127.0.0.1"
+    port: int = Field(8800, ge=1, le=65535)
+    embedded_worker: bool = True
+    """Run a worker and the scheduler inside ``serve`` (turn off to scale out)."""
+    max_body_bytes: int = Field(1_048_576, ge=1024)
+    """Larger request bodies are refused with 413."""
+
+
+class VaultSettings(_Section):
+    """Where secrets live; values are encrypted with the master key."""
+
+    provider: Literal["database"] = "database"
+    key_file: Path = Path("var/master.key")
+    """Master key file, created (mode 0600) on first use unless ``PAYLEDGER_MASTER_KEY`` is set."""
+
+
+class LoggingSettings(_Section):
+    level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    format: Literal["json", "console"] = "json"
+    file: Path | None = Path("var/log/payledger.log")
+    """JSON log file (also scanned by ``payledger scan-pan``); empty string for none."""
+
+    @field_validator("file", mode="before")
+    @classmethod
+    def _empty_is_none(cls, value: Any) -> Any:
+        return None if value == "" else value
+
+
+class Settings(BaseSettings):
+    """All of payledger's configuration, validated at start-up."""
+
+    model_config = SettingsConfigDict(
+        env_prefix=ENV_PREFIX, env_nested_delimiter="__", extra="forbid", frozen=True
+    )
+
+    database: DatabaseSettings = DatabaseSettings()
+    worker: WorkerSettings = WorkerSettings()
+    service: ServiceSettings = ServiceSettings()
+    vault: VaultSettings = VaultSettings()
+    logging: LoggingSettings = LoggingSettings()
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        # The file's values arrive as init arguments; the environment overrides them.
+        return env_settings, init_settings
+
+
+def load_settings(path: Path | str | None = None) -> Settings:
+    """Read and validate the configuration; raise :class:`ConfigError` naming any bad key."""
+    source = _config_path(path)
+    data = _read_toml(source) if source else {}
+    _reject_unknown_env_keys()
+    try:
+        return Settings(**data)
+    except ValidationError as exc:
+        where = f" in {source}" if source else ""
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in err['loc'])}: {err['msg']}" for err in exc.errors()
+        )
+        raise ConfigError(f"invalid configuration{where}: {problems}") from None
+
+
+def _config_path(path: Path | str | None) -> Path | None:
+    explicit = path or os.environ.get("PAYLEDGER_CONFIG")
+    if explicit:
+        chosen = Path(explicit)
+        if not chosen.is_file():
+            raise ConfigError(f"configuration file {chosen} does not exist")
+        return chosen
+    return DEFAULT_CONFIG_FILE if DEFAULT_CONFIG_FILE.is_file() else None
+
+
+def _read_toml(path: Path) -> dict[str, Any]:
+    try:
+        return tomllib.loads(path.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path} is not valid TOML: {exc}") from None
+
+
+def _reject_unknown_env_keys() -> None:
+    sections = Settings.model_fields
+    for name in os.environ:
+        if not name.startswith(ENV_PREFIX) or name in _NON_SETTING_ENV:
+            continue
+        section, _, key = name[len(ENV_PREFIX) :].lower().partition("__")
+        model = sections.get(section)
+        known = model and model.annotation and key in model.annotation.model_fields  # type: ignore[union-attr]
+        if not known:
+            raise ConfigError(f"unknown configuration key in environment variable {name}")

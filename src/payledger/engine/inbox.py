@@ -1,0 +1,91 @@
+"""The inbox: every inbound event, stored once under (source, external_id), before any work.
+
+Accepting an event inserts the inbox row and enqueues the job that will process it in the
+same transaction, so an acknowledged event can never be lost, and a re-delivered one is
+recognised as a duplicate (and reported as such, not as an error).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from payledger.adapters.db.statements import insert_ignoring_duplicates
+from payledger.adapters.db.tables import inbox
+from payledger.domain.card_data import find_card_data
+from payledger.domain.errors import CardDataRejected
+from payledger.engine.jobs import NewJob
+from payledger.engine.queue import Queue
+
+
+@dataclass(frozen=True)
+class InboxReceipt:
+    inbox_id: int
+    duplicate: bool
+
+
+class Inbox:
+    """Durable, deduplicated intake of events from every source."""
+
+    def __init__(self, queue: Queue) -> None:
+        self.queue = queue
+
+    async def accept(
+        self,
+        conn: AsyncConnection,
+        *,
+        source: str,
+        external_id: str,
+        payload: dict[str, Any],
+        job_kind: str,
+        ordering_key: str | None = None,
+    ) -> InboxReceipt:
+        """Store the event and enqueue its processing, unless it was seen before.
+
+        Raises:
+            CardDataRejected: the payload holds a card number, CSC or track data; nothing
+                is stored.
+        """
+        card_fields = find_card_data(payload) + find_card_data(external_id, path="external_id")
+        if card_fields:
+            raise CardDataRejected(card_fields)
+        statement = insert_ignoring_duplicates(inbox, self.queue.database.dialect).values(
+            source=source,
+            external_id=external_id,
+            payload=payload,
+            status="received",
+            received_at=self.queue.clock.now(),
+        )
+        inserted = (await conn.execute(statement.returning(inbox.c.id))).scalar_one_or_none()
+        if inserted is None:
+            existing = await conn.scalar(
+                select(inbox.c.id).where(
+                    inbox.c.source == source, inbox.c.external_id == external_id
+                )
+            )
+            return InboxReceipt(inbox_id=existing, duplicate=True)
+        job = NewJob(
+            kind=job_kind,
+            payload={"inbox_id": inserted},
+            dedupe_key=f"inbox:{inserted}",
+            ordering_key=ordering_key,
+        )
+        await self.queue.enqueue(conn, job)
+        return InboxReceipt(inbox_id=inserted, duplicate=False)
+
+    async def get(self, conn: AsyncConnection, inbox_id: int) -> dict[str, Any] | None:
+        row = (await conn.execute(select(inbox).where(inbox.c.id == inbox_id))).one_or_none()
+        return dict(row._mapping) if row else None
+
+    async def mark(
+        self, conn: AsyncConnection, inbox_id: int, status: str, error: str | None = None
+    ) -> None:
+        """Record how processing of an event ended (``processed``, ``parked``, ...)."""
+        await conn.execute(
+            update(inbox)
+            .where(inbox.c.id == inbox_id)
+            .values(status=status, processed_at=self.queue.clock.now(), last_error=error)
+        )

@@ -1,0 +1,62 @@
+"""What a job is: the unit of durable background work."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+
+class JobStatus(StrEnum):
+    PENDING = "pending"
+    RUNNING = "running"
+    DONE = "done"
+    DEAD = "dead"
+
+
+@dataclass(frozen=True)
+class NewJob:
+    """A job to enqueue.
+
+    ``dedupe_key`` makes enqueueing idempotent: a second job with the same key is ignored, for
+    ever. Jobs sharing an ``ordering_key`` never run at the same time and run in enqueue order.
+    """
+
+    kind: str
+    payload: Mapping[str, Any] = field(default_factory=dict)
+    dedupe_key: str | None = None
+    ordering_key: str | None = None
+    run_at: datetime | None = None
+    max_attempts: int | None = None
+
+
+@dataclass(frozen=True)
+class Job:
+    """A claimed job, as a handler sees it."""
+
+    id: int
+    kind: str
+    payload: dict[str, Any]
+    attempts: int
+    max_attempts: int
+    dedupe_key: str | None = None
+    ordering_key: str | None = None
+
+
+Handler = Callable[[Job], Awaitable[None]]
+"""Does a job's work; raising means the attempt failed. Must be idempotent: a job whose
+worker died mid-way runs again."""
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """How one attempt ended, as reported to :meth:`Queue.settle`."""
+
+    job: Job
+    error: BaseException | None = None
+
+    @property
+    def succeeded(self) -> bool:
+        return self.error is None

@@ -1,0 +1,201 @@
+"""The worker: claims batches of jobs, runs their handlers, settles the outcomes.
+
+One loop per process does all database work, each round in a single transaction that settles
+the outcomes gathered since the last round and claims as many new jobs as there are free
+slots. A separate task renews the leases of jobs still running. On stop, no new jobs are
+claimed; running ones get ``shutdown_grace`` seconds, then their leases are left to expire
+so another worker picks them up. Nothing is lost either way.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import socket
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+import structlog
+
+from payledger.domain.errors import PayLedgerError
+from payledger.engine.jobs import Handler, Job, Outcome
+from payledger.engine.metrics import EngineMetrics
+from payledger.engine.queue import Queue
+
+log = structlog.get_logger(__name__)
+
+
+class UnknownJobKind(PayLedgerError):
+    """No handler is registered for a job's kind."""
+
+
+@dataclass(frozen=True)
+class WorkerOptions:
+    concurrency: int = 16
+    claim_batch: int = 100
+    lease_seconds: float = 30.0
+    poll_interval: float = 0.2
+    shutdown_grace: float = 30.0
+
+
+def worker_name() -> str:
+    """A name unique to this process, readable in ``lease_owner``."""
+    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
+
+
+class Worker:
+    """Runs jobs from a :class:`Queue` with the handlers registered per job kind."""
+
+    def __init__(
+        self,
+        queue: Queue,
+        handlers: Mapping[str, Handler],
+        *,
+        options: WorkerOptions | None = None,
+        metrics: EngineMetrics | None = None,
+        name: str | None = None,
+    ) -> None:
+        self.queue = queue
+        self.handlers = dict(handlers)
+        self.options = options or WorkerOptions()
+        self.metrics = metrics or EngineMetrics()
+        self.name = name or worker_name()
+        self._running: dict[int, asyncio.Task[None]] = {}
+        self._outcomes: list[Outcome] = []
+        self._wake = asyncio.Event()
+        self._stopping = asyncio.Event()
+        self._last_reclaim = 0.0
+
+    def stop(self) -> None:
+        """Ask the worker to stop claiming and wind down."""
+        self._stopping.set()
+        self._wake.set()
+
+    async def run(self) -> None:
+        """Work until :meth:`stop` is called."""
+        log.info("worker.started", worker=self.name)
+        renewer = asyncio.create_task(self._renew_leases())
+        try:
+            while not self._stopping.is_set():
+                claimed = await self._round()
+                if not claimed:
+                    with contextlib.suppress(TimeoutError):
+                        await asyncio.wait_for(self._wake.wait(), self.options.poll_interval)
+                self._wake.clear()
+            await self._drain()
+        finally:
+            renewer.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await renewer
+            log.info("worker.stopped", worker=self.name)
+
+    async def run_until_idle(self, idle_rounds: int = 2) -> None:
+        """Work until the queue has had nothing runnable for ``idle_rounds`` rounds."""
+        idle = 0
+        while idle < idle_rounds:
+            claimed = await self._round()
+            if claimed or self._running:
+                idle = 0
+                if not claimed:
+                    with contextlib.suppress(TimeoutError):
+                        await asyncio.wait_for(self._wake.wait(), self.options.poll_interval)
+                    self._wake.clear()
+            else:
+                idle += 1
+        await self._drain()
+
+    async def _round(self) -> int:
+        """Settle finished jobs and claim new ones in one transaction; returns jobs claimed."""
+        outcomes, self._outcomes = self._outcomes, []
+        free = 0 if self._stopping.is_set() else self.options.concurrency - len(self._running)
+        free = min(free, self.options.claim_batch)
+        try:
+            async with self.queue.database.transaction() as conn:
+                if outcomes:
+                    await self.queue.settle(conn, self.name, outcomes)
+                await self._maybe_reclaim(conn)
+                jobs = (
+                    await self.queue.claim(conn, self.name, free, self.options.lease_seconds)
+                    if free
+                    else []
+                )
+        except Exception as exc:
+            # Keep the outcomes; a later round settles them (or the leases expire and the
+            # idempotent handlers run again).
+            self._outcomes = outcomes + self._outcomes
+            log.warning("worker.round_failed", worker=self.name, error=str(exc))
+            await asyncio.sleep(self.options.poll_interval)
+            return 0
+        self._count_settled(outcomes)
+        for job in jobs:
+            self.metrics.claimed.labels(job.kind).inc()
+            self._running[job.id] = asyncio.create_task(self._execute(job))
+        return len(jobs)
+
+    async def _maybe_reclaim(self, conn: object) -> None:
+        now = asyncio.get_running_loop().time()
+        if now - self._last_reclaim < self.options.lease_seconds / 2:
+            return
+        self._last_reclaim = now
+        reclaimed = await self.queue.reclaim_expired(conn)  # type: ignore[arg-type]
+        if reclaimed:
+            self.metrics.lease_expiries.inc(reclaimed)
+            log.warning("worker.leases_expired", worker=self.name, jobs=reclaimed)
+
+    def _count_settled(self, outcomes: list[Outcome]) -> None:
+        for outcome in outcomes:
+            kind = outcome.job.kind
+            if outcome.succeeded:
+                self.metrics.completed.labels(kind).inc()
+            else:
+                self.metrics.failed.labels(kind).inc()
+                final = outcome.job.attempts >= outcome.job.max_attempts or (
+                    isinstance(outcome.error, PayLedgerError) and not outcome.error.retryable
+                )
+                if final:
+                    self.metrics.dead.labels(kind).inc()
+
+    async def _execute(self, job: Job) -> None:
+        handler = self.handlers.get(job.kind)
+        error: BaseException | None = None
+        with structlog.contextvars.bound_contextvars(job_id=job.id, job_kind=job.kind):
+            try:
+                if handler is None:
+                    raise UnknownJobKind(f"no handler registered for job kind {job.kind!r}")
+                await handler(job)
+            except Exception as exc:
+                error = exc
+                log.warning(
+                    "job.failed", attempt=job.attempts, error=f"{type(exc).__name__}: {exc}"
+                )
+        self._running.pop(job.id, None)
+        self._outcomes.append(Outcome(job, error))
+        self._wake.set()
+
+    async def _renew_leases(self) -> None:
+        interval = self.options.lease_seconds / 3
+        while True:
+            await asyncio.sleep(interval)
+            ids = list(self._running) + [o.job.id for o in self._outcomes]
+            if not ids:
+                continue
+            try:
+                async with self.queue.database.transaction() as conn:
+                    await self.queue.renew(conn, self.name, ids, self.options.lease_seconds)
+            except Exception as exc:
+                log.warning("worker.renew_failed", worker=self.name, error=str(exc))
+
+    async def _drain(self) -> None:
+        if self._running:
+            _done, pending = await asyncio.wait(
+                list(self._running.values()), timeout=self.options.shutdown_grace
+            )
+            for task in pending:
+                task.cancel()  # their leases expire and another worker takes them
+        if self._outcomes:
+            outcomes, self._outcomes = self._outcomes, []
+            async with self.queue.database.transaction() as conn:
+                await self.queue.settle(conn, self.name, outcomes)
+            self._count_settled(outcomes)
