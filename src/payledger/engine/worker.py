@@ -14,7 +14,7 @@ import contextlib
 import os
 import socket
 import uuid
-from collections.abc import Mapping
+from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass
 
 import structlog
@@ -76,35 +76,38 @@ class Worker:
     async def run(self) -> None:
         """Work until :meth:`stop` is called."""
         log.info("worker.started", worker=self.name)
-        renewer = asyncio.create_task(self._renew_leases())
-        try:
+        async with self._renewing_leases():
             while not self._stopping.is_set():
-                claimed = await self._round()
-                if not claimed:
-                    with contextlib.suppress(TimeoutError):
-                        await asyncio.wait_for(self._wake.wait(), self.options.poll_interval)
-                self._wake.clear()
+                if not await self._round():
+                    await self._wait_for_work()
             await self._drain()
-        finally:
-            renewer.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await renewer
-            log.info("worker.stopped", worker=self.name)
+        log.info("worker.stopped", worker=self.name)
 
     async def run_until_idle(self, idle_rounds: int = 2) -> None:
         """Work until the queue has had nothing runnable for ``idle_rounds`` rounds."""
         idle = 0
-        while idle < idle_rounds:
-            claimed = await self._round()
-            if claimed or self._running:
-                idle = 0
-                if not claimed:
-                    with contextlib.suppress(TimeoutError):
-                        await asyncio.wait_for(self._wake.wait(), self.options.poll_interval)
-                    self._wake.clear()
-            else:
-                idle += 1
-        await self._drain()
+        async with self._renewing_leases():
+            while idle < idle_rounds:
+                claimed = await self._round()
+                idle = 0 if claimed or self._running else idle + 1
+                if not claimed and self._running:
+                    await self._wait_for_work()
+            await self._drain()
+
+    async def _wait_for_work(self) -> None:
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._wake.wait(), self.options.poll_interval)
+        self._wake.clear()
+
+    @contextlib.asynccontextmanager
+    async def _renewing_leases(self) -> AsyncIterator[None]:
+        renewer = asyncio.create_task(self._renew_leases())
+        try:
+            yield
+        finally:
+            renewer.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await renewer
 
     async def _round(self) -> int:
         """Settle finished jobs and claim new ones in one transaction; returns jobs claimed."""

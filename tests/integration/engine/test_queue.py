@@ -16,7 +16,9 @@ from payledger.engine.retry import Backoff
 
 @pytest.fixture
 def queue(database, clock) -> Queue:
-    return Queue(database, clock=clock, backoff=Backoff(base_seconds=10, cap_seconds=60), max_attempts=3)
+    return Queue(
+        database, clock=clock, backoff=Backoff(base_seconds=10, cap_seconds=60), max_attempts=3
+    )
 
 
 async def enqueue(queue: Queue, *jobs: NewJob) -> list[int | None]:
@@ -40,7 +42,9 @@ async def job_row(queue: Queue, job_id: int):
 
 
 async def test_a_dedupe_key_makes_enqueueing_idempotent(queue):
-    first, second = await enqueue(queue, NewJob("post", dedupe_key="txn-1"), NewJob("post", dedupe_key="txn-1"))
+    first, second = await enqueue(
+        queue, NewJob("post", dedupe_key="txn-1"), NewJob("post", dedupe_key="txn-1")
+    )
     assert first is not None
     assert second is None
     async with queue.database.transaction() as conn:

@@ -1,0 +1,134 @@
+"""The worker runs handlers, retries, dead-letters and stops without losing work."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+from payledger.domain.clock import SystemClock
+from payledger.domain.errors import RejectedError
+from payledger.engine.jobs import Job, JobStatus, NewJob
+from payledger.engine.metrics import EngineMetrics
+from payledger.engine.queue import Queue
+from payledger.engine.retry import Backoff
+from payledger.engine.worker import Worker, WorkerOptions
+
+
+@pytest.fixture
+def queue(database) -> Queue:
+    fast = Backoff(base_seconds=0.01, cap_seconds=0.02)
+    return Queue(database, clock=SystemClock(), backoff=fast, max_attempts=3)
+
+
+FAST = WorkerOptions(concurrency=8, claim_batch=20, lease_seconds=5, poll_interval=0.02)
+
+
+async def enqueue(queue: Queue, jobs: list[NewJob]) -> None:
+    async with queue.database.transaction() as conn:
+        await queue.enqueue_many(conn, jobs)
+
+
+async def counts(queue: Queue) -> dict[JobStatus, int]:
+    async with queue.database.transaction() as conn:
+        return await queue.counts(conn)
+
+
+def metric(metrics: EngineMetrics, name: str, **labels: str) -> float:
+    return metrics.registry.get_sample_value(name, labels) or 0.0
+
+
+async def test_every_job_runs_once_and_is_completed(queue):
+    seen: list[int] = []
+
+    async def record(job: Job) -> None:
+        seen.append(job.payload["n"])
+
+    await enqueue(queue, [NewJob("record", {"n": n}) for n in range(50)])
+    metrics = EngineMetrics()
+    await Worker(queue, {"record": record}, options=FAST, metrics=metrics).run_until_idle()
+    assert sorted(seen) == list(range(50))
+    assert (await counts(queue))[JobStatus.DONE] == 50
+    assert metric(metrics, "payledger_jobs_completed_total", kind="record") == 50
+
+
+async def test_a_flaky_handler_is_retried_until_it_succeeds(queue):
+    attempts: list[int] = []
+
+    async def flaky(job: Job) -> None:
+        attempts.append(job.attempts)
+        if job.attempts < 3:
+            raise ConnectionError("D365 unreachable")
+
+    await enqueue(queue, [NewJob("flaky")])
+    await Worker(queue, {"flaky": flaky}, options=FAST).run_until_idle(idle_rounds=10)
+    assert attempts == [1, 2, 3]
+    assert (await counts(queue))[JobStatus.DONE] == 1
+
+
+async def test_failures_beyond_the_budget_and_permanent_errors_go_dead(queue):
+    async def broken(job: Job) -> None:
+        raise RuntimeError("bug")
+
+    async def rejected(job: Job) -> None:
+        raise RejectedError("invalid customer account")
+
+    await enqueue(queue, [NewJob("broken"), NewJob("rejected"), NewJob("nobody-handles-this")])
+    metrics = EngineMetrics()
+    handlers = {"broken": broken, "rejected": rejected}
+    await Worker(queue, handlers, options=FAST, metrics=metrics).run_until_idle(idle_rounds=10)
+    assert (await counts(queue))[JobStatus.DEAD] == 3
+    assert metric(metrics, "payledger_jobs_failed_total", kind="broken") == 3
+    assert metric(metrics, "payledger_jobs_failed_total", kind="rejected") == 1
+    assert metric(metrics, "payledger_jobs_dead_total", kind="rejected") == 1
+
+
+async def test_jobs_with_one_ordering_key_never_overlap_and_keep_their_order(queue):
+    running: set[str] = set()
+    order: dict[str, list[int]] = {}
+
+    async def step(job: Job) -> None:
+        key = job.ordering_key or ""
+        assert key not in running, "two jobs of one key ran at once"
+        running.add(key)
+        await asyncio.sleep(0.002)
+        order.setdefault(key, []).append(job.payload["n"])
+        running.discard(key)
+
+    await enqueue(queue, [NewJob("step", {"n": n}, ordering_key=f"k{n % 3}") for n in range(30)])
+    await Worker(queue, {"step": step}, options=FAST).run_until_idle()
+    assert order == {f"k{k}": list(range(k, 30, 3)) for k in range(3)}
+
+
+async def test_stop_lets_running_jobs_finish_and_claims_nothing_more(queue):
+    started = asyncio.Event()
+    finished: list[int] = []
+
+    async def slow(job: Job) -> None:
+        started.set()
+        await asyncio.sleep(0.2)
+        finished.append(job.id)
+
+    await enqueue(queue, [NewJob("slow") for _ in range(20)])
+    options = WorkerOptions(concurrency=4, claim_batch=4, lease_seconds=5, poll_interval=0.02)
+    worker = Worker(queue, {"slow": slow}, options=options)
+    task = asyncio.create_task(worker.run())
+    await started.wait()
+    worker.stop()
+    await task
+    state = await counts(queue)
+    assert state[JobStatus.DONE] == len(finished) == 4
+    assert state[JobStatus.PENDING] == 16
+    assert state[JobStatus.RUNNING] == 0
+
+
+async def test_a_long_job_keeps_its_lease_by_renewal(queue):
+    async def long(job: Job) -> None:
+        await asyncio.sleep(1.0)
+
+    await enqueue(queue, [NewJob("long")])
+    options = WorkerOptions(concurrency=1, claim_batch=1, lease_seconds=0.3, poll_interval=0.02)
+    metrics = EngineMetrics()
+    await Worker(queue, {"long": long}, options=options, metrics=metrics).run_until_idle()
+    assert (await counts(queue))[JobStatus.DONE] == 1
+    assert metric(metrics, "payledger_job_lease_expiries_total") == 0
