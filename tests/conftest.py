@@ -12,8 +12,8 @@ import pytest
 
 from payledger.adapters.db.database import Database
 from payledger.adapters.db.migrate import migrate
+from payledger.bench.postgres import PostgresCluster, find_server_binaries, start_cluster
 from payledger.domain.clock import ManualClock
-from tests.support.postgres import PostgresCluster, find_server_binaries, start_cluster
 
 POSTGRES_MISSING = "PostgreSQL server binaries (initdb/pg_ctl) not found; install postgresql"
 _databases = itertools.count()

@@ -57,8 +57,10 @@ class RedactingFormatter(logging.Formatter):
         return redact_card_numbers(self.inner.format(record))
 
 
-def configure_logging(level: str = "INFO", fmt: str = "json", file: Path | None = None) -> None:
-    """Route structlog and stdlib logging through one redacting pipeline."""
+def configure_logging(
+    level: str = "INFO", fmt: str = "json", file: Path | None = None, *, stderr: bool = True
+) -> None:
+    """Route structlog and stdlib logging through one redacting pipeline (stderr and/or a file)."""
     shared: list[Any] = [
         structlog.contextvars.merge_contextvars,
         structlog.stdlib.add_log_level,
@@ -92,9 +94,13 @@ def configure_logging(level: str = "INFO", fmt: str = "json", file: Path | None 
         if getattr(handler, "_payledger", False):
             root.removeHandler(handler)
             handler.close()
-    stream = logging.StreamHandler(sys.stderr)
-    stream.setFormatter(RedactingFormatter(json_formatter if fmt == "json" else console_formatter))
-    handlers: list[logging.Handler] = [stream]
+    handlers: list[logging.Handler] = []
+    if stderr:
+        stream = logging.StreamHandler(sys.stderr)
+        stream.setFormatter(
+            RedactingFormatter(json_formatter if fmt == "json" else console_formatter)
+        )
+        handlers.append(stream)
     if file is not None:
         file.parent.mkdir(parents=True, exist_ok=True)
         to_file = logging.handlers.WatchedFileHandler(file, encoding="utf-8")

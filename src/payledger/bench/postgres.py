@@ -1,4 +1,4 @@
-"""A throwaway PostgreSQL cluster for tests: initdb + pg_ctl in a temp dir on a free port."""
+"""A throwaway PostgreSQL cluster (initdb + pg_ctl, temp dir, free port) for benches and tests."""
 
 from __future__ import annotations
 
@@ -67,7 +67,9 @@ class PostgresCluster:
     def _run(self, argv: list[str]) -> None:
         done = subprocess.run(_as_postgres_user(argv), capture_output=True, text=True, timeout=120)
         if done.returncode:
-            raise RuntimeError(f"{argv[0]} failed ({done.returncode}): {done.stderr or done.stdout}")
+            raise RuntimeError(
+                f"{argv[0]} failed ({done.returncode}): {done.stderr or done.stdout}"
+            )
 
 
 def _as_postgres_user(argv: list[str]) -> list[str]:
@@ -77,7 +79,8 @@ def _as_postgres_user(argv: list[str]) -> list[str]:
     return argv
 
 
-def start_cluster(base: Path) -> PostgresCluster:
+def start_cluster(base: Path, *, durable: bool = False) -> PostgresCluster:
+    """Start a cluster under ``base``; ``durable=False`` turns fsync off (fine for tests only)."""
     bindir = find_server_binaries()
     assert bindir is not None
     user = "postgres" if os.geteuid() == 0 else pwd.getpwuid(os.geteuid()).pw_name
@@ -103,10 +106,9 @@ def start_cluster(base: Path) -> PostgresCluster:
             "--no-sync",
         ]
     )
-    options = (
-        f"-p {port} -k {base} -c listen_addresses=127.0.0.1 -c fsync=off "
-        "-c synchronous_commit=off -c full_page_writes=off -c max_connections=200"
-    )
+    options = f"-p {port} -k {base} -c listen_addresses=127.0.0.1 -c max_connections=200"
+    if not durable:
+        options += " -c fsync=off -c synchronous_commit=off -c full_page_writes=off"
     cluster._run(
         [
             str(bindir / "pg_ctl"),

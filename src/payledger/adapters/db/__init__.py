@@ -1,0 +1,1 @@
+"""The store: schema, migrations, connections (SQLite embedded, PostgreSQL scaled out)."""

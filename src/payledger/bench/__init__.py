@@ -1,0 +1,1 @@
+"""Benchmarks run by ``payledger bench``: commands that measure, never timed tests."""

@@ -1,0 +1,125 @@
+"""The composition root: builds every concrete part from the settings and wires them.
+
+Nothing else constructs engines, clients or workers; the CLI and the web app ask for a
+:class:`Container` and use what it holds. It also owns the map from job kind to handler.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+import structlog
+
+from payledger.adapters.db.database import Database
+from payledger.adapters.db.migrate import migrate
+from payledger.adapters.vault import DatabaseSecretProvider, MasterKeyStore
+from payledger.config import Settings
+from payledger.domain.clock import Clock, SystemClock
+from payledger.engine.idempotency import IdempotencyKeys
+from payledger.engine.inbox import Inbox
+from payledger.engine.jobs import Handler, Job
+from payledger.engine.metrics import EngineMetrics
+from payledger.engine.queue import Queue
+from payledger.engine.retry import Backoff
+from payledger.engine.schedule import Schedule, Scheduler
+from payledger.engine.worker import Worker, WorkerOptions, worker_name
+
+log = structlog.get_logger(__name__)
+
+SCHEDULER_INTERVAL_SECONDS = 15.0
+
+
+@dataclass
+class Container:
+    """Everything a running payledger process needs, built once."""
+
+    settings: Settings
+    clock: Clock
+    database: Database
+    queue: Queue
+    inbox: Inbox
+    idempotency: IdempotencyKeys
+    vault: DatabaseSecretProvider
+    metrics: EngineMetrics
+    handlers: dict[str, Handler] = field(default_factory=dict)
+    schedules: list[Schedule] = field(default_factory=list)
+
+    def worker(self, *, concurrency: int | None = None, name: str | None = None) -> Worker:
+        w = self.settings.worker
+        options = WorkerOptions(
+            concurrency=concurrency or w.concurrency,
+            claim_batch=w.claim_batch,
+            lease_seconds=w.lease_seconds,
+            poll_interval=w.poll_interval_seconds,
+            shutdown_grace=w.shutdown_grace_seconds,
+        )
+        return Worker(self.queue, self.handlers, options=options, metrics=self.metrics, name=name)
+
+    def scheduler(self, name: str | None = None) -> Scheduler:
+        return Scheduler(self.queue, self.schedules, name=name or worker_name())
+
+    async def prepare(self) -> None:
+        """Migrate the embedded SQLite database; PostgreSQL is migrated by ``payledger migrate``."""
+        if self.database.is_sqlite:
+            await migrate(self.database)
+
+    async def aclose(self) -> None:
+        await self.database.dispose()
+
+
+def build(settings: Settings, *, clock: Clock | None = None) -> Container:
+    """Build the container for ``settings``."""
+    clock = clock or SystemClock()
+    db_settings = settings.database
+    database = Database(
+        db_settings.url,
+        busy_timeout_ms=db_settings.busy_timeout_ms,
+        pool_size=db_settings.pool_size,
+    )
+    backoff = Backoff(settings.worker.backoff_base_seconds, settings.worker.backoff_cap_seconds)
+    queue = Queue(database, clock=clock, backoff=backoff, max_attempts=settings.worker.max_attempts)
+    container = Container(
+        settings=settings,
+        clock=clock,
+        database=database,
+        queue=queue,
+        inbox=Inbox(queue),
+        idempotency=IdempotencyKeys(clock, dialect=database.dialect, ttl=timedelta(hours=24)),
+        vault=DatabaseSecretProvider(database, MasterKeyStore(settings.vault.key_file), clock),
+        metrics=EngineMetrics(),
+    )
+    _register_housekeeping(container)
+    return container
+
+
+def _register_housekeeping(container: Container) -> None:
+    async def purge_idempotency_keys(_job: Job) -> None:
+        async with container.database.transaction() as conn:
+            purged = await container.idempotency.purge_expired(conn)
+        log.info("idempotency_keys.purged", count=purged)
+
+    container.handlers["maintenance.purge_idempotency_keys"] = purge_idempotency_keys
+    container.schedules.append(
+        Schedule(
+            name="purge-idempotency-keys",
+            cron="17 * * * *",
+            job_kind="maintenance.purge_idempotency_keys",
+        )
+    )
+
+
+async def run_scheduler(container: Container, stop: asyncio.Event) -> None:
+    """Fire due schedule ticks until ``stop`` is set; safe to run in every process."""
+    scheduler = container.scheduler()
+    while not stop.is_set():
+        try:
+            async with container.database.transaction() as conn:
+                for name, tick in await scheduler.fire_due(conn):
+                    log.info("schedule.fired", schedule=name, tick=tick.isoformat())
+        except Exception as exc:
+            log.warning("schedule.failed", error=str(exc))
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), SCHEDULER_INTERVAL_SECONDS)

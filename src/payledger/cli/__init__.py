@@ -1,0 +1,1 @@
+"""The ``payledger`` command line."""

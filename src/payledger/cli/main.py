@@ -1,0 +1,45 @@
+"""``payledger``: the operator's command line."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from payledger.cli import bench, demo, operate, scan, secrets
+from payledger.cli.common import load
+
+app = typer.Typer(
+    name="payledger",
+    help="Keep a PayTrace merchant account and a Dynamics 365 F&O company in step.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+
+
+@app.callback()
+def main(
+    ctx: typer.Context,
+    config: Annotated[
+        str | None,
+        typer.Option(
+            "--config",
+            "-c",
+            help="TOML configuration file (else $PAYLEDGER_CONFIG, else ./payledger.toml).",
+        ),
+    ] = None,
+) -> None:
+    ctx.obj = {"settings": load(config)}
+
+
+app.command("demo")(demo.demo)
+app.command("serve")(operate.serve)
+app.command("worker")(operate.worker)
+app.command("migrate")(operate.migrate_command)
+app.command("replay")(operate.replay)
+app.command("scan-pan")(scan.scan_pan)
+app.add_typer(secrets.app, name="secrets")
+app.add_typer(bench.app, name="bench")
+
+if __name__ == "__main__":
+    app()

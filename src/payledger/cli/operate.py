@@ -1,0 +1,108 @@
+"""Running payledger: ``serve``, ``worker``, ``migrate`` and ``replay``."""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+from typing import Annotated
+
+import typer
+import uvicorn
+
+from payledger.adapters.db.migrate import current_revision, migrate
+from payledger.bootstrap import Container, run_scheduler
+from payledger.cli.common import console, opened, run, settings_from, setup_logging, with_container
+
+
+def serve(
+    ctx: typer.Context,
+    no_worker: Annotated[
+        bool, typer.Option("--no-worker", help="API only; run workers elsewhere.")
+    ] = False,
+    host: Annotated[str | None, typer.Option(help="Listen address (default from config).")] = None,
+    port: Annotated[int | None, typer.Option(help="Listen port (default from config).")] = None,
+) -> None:
+    """Serve the HTTP API, health, readiness and metrics (with an embedded worker by default)."""
+    from payledger.web.app import create_app
+
+    settings = settings_from(ctx)
+    setup_logging(settings)
+
+    async def go() -> None:
+        async with opened(settings) as container:
+            app = create_app(container, embedded_worker=False if no_worker else None)
+            config = uvicorn.Config(
+                app,
+                host=host or settings.service.host,
+                port=port or settings.service.port,
+                log_config=None,
+                access_log=False,
+                lifespan="on",
+            )
+            await uvicorn.Server(config).serve()
+
+    run(go())
+
+
+def worker(
+    ctx: typer.Context,
+    concurrency: Annotated[
+        int | None, typer.Option(help="Jobs run at once (default from config).")
+    ] = None,
+) -> None:
+    """Run jobs and schedules until SIGTERM or Ctrl-C; in-flight jobs finish first."""
+    settings = settings_from(ctx)
+    setup_logging(settings)
+
+    async def go(container: Container) -> None:
+        work = container.worker(concurrency=concurrency)
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(signum, lambda: (stop.set(), work.stop()))
+        console.print(f"worker [bold]{work.name}[/bold] running; Ctrl-C to stop")
+        await asyncio.gather(work.run(), run_scheduler(container, stop))
+
+    with_container(settings, go)
+
+
+def migrate_command(ctx: typer.Context) -> None:
+    """Create or upgrade the database schema (PostgreSQL needs this before serve/worker)."""
+    settings = settings_from(ctx)
+
+    async def go() -> None:
+        async with opened(settings, prepare=False) as container:
+            before = await current_revision(container.database)
+            await migrate(container.database)
+            after = await current_revision(container.database)
+        console.print(f"database schema: {before or 'empty'} -> [bold]{after}[/bold]")
+
+    run(go())
+
+
+def replay(
+    ctx: typer.Context,
+    job_id: Annotated[
+        list[int] | None, typer.Option("--id", help="Replay this dead job (repeatable).")
+    ] = None,
+    kind: Annotated[str | None, typer.Option(help="Replay dead jobs of this kind.")] = None,
+    error: Annotated[
+        str | None, typer.Option(help="Replay dead jobs whose error contains this text.")
+    ] = None,
+    all_: Annotated[bool, typer.Option("--all", help="Replay every dead job.")] = False,
+    actor: Annotated[
+        str, typer.Option(help="Who is replaying (written to the audit log).")
+    ] = "cli",
+) -> None:
+    """Return dead letters to the queue after the data or configuration was fixed."""
+    if not (job_id or kind or error or all_):
+        raise typer.BadParameter("say which dead jobs to replay: --id, --kind, --error or --all")
+    settings = settings_from(ctx)
+
+    async def go(container: Container) -> int:
+        return await container.queue.replay(
+            actor=actor, ids=job_id, kind=kind, error_contains=error
+        )
+
+    count = with_container(settings, go)
+    console.print(f"replayed [bold]{count}[/bold] dead job(s)")

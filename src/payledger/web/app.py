@@ -1,0 +1,79 @@
+"""The FastAPI application: routes, guards, error mapping and the embedded worker."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
+
+import structlog
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse
+
+from payledger import __version__
+from payledger.bootstrap import Container, run_scheduler
+from payledger.domain.errors import (
+    CardDataRejected,
+    ConfigError,
+    DomainError,
+    MappingError,
+    PayLedgerError,
+    RejectedError,
+    TransientError,
+)
+from payledger.web.middleware import CorrelationIdMiddleware, InboundGuardMiddleware
+from payledger.web.routes import health
+
+log = structlog.get_logger(__name__)
+
+_STATUS_FOR_ERROR: list[tuple[type[PayLedgerError], int]] = [
+    (CardDataRejected, 422),
+    (DomainError, 422),
+    (MappingError, 422),
+    (RejectedError, 502),
+    (TransientError, 503),
+    (ConfigError, 500),
+]
+
+
+def create_app(container: Container, *, embedded_worker: bool | None = None) -> FastAPI:
+    """The service for ``container``; runs a worker and the scheduler inside unless told not to."""
+    run_worker = (
+        container.settings.service.embedded_worker if embedded_worker is None else embedded_worker
+    )
+
+    @contextlib.asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        await container.prepare()
+        stop = asyncio.Event()
+        tasks: list[asyncio.Task[None]] = []
+        worker = container.worker() if run_worker else None
+        if worker is not None:
+            tasks = [
+                asyncio.create_task(worker.run()),
+                asyncio.create_task(run_scheduler(container, stop)),
+            ]
+        log.info("service.started", embedded_worker=run_worker)
+        try:
+            yield
+        finally:
+            stop.set()
+            if worker is not None:
+                worker.stop()
+            await asyncio.gather(*tasks, return_exceptions=True)
+            log.info("service.stopped")
+
+    app = FastAPI(title="payledger", version=__version__, lifespan=lifespan)
+    app.state.container = container
+    app.include_router(health.router)
+
+    @app.exception_handler(PayLedgerError)
+    async def payledger_error(_request: Request, exc: PayLedgerError) -> JSONResponse:
+        status = next((code for kind, code in _STATUS_FOR_ERROR if isinstance(exc, kind)), 500)
+        return JSONResponse({"error": type(exc).__name__, "detail": str(exc)}, status_code=status)
+
+    app.add_middleware(
+        InboundGuardMiddleware, max_body_bytes=container.settings.service.max_body_bytes
+    )
+    app.add_middleware(CorrelationIdMiddleware)
+    return app

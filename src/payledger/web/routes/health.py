@@ -1,0 +1,44 @@
+"""Liveness, readiness and Prometheus metrics."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Response
+from fastapi.responses import JSONResponse
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+
+from payledger.domain.errors import PayLedgerError
+from payledger.web.deps import ContainerDep
+
+router = APIRouter(tags=["operations"])
+
+
+@router.get("/healthz")
+async def healthz() -> dict[str, str]:
+    """The process is up."""
+    return {"status": "ok"}
+
+
+@router.get("/readyz", responses={503: {"description": "The database is unavailable"}})
+async def readyz(container: ContainerDep) -> JSONResponse:
+    """The process can do work: its database answers."""
+    try:
+        await container.database.ping()
+    except (PayLedgerError, OSError) as exc:
+        return JSONResponse({"status": "unavailable", "database": str(exc)}, status_code=503)
+    return JSONResponse({"status": "ready", "database": "ok"})
+
+
+@router.get("/metrics", response_class=Response)
+async def metrics(container: ContainerDep) -> Response:
+    """Prometheus metrics; queue gauges are read from the database at scrape time."""
+    engine_metrics = container.metrics
+    try:
+        async with container.database.transaction() as conn:
+            counts = await container.queue.counts(conn)
+            oldest = await container.queue.oldest_pending_age(conn)
+        for status, count in counts.items():
+            engine_metrics.queue_depth.labels(status.value).set(count)
+        engine_metrics.oldest_pending_seconds.set(oldest)
+    except PayLedgerError:
+        pass  # counters are still worth scraping while the database is down
+    return Response(generate_latest(engine_metrics.registry), media_type=CONTENT_TYPE_LATEST)
