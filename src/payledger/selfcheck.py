@@ -75,13 +75,13 @@ async def _queue_check(container: Container, say: Callable[[str], None]) -> Chec
         await container.queue.enqueue_many(conn, jobs[:100])  # re-delivered: ignored by dedupe key
     say(f"enqueued {len(jobs)} jobs (+100 duplicates, ignored), 20 flaky and 5 that need a fix")
     workers = [container.worker(name=f"demo-worker-{n}") for n in range(2)]
-    await asyncio.gather(*(w.run_until_idle(idle_rounds=20) for w in workers))
+    await _drain(container, workers)
     async with container.database.transaction() as conn:
         dead_before = (await container.queue.counts(conn))[JobStatus.DEAD]
     say(f"two workers drained the queue; {dead_before} job(s) went to the dead letters")
     ledger.broken_fixed = True
     replayed = await container.queue.replay(actor="demo", kind="demo.needs_fix")
-    await workers[0].run_until_idle(idle_rounds=20)
+    await _drain(container, workers)
     say(f"after the 'fix', {replayed} dead job(s) were replayed and completed")
     async with container.database.transaction() as conn:
         counts = await container.queue.counts(conn)
@@ -98,6 +98,16 @@ async def _queue_check(container: Container, say: Callable[[str], None]) -> Chec
         f"{counts[JobStatus.DONE]}/{len(jobs)} done once each; retries, "
         "dead letters, replay and per-key order held",
     )
+
+
+async def _drain(container: Container, workers: list) -> None:
+    """Run the workers until no job is pending or running (retries included)."""
+    while True:
+        await asyncio.gather(*(w.run_until_idle() for w in workers))
+        async with container.database.transaction() as conn:
+            counts = await container.queue.counts(conn)
+        if counts[JobStatus.PENDING] == counts[JobStatus.RUNNING] == 0:
+            return
 
 
 async def _inbox_check(container: Container, say: Callable[[str], None]) -> CheckResult:

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import signal
+from collections.abc import Iterator
 from typing import Annotated
 
 import typer
@@ -39,9 +41,24 @@ def serve(
                 access_log=False,
                 lifespan="on",
             )
-            await uvicorn.Server(config).serve()
+            await _GracefulServer(config).serve()
 
     run(go())
+
+
+class _GracefulServer(uvicorn.Server):
+    """Shuts down on SIGTERM/SIGINT and exits 0, instead of re-raising the signal afterwards."""
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        loop = asyncio.get_running_loop()
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(signum, self.handle_exit, signum, None)
+        try:
+            yield
+        finally:
+            for signum in (signal.SIGTERM, signal.SIGINT):
+                loop.remove_signal_handler(signum)
 
 
 def worker(

@@ -90,7 +90,7 @@ class Worker:
             while idle < idle_rounds:
                 claimed = await self._round()
                 idle = 0 if claimed or self._running else idle + 1
-                if not claimed and self._running:
+                if not claimed:
                     await self._wait_for_work()
             await self._drain()
 

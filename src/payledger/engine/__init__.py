@@ -1,0 +1,21 @@
+"""The durable engine: inbox, job queue with leases, workers, schedules, idempotency keys."""
+
+from payledger.engine.inbox import Inbox, InboxReceipt
+from payledger.engine.jobs import Handler, Job, JobStatus, NewJob
+from payledger.engine.queue import Queue
+from payledger.engine.schedule import Schedule, Scheduler
+from payledger.engine.worker import Worker, WorkerOptions
+
+__all__ = [
+    "Handler",
+    "Inbox",
+    "InboxReceipt",
+    "Job",
+    "JobStatus",
+    "NewJob",
+    "Queue",
+    "Schedule",
+    "Scheduler",
+    "Worker",
+    "WorkerOptions",
+]

@@ -1,0 +1,207 @@
+"""The ``payledger`` command as an operator runs it: real processes, real files, real signals."""
+
+from __future__ import annotations
+
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+
+from payledger.bench.postgres import free_port
+
+PAYLEDGER = [sys.executable, "-m", "payledger.cli.main"]
+
+
+@pytest.fixture
+def workdir(tmp_path: Path) -> Path:
+    (tmp_path / "payledger.toml").write_text(
+        '[database]\nurl = "sqlite:///var/payledger.db"\n'
+        "[worker]\npoll_interval_seconds = 0.05\nbackoff_base_seconds = 0.05\n"
+        '[logging]\nfile = "var/log/payledger.log"\nformat = "json"\n'
+    )
+    return tmp_path
+
+
+def payledger(
+    workdir: Path, *args: str, stdin: str = "", env: dict | None = None, timeout: int = 120
+):
+    environment = {k: v for k, v in os.environ.items() if not k.startswith("PAYLEDGER_")} | (
+        env or {}
+    )
+    return subprocess.run(
+        [*PAYLEDGER, *args],
+        cwd=workdir,
+        input=stdin,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env=environment,
+    )
+
+
+def test_help_lists_every_operator_command(workdir):
+    out = payledger(workdir, "--help").stdout
+    for command in ("demo", "serve", "worker", "migrate", "secrets", "scan-pan", "bench", "replay"):
+        assert command in out
+
+
+def test_an_unknown_configuration_key_stops_start_up_naming_it(workdir):
+    (workdir / "payledger.toml").write_text("[worker]\nconcurency = 4\n")
+    result = payledger(workdir, "migrate")
+    assert result.returncode == 2
+    assert "worker.concurency" in result.stderr
+
+
+def test_a_bad_environment_override_is_named(workdir):
+    result = payledger(workdir, "migrate", env={"PAYLEDGER_WORKER__MAX_ATTEMPTS": "many"})
+    assert result.returncode == 2
+    assert "worker.max_attempts" in result.stderr
+
+
+def test_an_unreachable_database_is_a_clear_error(workdir):
+    result = payledger(
+        workdir, "migrate", env={"PAYLEDGER_DATABASE__URL": "postgresql://x@127.0.0.1:1/none"}
+    )
+    assert result.returncode == 2
+    assert "database unavailable" in result.stderr
+
+
+def test_migrate_creates_the_schema(workdir):
+    result = payledger(workdir, "migrate")
+    assert result.returncode == 0, result.stderr
+    assert "-> 0001" in result.stdout
+    tables = {
+        row[0]
+        for row in sqlite3.connect(workdir / "var/payledger.db").execute(
+            "SELECT name FROM sqlite_master WHERE type='table'"
+        )
+    }
+    assert {"inbox", "jobs", "schedule_ticks", "idempotency_keys", "secrets", "audit_log"} <= tables
+
+
+def test_secrets_are_read_from_stdin_and_never_printed(workdir):
+    stored = payledger(workdir, "secrets", "set", "paytrace-password", stdin="Tr0ub4dor&3\n")
+    assert stored.returncode == 0, stored.stderr
+    listed = payledger(workdir, "secrets", "list")
+    assert "paytrace-password" in listed.stdout
+    rotated = payledger(workdir, "secrets", "rotate")
+    assert "1 secret(s) re-encrypted" in rotated.stdout
+    everything = stored.stdout + stored.stderr + listed.stdout + rotated.stdout
+    assert "Tr0ub4dor" not in everything
+    assert (
+        "Tr0ub4dor" not in (workdir / "var/log/payledger.log").read_text()
+        if (workdir / "var/log/payledger.log").exists()
+        else True
+    )
+    assert (workdir / "var/master.key").stat().st_mode & 0o777 == 0o600
+    assert payledger(workdir, "secrets", "delete", "paytrace-password").returncode == 0
+    assert payledger(workdir, "secrets", "delete", "paytrace-password").returncode == 1
+
+
+def test_scan_pan_finds_card_data_in_the_database_and_logs(workdir):
+    assert payledger(workdir, "migrate").returncode == 0
+    clean = payledger(workdir, "scan-pan")
+    assert clean.returncode == 0
+    assert "0 card-data hits" in clean.stdout
+    db = sqlite3.connect(workdir / "var/payledger.db")
+    db.execute(
+        "INSERT INTO inbox (source, external_id, payload, status, received_at) "
+        "VALUES ('x', 'y', '{\"n\": \"4111 1111 1111 1111\"}', 'received', '2026-01-01 00:00:00')"
+    )
+    db.commit()
+    (workdir / "var/log").mkdir(parents=True, exist_ok=True)
+    (workdir / "var/log/old.log").write_text("charged 5454545454545454\n")
+    dirty = payledger(workdir, "scan-pan", "--log", "var/log")
+    assert dirty.returncode == 1
+    assert "inbox.payload" in dirty.stdout
+    assert "old.log:1" in dirty.stdout
+    assert "4111 1111 1111 1111" not in dirty.stdout and "5454545454545454" not in dirty.stdout
+
+
+def test_replay_needs_to_be_told_what(workdir):
+    result = payledger(workdir, "replay")
+    assert result.returncode != 0
+    assert "--all" in result.stderr
+
+
+def test_the_demo_runs_its_self_check_and_says_what_it_proved(workdir):
+    result = payledger(workdir, "demo", timeout=300)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "all 5 checks passed" in result.stdout
+    assert "0 hit(s)" in result.stdout
+
+
+def _wait_until_ready(port: int, proc: subprocess.Popen) -> None:
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        assert proc.poll() is None, "serve exited early"
+        try:
+            if httpx.get(f"http://127.0.0.1:{port}/readyz", timeout=1).status_code == 200:
+                return
+        except httpx.TransportError:
+            time.sleep(0.1)
+    raise AssertionError("serve never became ready")
+
+
+def test_serve_answers_runs_scheduled_work_and_stops_gracefully_on_sigterm(workdir):
+    port = free_port()
+    environment = {k: v for k, v in os.environ.items() if not k.startswith("PAYLEDGER_")}
+    proc = subprocess.Popen(
+        [*PAYLEDGER, "serve", "--port", str(port)],
+        cwd=workdir,
+        env=environment,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        _wait_until_ready(port, proc)
+        assert httpx.get(f"http://127.0.0.1:{port}/healthz").json() == {"status": "ok"}
+        metrics = httpx.get(f"http://127.0.0.1:{port}/metrics").text
+        assert "payledger_queue_depth" in metrics
+        refused = httpx.post(
+            f"http://127.0.0.1:{port}/webhooks/x", json={"pan": "4111111111111111"}
+        )
+        assert refused.status_code == 422
+        # The embedded scheduler fired the hourly housekeeping tick and the embedded worker ran it.
+        deadline = time.monotonic() + 20
+        db = sqlite3.connect(workdir / "var/payledger.db")
+        while time.monotonic() < deadline:
+            row = db.execute(
+                "SELECT status FROM jobs WHERE kind='maintenance.purge_idempotency_keys'"
+            ).fetchone()
+            if row and row[0] == "done":
+                break
+            time.sleep(0.1)
+        else:
+            raise AssertionError("the scheduled housekeeping job never ran")
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        _out, err = proc.communicate(timeout=30)
+    assert proc.returncode == 0, err
+    assert "service.stopped" in err
+    assert "4111111111111111" not in err
+
+
+def test_worker_stops_gracefully_on_sigterm(workdir):
+    assert payledger(workdir, "migrate").returncode == 0
+    environment = {k: v for k, v in os.environ.items() if not k.startswith("PAYLEDGER_")}
+    proc = subprocess.Popen(
+        [*PAYLEDGER, "worker"],
+        cwd=workdir,
+        env=environment,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    time.sleep(2)
+    proc.send_signal(signal.SIGTERM)
+    _out, err = proc.communicate(timeout=30)
+    assert proc.returncode == 0, err
+    assert "worker.stopped" in err
