@@ -17,7 +17,7 @@ from payledger.adapters.db.statements import insert_ignoring_duplicates
 from payledger.adapters.db.tables import inbox
 from payledger.domain.card_data import find_card_data
 from payledger.domain.errors import CardDataRejected
-from payledger.engine.jobs import NewJob
+from payledger.engine.jobs import NewJob, require_json
 from payledger.engine.queue import Queue
 
 
@@ -46,9 +46,11 @@ class Inbox:
         """Store the event and enqueue its processing, unless it was seen before.
 
         Raises:
+            DomainError: the payload is not a JSON object; nothing is stored.
             CardDataRejected: the payload holds a card number, CSC or track data; nothing
                 is stored.
         """
+        require_json(payload, f"event {source}/{external_id}")
         card_fields = find_card_data(payload) + find_card_data(external_id, path="external_id")
         if card_fields:
             raise CardDataRejected(card_fields)

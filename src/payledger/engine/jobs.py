@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 from typing import Any
+
+from payledger.domain.errors import DomainError
 
 
 class JobStatus(StrEnum):
@@ -31,6 +34,9 @@ class NewJob:
     run_at: datetime | None = None
     max_attempts: int | None = None
 
+    def __post_init__(self) -> None:
+        require_json(self.payload, f"payload of job {self.kind!r}")
+
 
 @dataclass(frozen=True)
 class Job:
@@ -43,6 +49,16 @@ class Job:
     max_attempts: int
     dedupe_key: str | None = None
     ordering_key: str | None = None
+
+
+def require_json(document: Any, what: str) -> None:
+    """Raise :class:`DomainError` unless ``document`` is a JSON object (so it stores as is)."""
+    if not isinstance(document, Mapping):
+        raise DomainError(f"{what} must be a JSON object, got {type(document).__name__}")
+    try:
+        json.dumps(document, allow_nan=False)
+    except (TypeError, ValueError) as exc:
+        raise DomainError(f"{what} is not JSON: {exc}") from None
 
 
 Handler = Callable[[Job], Awaitable[None]]

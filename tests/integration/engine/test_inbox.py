@@ -70,3 +70,15 @@ async def test_a_payload_with_card_data_is_refused_and_nothing_is_stored(box, pa
     assert "card" in str(refused.value)
     assert await rows(box, inbox) == 0
     assert await rows(box, jobs) == 0
+
+
+@pytest.mark.parametrize(
+    "payload", ["not json", {"amount": float("nan")}, {"when": object()}, ["a", "list"]]
+)
+async def test_a_payload_that_is_not_a_json_object_is_refused_whole(box, payload):
+    from payledger.domain.errors import DomainError
+
+    with pytest.raises(DomainError, match="evt-1"):
+        await accept(box, "evt-1", payload)
+    assert await rows(box, inbox) == 0
+    assert await rows(box, jobs) == 0

@@ -219,3 +219,12 @@ async def test_concurrent_claimers_never_get_the_same_job(queue):
     batches = await asyncio.gather(*(claim(queue, owner=f"w{n}", limit=50) for n in range(8)))
     ids = [job.id for batch in batches for job in batch]
     assert len(ids) == len(set(ids)) == 300
+
+
+def test_a_job_payload_must_be_json():
+    from decimal import Decimal
+
+    from payledger.domain.errors import DomainError
+
+    with pytest.raises(DomainError, match="payload of job 'post' is not JSON"):
+        NewJob("post", {"amount": Decimal("1.00")})
