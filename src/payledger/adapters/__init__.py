@@ -1,0 +1,1 @@
+"""Adapters: payledger's connections to external systems (PayTrace, Dynamics 365, the database)."""
