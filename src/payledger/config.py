@@ -160,6 +160,7 @@ def _reject_unknown_env_keys() -> None:
             continue
         section, _, key = name[len(ENV_PREFIX) :].lower().partition("__")
         model = sections.get(section)
-        known = model and model.annotation and key in model.annotation.model_fields  # type: ignore[union-attr]
+        annotation = model.annotation if model else None
+        known = isinstance(annotation, type) and key in getattr(annotation, "model_fields", {})
         if not known:
             raise ConfigError(f"unknown configuration key in environment variable {name}")

@@ -6,12 +6,14 @@ import asyncio
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from payledger.adapters.db.scan import scan_database
 from payledger.bootstrap import Container
 from payledger.domain.errors import CardDataRejected, RejectedError
-from payledger.engine.jobs import Job, JobStatus, NewJob
+from payledger.engine.jobs import Handler, Job, JobStatus, NewJob
 from payledger.engine.schedule import Schedule, Scheduler
+from payledger.engine.worker import Worker
 
 JOBS = 1000
 
@@ -32,7 +34,7 @@ class _Ledger:
         self.broken_fixed = False
 
 
-def _handlers(ledger: _Ledger) -> dict:
+def _handlers(ledger: _Ledger) -> dict[str, Handler]:
     async def apply(job: Job) -> None:
         if job.payload.get("flaky") and job.attempts < 2:
             raise ConnectionError("simulated timeout")
@@ -100,7 +102,7 @@ async def _queue_check(container: Container, say: Callable[[str], None]) -> Chec
     )
 
 
-async def _drain(container: Container, workers: list) -> None:
+async def _drain(container: Container, workers: list[Worker]) -> None:
     """Run the workers until no job is pending or running (retries included)."""
     while True:
         await asyncio.gather(*(w.run_until_idle() for w in workers))
@@ -111,7 +113,7 @@ async def _drain(container: Container, workers: list) -> None:
 
 
 async def _inbox_check(container: Container, say: Callable[[str], None]) -> CheckResult:
-    async def accept(external_id: str, payload: dict) -> bool:
+    async def accept(external_id: str, payload: dict[str, Any]) -> bool:
         async with container.database.transaction() as conn:
             receipt = await container.inbox.accept(
                 conn, source="demo", external_id=external_id, payload=payload, job_kind="demo.inbox"

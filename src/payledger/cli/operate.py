@@ -75,8 +75,13 @@ def worker(
         work = container.worker(concurrency=concurrency)
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
+
+        def shut_down() -> None:
+            stop.set()
+            work.stop()
+
         for signum in (signal.SIGTERM, signal.SIGINT):
-            loop.add_signal_handler(signum, lambda: (stop.set(), work.stop()))
+            loop.add_signal_handler(signum, shut_down)
         console.print(f"worker [bold]{work.name}[/bold] running; Ctrl-C to stop")
         await asyncio.gather(work.run(), run_scheduler(container, stop))
 

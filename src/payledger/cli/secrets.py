@@ -8,6 +8,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
+from payledger.adapters.vault import SecretInfo
 from payledger.bootstrap import Container
 from payledger.cli.common import console, settings_from, with_container
 
@@ -46,7 +47,7 @@ def set_secret(
 def list_secrets(ctx: typer.Context) -> None:
     """List secret names with when they were created and last changed."""
 
-    async def go(container: Container) -> list:
+    async def go(container: Container) -> list[SecretInfo]:
         return await container.vault.list()
 
     infos = with_container(settings_from(ctx), go)

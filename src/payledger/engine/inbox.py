@@ -61,13 +61,12 @@ class Inbox:
             status="received",
             received_at=self.queue.clock.now(),
         )
-        inserted = (await conn.execute(statement.returning(inbox.c.id))).scalar_one_or_none()
+        inserted: int | None = (
+            await conn.execute(statement.returning(inbox.c.id))
+        ).scalar_one_or_none()
         if inserted is None:
-            existing = await conn.scalar(
-                select(inbox.c.id).where(
-                    inbox.c.source == source, inbox.c.external_id == external_id
-                )
-            )
+            same_event = (inbox.c.source == source) & (inbox.c.external_id == external_id)
+            existing: int = (await conn.execute(select(inbox.c.id).where(same_event))).scalar_one()
             return InboxReceipt(inbox_id=existing, duplicate=True)
         job = NewJob(
             kind=job_kind,

@@ -75,7 +75,8 @@ class Queue:
         statement = insert_ignoring_duplicates(jobs, self.database.dialect)
         row = self._row(job, self.clock.now())
         result = await conn.execute(statement.values(row).returning(jobs.c.id))
-        return result.scalar_one_or_none()
+        job_id: int | None = result.scalar_one_or_none()
+        return job_id
 
     async def enqueue_many(self, conn: AsyncConnection, new_jobs: Iterable[NewJob]) -> None:
         """Add many jobs in one round trip; duplicates by dedupe key are skipped."""
