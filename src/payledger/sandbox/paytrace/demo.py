@@ -1,0 +1,68 @@
+"""Deterministic demo data: a few vault customers, a settled day and an open batch."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from decimal import Decimal
+from typing import Any
+
+from payledger.sandbox.paytrace import ledger, settlement
+from payledger.sandbox.paytrace.cards import Card
+from payledger.sandbox.paytrace.records import BankAccount, CustomerProfile, TxnType
+from payledger.sandbox.paytrace.service import PayTraceSandbox
+
+DEMO_CUSTOMERS = (
+    ("cust-0001", "Nathan Williams", Card("4012000098765439", 12, 2030), "INV-DEMO-1001"),
+    ("cust-0002", "Ada Lovelace", Card("5499740000000057", 6, 2031), "INV-DEMO-1002"),
+    ("cust-0003", "Grace Hopper", Card("6011000993026909", 3, 2029), "INV-DEMO-1003"),
+    ("cust-0004", "Alan Turing", Card("371449635392376", 9, 2030), "INV-DEMO-1004"),
+)
+
+
+def seed_demo(sandbox: PayTraceSandbox) -> dict[str, Any]:
+    """Add demo customers and transactions relative to the sandbox clock; returns a summary."""
+    state, now = sandbox.state, sandbox.clock.now()
+    yesterday = now - timedelta(days=1)
+    for customer_id, name, card, _ in DEMO_CUSTOMERS:
+        address = {
+            "name": name,
+            "street_address": "100 Main St.",
+            "city": "Spokane",
+            "state": "WA",
+            "zip": "99201",
+            "country": "US",
+        }
+        state.customers[customer_id] = CustomerProfile(
+            customer_id,
+            state.origin(yesterday),
+            card=card,
+            billing_address=address,
+            email=f"{customer_id}@example.com",
+        )
+    state.customers["cust-0001"].account = BankAccount("123456789", "325070760")
+    sales = [_sale(sandbox, index, yesterday) for index in range(len(DEMO_CUSTOMERS))]
+    batch = settlement.settle(state, yesterday + timedelta(hours=8))
+    ledger.refund(state, now, sales[0], Decimal("5.00"))
+    authorization = _sale(sandbox, 1, now, TxnType.AUTHORIZATION)
+    open_sale = _sale(sandbox, 2, now)
+    sandbox.publish_changes()
+    return {
+        "customers": [c[0] for c in DEMO_CUSTOMERS],
+        "settled_batch": batch.batch_number if batch else None,
+        "settled_sales": sales,
+        "open_authorization": authorization,
+        "open_sale": open_sale,
+    }
+
+
+def _sale(sandbox: PayTraceSandbox, index: int, at: Any, kind: TxnType = TxnType.SALE) -> int:
+    customer_id, _, card, invoice = DEMO_CUSTOMERS[index]
+    profile = sandbox.state.customers[customer_id]
+    amount = Decimal(25 * (index + 1)) + Decimal("0.50")
+    details = {
+        "invoice_id": invoice,
+        "description": f"Demo order {index + 1}",
+        "billing_address": profile.billing_address,
+    }
+    request = ledger.Charge(kind, amount, card, details=details, customer_id=customer_id)
+    return ledger.charge(sandbox.state, at, request).transaction_id
