@@ -15,6 +15,8 @@ import structlog
 
 from payledger.adapters.db.database import Database
 from payledger.adapters.db.migrate import migrate
+from payledger.adapters.paytrace import PayTraceClient
+from payledger.adapters.paytrace.gateway import PayTraceGateway
 from payledger.adapters.vault import DatabaseSecretProvider, MasterKeyStore
 from payledger.config import Settings
 from payledger.domain.clock import Clock, SystemClock
@@ -22,12 +24,16 @@ from payledger.engine.idempotency import IdempotencyKeys
 from payledger.engine.inbox import Inbox
 from payledger.engine.jobs import Handler, Job
 from payledger.engine.metrics import EngineMetrics
+from payledger.engine.payment_events import SqlPaymentEventStore
 from payledger.engine.queue import Queue
 from payledger.engine.retry import Backoff
 from payledger.engine.schedule import Schedule, Scheduler
 from payledger.engine.worker import Worker, WorkerOptions, worker_name
+from payledger.flows.poll_payments import PollPayments, poll_payments
 
 log = structlog.get_logger(__name__)
+
+POLL_PAYTRACE = "paytrace.poll"
 
 SCHEDULER_INTERVAL_SECONDS = 15.0
 
@@ -46,6 +52,25 @@ class Container:
     metrics: EngineMetrics
     handlers: dict[str, Handler] = field(default_factory=dict)
     schedules: list[Schedule] = field(default_factory=list)
+    _paytrace: PayTraceClient | None = None
+
+    async def paytrace_client(self) -> PayTraceClient:
+        """The PayTrace connector, with its password fetched from the vault."""
+        if self._paytrace is None:
+            pt = self.settings.paytrace
+            password = await self.vault.get(pt.password_secret)
+            self._paytrace = PayTraceClient(
+                pt.base_url,
+                pt.username,
+                password.get_secret_value(),
+                pt.integrator_id,
+                timeout=pt.timeout_seconds,
+                vendor_timezone=pt.timezone,
+                currency=pt.currency,
+                correlation_field=pt.correlation_field or None,
+                clock=self.clock,
+            )
+        return self._paytrace
 
     def worker(self, *, concurrency: int | None = None, name: str | None = None) -> Worker:
         w = self.settings.worker
@@ -67,6 +92,8 @@ class Container:
             await migrate(self.database)
 
     async def aclose(self) -> None:
+        if self._paytrace is not None:
+            await self._paytrace.aclose()
         await self.database.dispose()
 
 
@@ -92,6 +119,8 @@ def build(settings: Settings, *, clock: Clock | None = None) -> Container:
         metrics=EngineMetrics(),
     )
     _register_housekeeping(container)
+    if settings.paytrace.enabled:
+        _register_paytrace_polling(container)
     return container
 
 
@@ -107,6 +136,30 @@ def _register_housekeeping(container: Container) -> None:
             name="purge-idempotency-keys",
             cron="17 * * * *",
             job_kind="maintenance.purge_idempotency_keys",
+        )
+    )
+
+
+def _register_paytrace_polling(container: Container) -> None:
+    pt = container.settings.paytrace
+    command = PollPayments(
+        overlap=timedelta(minutes=pt.poll_overlap_minutes),
+        first_lookback=timedelta(hours=pt.first_poll_lookback_hours),
+    )
+
+    async def poll(_job: Job) -> None:
+        source = PayTraceGateway(await container.paytrace_client())
+        store = SqlPaymentEventStore(container.inbox)
+        result = await poll_payments(command, source=source, store=store, clock=container.clock)
+        log.info("paytrace.polled", seen=result.seen, new=result.new, duplicates=result.duplicates)
+
+    container.handlers[POLL_PAYTRACE] = poll
+    container.schedules.append(
+        Schedule(
+            name="paytrace-poll",
+            cron=pt.poll_cron,
+            job_kind=POLL_PAYTRACE,
+            ordering_key="paytrace-poll",
         )
     )
 

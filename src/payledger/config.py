@@ -95,6 +95,27 @@ class LoggingSettings(_Section):
         return None if value == "" else value
 
 
+class PayTraceSettings(_Section):
+    """The PayTrace merchant account (API v1)."""
+
+    enabled: bool = False
+    """Poll PayTrace for payments on ``poll_cron`` (the primary event source)."""
+    base_url: str = "https://api.paytrace.com"
+    username: str = ""
+    password_secret: str = "paytrace-password"  # noqa: S105 - a vault name, not a password
+    """Name of the vault secret holding the API password."""
+    integrator_id: str = ""
+    timeout_seconds: float = Field(60.0, ge=1)
+    timezone: str = "America/Los_Angeles"
+    """Zone of PayTrace's local date texts."""
+    currency: str = "USD"
+    correlation_field: str = ""
+    """Discretionary-data title that receives payledger's reference on every charge."""
+    poll_cron: str = "* * * * *"
+    poll_overlap_minutes: float = Field(30.0, ge=0)
+    first_poll_lookback_hours: float = Field(24.0, gt=0)
+
+
 class Settings(BaseSettings):
     """All of payledger's configuration, validated at start-up."""
 
@@ -107,6 +128,7 @@ class Settings(BaseSettings):
     service: ServiceSettings = ServiceSettings()
     vault: VaultSettings = VaultSettings()
     logging: LoggingSettings = LoggingSettings()
+    paytrace: PayTraceSettings = PayTraceSettings()
 
     @classmethod
     def settings_customise_sources(

@@ -13,6 +13,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from payledger.adapters.db.migrate import head_revision
 from payledger.bench.postgres import free_port
 
 PAYLEDGER = [sys.executable, "-m", "payledger.cli.main"]
@@ -75,14 +76,22 @@ def test_an_unreachable_database_is_a_clear_error(workdir):
 def test_migrate_creates_the_schema(workdir):
     result = payledger(workdir, "migrate")
     assert result.returncode == 0, result.stderr
-    assert "-> 0001" in result.stdout
+    assert f"empty -> {head_revision()}" in result.stdout
     tables = {
         row[0]
         for row in sqlite3.connect(workdir / "var/payledger.db").execute(
             "SELECT name FROM sqlite_master WHERE type='table'"
         )
     }
-    assert {"inbox", "jobs", "schedule_ticks", "idempotency_keys", "secrets", "audit_log"} <= tables
+    assert {
+        "inbox",
+        "jobs",
+        "schedule_ticks",
+        "idempotency_keys",
+        "secrets",
+        "audit_log",
+        "watermarks",
+    } <= tables
 
 
 def test_secrets_are_read_from_stdin_and_never_printed(workdir):

@@ -130,6 +130,11 @@ class Payment:
     def is_approved(self) -> bool:
         return self.outcome is Outcome.APPROVED
 
+    @property
+    def root_txn_id(self) -> str:
+        """The transaction this one belongs to: its original (for captures, refunds, voids)."""
+        return self.original_txn_id or self.gateway_txn_id
+
 
 @dataclass(frozen=True, slots=True)
 class OrderLine:

@@ -32,6 +32,8 @@ class Schedule:
     job_kind: str
     payload: Mapping[str, Any] = field(default_factory=dict)
     timezone: str = "UTC"
+    ordering_key: str | None = None
+    """Give ticks an ordering key so a slow run is never overlapped by the next tick's."""
 
     def __post_init__(self) -> None:
         if not croniter.is_valid(self.cron):
@@ -65,6 +67,7 @@ class Scheduler:
                 kind=schedule.job_kind,
                 payload={**schedule.payload, "tick": tick.isoformat()},
                 dedupe_key=f"schedule:{schedule.name}:{tick.isoformat()}",
+                ordering_key=schedule.ordering_key,
             )
             statement = insert_ignoring_duplicates(schedule_ticks, self.queue.database.dialect)
             claimed = await conn.execute(

@@ -117,6 +117,14 @@ secrets = Table(
     Column("rotated_at", UTCDateTime),
 )
 
+watermarks = Table(
+    "watermarks",
+    metadata,
+    Column("name", String(120), primary_key=True),
+    Column("value", UTCDateTime, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+)
+
 audit_log = Table(
     "audit_log",
     metadata,

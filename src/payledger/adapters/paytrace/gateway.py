@@ -1,0 +1,38 @@
+"""PayTrace as the flows see it: implements the ``PaymentSource`` port on the export API."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from payledger.adapters.paytrace.client import PayTraceClient
+from payledger.adapters.paytrace.translate import event_key, lookup_window, payment_from_export
+from payledger.domain.events import PaymentObserved
+
+
+class PayTraceGateway:
+    """Observes payments through exports by date range, one vendor-local day per request."""
+
+    name = "paytrace"
+
+    def __init__(self, client: PayTraceClient) -> None:
+        self.client = client
+
+    async def payments_changed(self, since: datetime, until: datetime) -> list[PaymentObserved]:
+        """Every transaction created on the vendor-local days covering ``since``..``until``.
+
+        PayTrace's export filters by creation date, and a transaction changes state
+        (captured, voided, settled) after it was created, so the window is widened by a day on
+        each side; events are deduplicated downstream by their state-bearing ids.
+        """
+        first, last = lookup_window(since, until, self.client.tz)
+        observed: list[PaymentObserved] = []
+        day = first
+        while day <= last:
+            records = await self.client.export_transactions(day, day)
+            for record in records:
+                payment = payment_from_export(
+                    record, currency=self.client.currency, tz=self.client.tz
+                )
+                observed.append(PaymentObserved(event_key(payment), payment))
+            day += timedelta(days=1)
+        return observed

@@ -1,0 +1,64 @@
+"""The ``PaymentEventStore`` port on the inbox and the ``watermarks`` table."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from sqlalchemy import select, update
+
+from payledger.adapters.db.statements import insert_ignoring_duplicates
+from payledger.adapters.db.tables import watermarks
+from payledger.domain.codec import payment_to_dict
+from payledger.domain.events import PaymentObserved, Recorded
+from payledger.engine.inbox import Inbox
+
+PROCESS_PAYMENT = "payment.process"
+"""The job kind that processes one observed payment."""
+
+
+class SqlPaymentEventStore:
+    """Observed payments go to the inbox, each with a ``payment.process`` job ordered by
+    gateway transaction, so that events of one transaction are handled in arrival order."""
+
+    def __init__(self, inbox: Inbox) -> None:
+        self.inbox = inbox
+        self.database = inbox.queue.database
+
+    async def watermark(self, name: str) -> datetime | None:
+        async with self.database.transaction() as conn:
+            value: datetime | None = await conn.scalar(
+                select(watermarks.c.value).where(watermarks.c.name == name)
+            )
+            return value
+
+    async def record(
+        self, source: str, events: Sequence[PaymentObserved], *, watermark: tuple[str, datetime]
+    ) -> Recorded:
+        new = duplicates = 0
+        async with self.database.transaction() as conn:
+            for event in events:
+                receipt = await self.inbox.accept(
+                    conn,
+                    source=source,
+                    external_id=event.event_id,
+                    payload=payment_to_dict(event.payment),
+                    job_kind=PROCESS_PAYMENT,
+                    ordering_key=f"{source}:{event.payment.root_txn_id}",
+                )
+                duplicates += receipt.duplicate
+                new += not receipt.duplicate
+            name, value = watermark
+            now = self.inbox.queue.clock.now()
+            inserted = await conn.execute(
+                insert_ignoring_duplicates(watermarks, self.database.dialect)
+                .values(name=name, value=value, updated_at=now)
+                .returning(watermarks.c.name)
+            )
+            if inserted.scalar_one_or_none() is None:
+                await conn.execute(
+                    update(watermarks)
+                    .where(watermarks.c.name == name, watermarks.c.value < value)
+                    .values(value=value, updated_at=now)
+                )
+        return Recorded(new=new, duplicates=duplicates)
