@@ -1,0 +1,165 @@
+"""The D365 connector against the F&O sandbox, in-process (ASGI) or over TCP (uvicorn + TLS)."""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+import threading
+import time
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import pytest
+import uvicorn
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
+
+from payledger.adapters.d365 import D365Client, D365Ledger, D365Settings, EntraIdCredential
+from payledger.adapters.d365.throttle import RetryPolicy
+from payledger.sandbox.d365 import D365Sandbox, D365SandboxSettings, create_app
+from payledger.sandbox.d365.tls import write_self_signed_certificate
+
+BASE = "https://d365.sandbox.test"
+TENANT = "payledger-sandbox"
+CLIENT_ID = "payledger-client"
+CLIENT_SECRET = "payledger-secret"
+
+
+class DeadlineTransport(httpx.AsyncBaseTransport):
+    """``ASGITransport`` ignores timeouts; enforce the read timeout as a socket would."""
+
+    def __init__(self, inner: httpx.AsyncBaseTransport, default_timeout: float = 5.0) -> None:
+        self.inner = inner
+        self.default_timeout = default_timeout
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        timeout = (request.extensions.get("timeout") or {}).get("read") or self.default_timeout
+        try:
+            return await asyncio.wait_for(self.inner.handle_async_request(request), timeout)
+        except TimeoutError:
+            raise httpx.ReadTimeout("no answer within the read timeout", request=request) from None
+
+
+@pytest.fixture(scope="session")
+def signing_key_pem() -> str:
+    """One RSA key for every sandbox in the run (key generation is the slow part of start-up)."""
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    return key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    ).decode()
+
+
+@pytest.fixture
+def sandbox_settings(signing_key_pem: str) -> D365SandboxSettings:
+    return D365SandboxSettings(signing_key_pem=signing_key_pem)
+
+
+@pytest.fixture
+def sandbox_app(sandbox_settings: D365SandboxSettings):
+    return create_app(sandbox_settings)
+
+
+@pytest.fixture
+def sandbox(sandbox_app) -> D365Sandbox:
+    return sandbox_app.state.sandbox
+
+
+@pytest.fixture
+def transport(sandbox_app) -> DeadlineTransport:
+    return DeadlineTransport(httpx.ASGITransport(app=sandbox_app))
+
+
+@pytest.fixture
+async def control(transport: DeadlineTransport) -> AsyncIterator[httpx.AsyncClient]:
+    async with httpx.AsyncClient(transport=transport, base_url=BASE) as http:
+        yield http
+
+
+@pytest.fixture
+async def credential(transport: DeadlineTransport) -> AsyncIterator[EntraIdCredential]:
+    credential = EntraIdCredential(
+        tenant=TENANT,
+        client_id=CLIENT_ID,
+        client_secret=CLIENT_SECRET,
+        resource=BASE,
+        authority_host=BASE,
+        transport=transport,
+    )
+    yield credential
+    await credential.aclose()
+
+
+@pytest.fixture
+def fast_retry() -> RetryPolicy:
+    return RetryPolicy(max_attempts=4, base_delay_s=0.01, max_delay_s=0.05)
+
+
+@pytest.fixture
+async def client(
+    credential: EntraIdCredential, transport: DeadlineTransport, fast_retry: RetryPolicy
+) -> AsyncIterator[D365Client]:
+    async with D365Client(
+        BASE, credential, transport=transport, retry=fast_retry, timeout=5.0
+    ) as d365:
+        yield d365
+
+
+@pytest.fixture
+def ledger(client: D365Client) -> D365Ledger:
+    return D365Ledger(
+        client,
+        D365Settings(
+            company="usmf",
+            customer_gateway_id_field="PayTraceCustomerId",
+            order_payment_status_field="PaymentStatus",
+            posting_action="PostJournal",
+        ),
+    )
+
+
+@dataclass
+class LiveSandbox:
+    base_url: str
+    cert_path: Path
+    sandbox: D365Sandbox
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def live_sandbox(
+    tmp_path_factory: pytest.TempPathFactory, signing_key_pem: str
+) -> Iterator[LiveSandbox]:
+    """The sandbox under a real uvicorn server on a free loopback port, serving https."""
+    cert_path, key_path = write_self_signed_certificate(tmp_path_factory.mktemp("tls"))
+    port = _free_port()
+    base_url = f"https://127.0.0.1:{port}"
+    app = create_app(D365SandboxSettings(signing_key_pem=signing_key_pem, base_url=base_url))
+    config = uvicorn.Config(
+        app,
+        host="127.0.0.1",
+        port=port,
+        ssl_certfile=str(cert_path),
+        ssl_keyfile=str(key_path),
+        log_level="warning",
+        lifespan="off",
+        timeout_keep_alive=1,
+        timeout_graceful_shutdown=1,
+    )
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 10
+    while not server.started:
+        if time.monotonic() > deadline or not thread.is_alive():
+            raise RuntimeError("uvicorn did not start")
+        time.sleep(0.02)
+    yield LiveSandbox(base_url, cert_path, app.state.sandbox)
+    server.should_exit = True
+    thread.join(timeout=10)
