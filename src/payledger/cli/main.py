@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from payledger.cli import bench, demo, operate, scan, secrets
+from payledger.cli import bench, demo, operate, sandbox, scan, secrets
 from payledger.cli.common import load
 
 app = typer.Typer(
@@ -38,6 +38,7 @@ app.command("worker")(operate.worker)
 app.command("migrate")(operate.migrate_command)
 app.command("replay")(operate.replay)
 app.command("scan-pan")(scan.scan_pan)
+app.command("sandbox")(sandbox.sandbox)
 app.add_typer(secrets.app, name="secrets")
 app.add_typer(bench.app, name="bench")
 

@@ -3,17 +3,16 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import signal
-from collections.abc import Iterator
 from typing import Annotated
 
 import typer
-import uvicorn
 
 from payledger.adapters.db.migrate import current_revision, migrate
 from payledger.bootstrap import Container, run_scheduler
+from payledger.cli import serving
 from payledger.cli.common import console, opened, run, settings_from, setup_logging, with_container
+from payledger.cli.serving import serve_together
 
 
 def serve(
@@ -33,32 +32,11 @@ def serve(
     async def go() -> None:
         async with opened(settings) as container:
             app = create_app(container, embedded_worker=False if no_worker else None)
-            config = uvicorn.Config(
-                app,
-                host=host or settings.service.host,
-                port=port or settings.service.port,
-                log_config=None,
-                access_log=False,
-                lifespan="on",
+            await serve_together(
+                serving.config(app, host or settings.service.host, port or settings.service.port)
             )
-            await _GracefulServer(config).serve()
 
     run(go())
-
-
-class _GracefulServer(uvicorn.Server):
-    """Shuts down on SIGTERM/SIGINT and exits 0, instead of re-raising the signal afterwards."""
-
-    @contextlib.contextmanager
-    def capture_signals(self) -> Iterator[None]:
-        loop = asyncio.get_running_loop()
-        for signum in (signal.SIGTERM, signal.SIGINT):
-            loop.add_signal_handler(signum, self.handle_exit, signum, None)
-        try:
-            yield
-        finally:
-            for signum in (signal.SIGTERM, signal.SIGINT):
-                loop.remove_signal_handler(signum)
 
 
 def worker(
