@@ -1,0 +1,156 @@
+"""What a payment must become in the ledger: pure rules, no I/O.
+
+A gateway payment turns into at most one journal-line operation plus, when it belongs to an
+order, an update of that order's payment status:
+
+| payment (approved)          | ledger operation                          | order status  |
+|-----------------------------|-------------------------------------------|---------------|
+| sale, capture, ACH sale     | credit the customer (offset: clearing)    | paid          |
+| authorization               | none                                      | authorized    |
+| refund, ACH refund          | debit the customer (reversing line)       | refunded      |
+| void of an unposted line    | remove that line                          | voided        |
+| void of a posted line       | debit the customer (reversal)             | voided        |
+| void of an authorization    | none                                      | voided        |
+| any declined payment        | none                                      | declined      |
+
+Every ledger line carries a deterministic ``PaymentReference`` built from the gateway
+transaction and the operation: it is how payledger proves, after a crash or a lost answer,
+that a line already exists.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+from payledger.domain.model import Payment, PaymentKind, PaymentStatus
+from payledger.domain.money import Money
+
+
+class LedgerOperation(StrEnum):
+    PAYMENT = "payment"
+    """Credit the customer: money received."""
+    REFUND = "refund"
+    """Debit the customer: money paid back."""
+    REVERSAL = "reversal"
+    """Debit the customer to cancel a payment whose journal was already posted."""
+    REMOVAL = "removal"
+    """Delete a payment line that is still in an unposted journal."""
+
+
+class OrderPaymentStatus(StrEnum):
+    AUTHORIZED = "authorized"
+    PAID = "paid"
+    REFUNDED = "refunded"
+    VOIDED = "voided"
+    DECLINED = "declined"
+
+
+@dataclass(frozen=True, slots=True)
+class LedgerLine:
+    """One line payledger must create (or remove) in the customer payment journal."""
+
+    operation: LedgerOperation
+    reference: str
+    amount: Money
+    gateway_txn_id: str
+    target_reference: str = ""
+    """For a removal or reversal: the reference of the line it cancels."""
+
+    @property
+    def is_credit(self) -> bool:
+        return self.operation is LedgerOperation.PAYMENT
+
+
+@dataclass(frozen=True, slots=True)
+class OrderUpdate:
+    order_ref: str
+    status: OrderPaymentStatus
+    amount: Money
+    gateway_txn_id: str
+    auth_code: str = ""
+    reason: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class PostingPlan:
+    """Everything the ledger must reflect for one payment event."""
+
+    line: LedgerLine | None
+    order_update: OrderUpdate | None
+
+    @property
+    def is_empty(self) -> bool:
+        return self.line is None and self.order_update is None
+
+
+@dataclass(frozen=True, slots=True)
+class OriginalLine:
+    """What is known of the line a void cancels."""
+
+    reference: str
+    journal_posted: bool
+
+
+def payment_reference(gateway_txn_id: str, operation: LedgerOperation) -> str:
+    """The deterministic ``PaymentReference`` of a ledger line (short enough for D365)."""
+    return f"PT-{gateway_txn_id}-{operation.value[:3].upper()}"
+
+
+_MONEY_IN = {PaymentKind.SALE, PaymentKind.CAPTURE, PaymentKind.ACH_SALE}
+_MONEY_OUT = {PaymentKind.REFUND, PaymentKind.ACH_REFUND}
+
+
+def plan_posting(payment: Payment, *, voided_line: OriginalLine | None = None) -> PostingPlan:
+    """The ledger line and order update a payment event calls for.
+
+    Args:
+        payment: the payment in its current state.
+        voided_line: for a voided payment, the line that was created for it, if any.
+    """
+    if not payment.is_approved and payment.status is PaymentStatus.DECLINED:
+        return PostingPlan(None, _order_update(payment, OrderPaymentStatus.DECLINED))
+    if payment.status is PaymentStatus.VOIDED or payment.kind is PaymentKind.VOID:
+        return PostingPlan(
+            _void_line(payment, voided_line), _order_update(payment, OrderPaymentStatus.VOIDED)
+        )
+    if payment.kind is PaymentKind.AUTHORIZATION:
+        return PostingPlan(None, _order_update(payment, OrderPaymentStatus.AUTHORIZED))
+    if payment.kind in _MONEY_IN:
+        line = _line(payment, LedgerOperation.PAYMENT)
+        return PostingPlan(line, _order_update(payment, OrderPaymentStatus.PAID))
+    if payment.kind in _MONEY_OUT:
+        line = _line(payment, LedgerOperation.REFUND)
+        return PostingPlan(line, _order_update(payment, OrderPaymentStatus.REFUNDED))
+    return PostingPlan(None, None)
+
+
+def _line(payment: Payment, operation: LedgerOperation, target: str = "") -> LedgerLine:
+    return LedgerLine(
+        operation=operation,
+        reference=payment_reference(payment.gateway_txn_id, operation),
+        amount=payment.amount,
+        gateway_txn_id=payment.gateway_txn_id,
+        target_reference=target,
+    )
+
+
+def _void_line(payment: Payment, voided_line: OriginalLine | None) -> LedgerLine | None:
+    if voided_line is None:
+        return None  # nothing was posted for it (an authorization, or never reached the ledger)
+    if voided_line.journal_posted:
+        return _line(payment, LedgerOperation.REVERSAL, voided_line.reference)
+    return _line(payment, LedgerOperation.REMOVAL, voided_line.reference)
+
+
+def _order_update(payment: Payment, status: OrderPaymentStatus) -> OrderUpdate | None:
+    if not payment.order_ref:
+        return None
+    return OrderUpdate(
+        order_ref=payment.order_ref,
+        status=status,
+        amount=payment.amount,
+        gateway_txn_id=payment.gateway_txn_id,
+        auth_code=payment.auth_code,
+        reason=payment.message if status is OrderPaymentStatus.DECLINED else "",
+    )
