@@ -34,8 +34,8 @@ def sandbox(
     setup_logging(Settings(logging=LoggingSettings(file=None, format="console")))
     configs = []
     if paytrace_port:
-        app = create_paytrace(PayTraceSandboxSettings(seed=seed))
-        configs.append(serving.config(app, host, paytrace_port))
+        paytrace = create_paytrace(PayTraceSandboxSettings(seed=seed))
+        configs.append(serving.config(paytrace, host, paytrace_port))
         console.print(
             f"PayTrace sandbox  http://{host}:{paytrace_port}  (API user demo123 / demo123; "
             "any integrator_id; control API /_sandbox/)"
@@ -43,9 +43,9 @@ def sandbox(
     if d365_port:
         cert, key = write_self_signed_certificate(tls_dir, hosts=(host, "localhost"))
         base_url = f"https://{host}:{d365_port}"
-        app = create_d365(D365SandboxSettings(base_url=base_url, fault_seed=seed))
+        d365 = create_d365(D365SandboxSettings(base_url=base_url, fault_seed=seed))
         configs.append(
-            serving.config(app, host, d365_port, ssl_certfile=str(cert), ssl_keyfile=str(key))
+            serving.config(d365, host, d365_port, ssl_certfile=str(cert), ssl_keyfile=str(key))
         )
         console.print(
             f"D365 sandbox      {base_url}  (tenant payledger-sandbox, client payledger-client / "

@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import signal
 from collections.abc import Iterator
+from typing import Any
 
 import uvicorn
 
@@ -40,14 +41,8 @@ async def serve_together(*configs: uvicorn.Config) -> None:
             loop.remove_signal_handler(signum)
 
 
-def config(app: object, host: str, port: int, **options: object) -> uvicorn.Config:
-    """A uvicorn config that logs through payledger's logging (no access log)."""
+def config(app: Any, host: str, port: int, **options: Any) -> uvicorn.Config:
+    """A uvicorn config for ``app`` that logs through payledger's logging (no access log)."""
     return uvicorn.Config(
-        app,
-        host=host,
-        port=port,
-        log_config=None,
-        access_log=False,
-        lifespan="on",
-        **options,  # type: ignore[arg-type]
+        app, host=host, port=port, log_config=None, access_log=False, lifespan="on", **options
     )

@@ -38,6 +38,14 @@ class D365Credential(Protocol):
     async def aclose(self) -> None: ...
 
 
+class _MsalClientApp(Protocol):
+    """The part of ``msal.ConfidentialClientApplication`` used here (msal ships no types)."""
+
+    def acquire_token_for_client(self, scopes: list[str]) -> dict[str, Any]: ...
+
+    def remove_tokens_for_client(self) -> None: ...
+
+
 @dataclass(frozen=True)
 class ClientCertificate:
     """A certificate registered on the Entra app: PEM private key and PEM certificate."""
@@ -130,14 +138,14 @@ class EntraIdCredential:
         )
         self._cache = token_cache or msal.TokenCache()
         self._http = _http_client(transport, verify, timeout)
-        self._app: msal.ConfidentialClientApplication | None = None
+        self._app: _MsalClientApp | None = None
         self._lock: asyncio.Lock | None = None
         self.limiter = limiter or AdaptiveConcurrency()
         self.requests = 0
 
-    def _build_app(self, loop: asyncio.AbstractEventLoop) -> msal.ConfidentialClientApplication:
+    def _build_app(self, loop: asyncio.AbstractEventLoop) -> _MsalClientApp:
         microsoft = self.authority.startswith(MICROSOFT_AUTHORITY)
-        return msal.ConfidentialClientApplication(
+        app: _MsalClientApp = msal.ConfidentialClientApplication(
             self.client_id,
             client_credential=self._credential,
             authority=self.authority,
@@ -145,6 +153,7 @@ class EntraIdCredential:
             http_client=MsalHttpBridge(self._http, loop),
             instance_discovery=None if microsoft else False,
         )
+        return app
 
     async def token(self) -> str:
         if self._lock is None:

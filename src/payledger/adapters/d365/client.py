@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import random
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -113,7 +113,7 @@ class D365Client:
         *,
         operation: str,
         write: bool = False,
-        params: list[tuple[str, str]] | None = None,
+        params: Sequence[tuple[str, str]] | None = None,
         content: bytes | None = None,
         headers: Mapping[str, str] | None = None,
     ) -> httpx.Response:
@@ -152,7 +152,7 @@ class D365Client:
         path: str,
         operation: str,
         write: bool,
-        params: list[tuple[str, str]] | None,
+        params: Sequence[tuple[str, str]] | None,
         content: bytes | None,
         headers: Mapping[str, str],
         may_refresh: bool,
@@ -160,10 +160,12 @@ class D365Client:
         """One attempt; None means 401 that a fresh token may cure (``may_refresh``)."""
         token = await self.credential.token()
         merged = {**self._headers, **headers, "Authorization": f"Bearer {token}"}
+        # httpx takes a tuple (covariant) where a list[tuple[str, str]] would not type-check.
+        query = None if params is None else tuple(params)
         async with self.credential.limiter.slot():
             with map_errors(operation, write=write):
                 response = await self._http.request(
-                    method, self.url(path), params=params, content=content, headers=merged
+                    method, self.url(path), params=query, content=content, headers=merged
                 )
                 if response.status_code == 401 and may_refresh:
                     return None
@@ -243,7 +245,7 @@ class D365Client:
             headers={"Content-Type": _JSON},
         )
         payload = _decode(response, f"create {entity_set}", write=True)
-        return _record(payload, response.headers.get("ETag"))
+        return _record(payload, _etag(response))
 
     async def update(
         self,
@@ -264,7 +266,7 @@ class D365Client:
             content=dumps(changes),
             headers=headers,
         )
-        return response.headers.get("ETag")
+        return _etag(response)
 
     async def delete(
         self, entity_set: str, key: Mapping[str, Any], *, etag: str | None = None
@@ -349,6 +351,11 @@ def _decode(response: httpx.Response, operation: str, *, write: bool = False) ->
             operation=operation,
             status=response.status_code,
         ) from exc
+
+
+def _etag(response: httpx.Response) -> str | None:
+    etag: str | None = response.headers.get("ETag")  # httpx types Headers.get as Any
+    return etag
 
 
 def _record(payload: Mapping[str, Any], etag: str | None = None) -> D365Record:

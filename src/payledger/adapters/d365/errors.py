@@ -25,6 +25,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
+from typing import TypedDict
 
 import httpx
 
@@ -39,6 +40,15 @@ from payledger.domain.errors import (
 
 SYSTEM = "d365"
 WRITE_EXCEPTION = "AxODataWriteException"
+
+
+class _ErrorContext(TypedDict, total=False):
+    """The keyword arguments every :class:`ConnectorError` raised here carries."""
+
+    system: str
+    operation: str
+    status: int | None
+    request_id: str | None
 
 
 class D365NotFound(RejectedError):
@@ -107,7 +117,7 @@ def error_from_response(
     status = response.status_code
     detail = parse_error_body(response.content)
     message = f"D365 {operation}: HTTP {status}" + (f": {detail.text}" if detail.text else "")
-    context = {
+    context: _ErrorContext = {
         "system": SYSTEM,
         "operation": operation,
         "status": status,
@@ -134,7 +144,7 @@ def error_from_response(
 @contextmanager
 def map_errors(operation: str, *, write: bool = False) -> Iterator[None]:
     """Run httpx calls; re-raise their failures as payledger errors (``raise ... from exc``)."""
-    context = {"system": SYSTEM, "operation": operation}
+    context: _ErrorContext = {"system": SYSTEM, "operation": operation}
     try:
         yield
     except httpx.HTTPStatusError as exc:

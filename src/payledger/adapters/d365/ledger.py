@@ -141,9 +141,9 @@ class D365Ledger:
 
     async def existing_payment_references(
         self, batch_number: str, references: Sequence[str]
-    ) -> dict[str, dict]:
+    ) -> dict[str, dict[str, Any]]:
         """Lines of a journal that already carry one of ``references``."""
-        found: dict[str, dict] = {}
+        found: dict[str, dict[str, Any]] = {}
         for start in range(0, len(references), 40):
             chunk = references[start : start + 40]
             query = ODataQuery(self.sets.payment_journal_lines).where(

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, Self
 
 from pydantic import BaseModel, ConfigDict
 
@@ -22,7 +22,7 @@ class D365Entity(BaseModel):
         return self.model_dump(exclude_unset=True, exclude_none=True)
 
     @classmethod
-    def from_row(cls, row: dict[str, Any]) -> Any:
+    def from_row(cls, row: dict[str, Any]) -> Self:
         return cls.model_validate({k: v for k, v in row.items() if not k.startswith("@odata.")})
 
 

@@ -51,6 +51,28 @@ class TokenError(Exception):
         }
 
 
+def _signing_key(pem: str | None) -> rsa.RSAPrivateKey:
+    """The key that signs access tokens (RS256, so RSA); a fresh one unless configured."""
+    if not pem:
+        return rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    key = serialization.load_pem_private_key(pem.encode(), password=None)
+    if not isinstance(key, rsa.RSAPrivateKey):
+        raise ValueError("signing_key_pem must be an RSA private key: tokens are RS256")
+    return key
+
+
+def _assertion_certificate(
+    client: SandboxClient, assertion_type: str | None
+) -> tuple[x509.Certificate, rsa.RSAPublicKey]:
+    """The client's registered certificate and its key; assertions are RS256 or PS256 (RSA)."""
+    if assertion_type == ASSERTION_TYPE and client.certificate_pem:
+        certificate = x509.load_pem_x509_certificate(client.certificate_pem.encode())
+        public_key = certificate.public_key()
+        if isinstance(public_key, rsa.RSAPublicKey):
+            return certificate, public_key
+    raise TokenError("invalid_client", 700027, "Client assertion failed signature validation.", 401)
+
+
 def object_id(client_id: str) -> str:
     """The service principal's object id in the sandbox tenant (stable per client id)."""
     return str(uuid.uuid5(uuid.NAMESPACE_OID, client_id))
@@ -61,11 +83,7 @@ class TokenService:
 
     def __init__(self, state: SandboxState) -> None:
         self.state = state
-        pem = state.settings.signing_key_pem
-        if pem:
-            self.key = serialization.load_pem_private_key(pem.encode(), password=None)
-        else:
-            self.key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+        self.key = _signing_key(state.settings.signing_key_pem)
         public_der = self.key.public_key().public_bytes(
             serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
         )
@@ -111,15 +129,11 @@ class TokenService:
     def _check_assertion(
         self, client: SandboxClient, assertion: str, assertion_type: str | None, token_url: str
     ) -> None:
-        if assertion_type != ASSERTION_TYPE or not client.certificate_pem:
-            raise TokenError(
-                "invalid_client", 700027, "Client assertion failed signature validation.", 401
-            )
-        certificate = x509.load_pem_x509_certificate(client.certificate_pem.encode())
+        certificate, public_key = _assertion_certificate(client, assertion_type)
         try:
             claims = jwt.decode(
                 assertion,
-                certificate.public_key(),
+                public_key,
                 algorithms=["RS256", "PS256"],
                 audience=[token_url],
                 options={"require": ["exp", "iss", "sub", "aud"]},
@@ -144,7 +158,9 @@ class TokenService:
                 401,
             )
 
-    def issue(self, client: SandboxClient, audience: str, appidacr: str, adfs: bool) -> dict:
+    def issue(
+        self, client: SandboxClient, audience: str, appidacr: str, adfs: bool
+    ) -> dict[str, Any]:
         """A token response for ``client`` with ``aud=audience``."""
         settings = self.state.settings
         now = int(self.state.clock.now().timestamp())

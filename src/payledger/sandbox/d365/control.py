@@ -8,16 +8,29 @@ from __future__ import annotations
 
 from datetime import date
 from decimal import Decimal
-from typing import Any
+from typing import Any, Protocol
 
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from payledger.sandbox.d365.events import BusinessEventEmitter
 from payledger.sandbox.d365.invoices import InvoiceError, InvoiceRequest, post_invoice
 from payledger.sandbox.d365.reads import ReadContext, full_values
 from payledger.sandbox.d365.rules import WriteContext
+from payledger.sandbox.d365.state import SandboxState
 from payledger.sandbox.d365.values import dumps, loads, to_json
+
+
+class ControlledSandbox(Protocol):
+    """What the control API drives: the app's ``D365Sandbox`` (which imports this module)."""
+
+    state: SandboxState
+    events: BusinessEventEmitter
+
+    def reset(self, *, seed: bool = ...) -> None: ...
+
+    def post_journal(self, entity_set: str, company: str, batch: str) -> Response: ...
 
 
 def _json(payload: Any, status: int = 200) -> Response:
@@ -32,11 +45,11 @@ async def _body(request: Request) -> dict[str, Any]:
 class ControlApi:
     """Routes of the control API bound to one sandbox (see :func:`create_app`)."""
 
-    def __init__(self, sandbox: Any) -> None:
+    def __init__(self, sandbox: ControlledSandbox) -> None:
         self.sandbox = sandbox
 
     @property
-    def state(self) -> Any:
+    def state(self) -> SandboxState:
         return self.sandbox.state
 
     def routes(self) -> list[Route]:

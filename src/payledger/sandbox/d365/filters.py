@@ -160,15 +160,13 @@ class FilterParser:
     def _or(self) -> Operand:
         left = self._and()
         while self._accept_word("or"):
-            right = self._and()
-            left = _boolean(lambda r, a=left, b=right: bool(a.evaluate(r) or b.evaluate(r)))
+            left = _either(left, self._and())
         return left
 
     def _and(self) -> Operand:
         left = self._comparison()
         while self._accept_word("and"):
-            right = self._comparison()
-            left = _boolean(lambda r, a=left, b=right: bool(a.evaluate(r) and b.evaluate(r)))
+            left = _both(left, self._comparison())
         return left
 
     def _comparison(self) -> Operand:
@@ -233,7 +231,7 @@ class FilterParser:
             raise invalid(f"An unknown function with name '{name}' was found.")
         self._expect("(")
         args = [self._or()]
-        while self._peek() and self._peek().text == ",":  # type: ignore[union-attr]
+        while (token := self._peek()) and token.text == ",":
             self.position += 1
             args.append(self._or())
         self._expect(")")
@@ -244,6 +242,14 @@ class FilterParser:
 
 def _boolean(evaluate: Evaluator) -> Operand:
     return Operand(evaluate, "Edm.Boolean")
+
+
+def _either(left: Operand, right: Operand) -> Operand:
+    return _boolean(lambda r: bool(left.evaluate(r) or right.evaluate(r)))
+
+
+def _both(left: Operand, right: Operand) -> Operand:
+    return _boolean(lambda r: bool(left.evaluate(r) and right.evaluate(r)))
 
 
 def _arithmetic(word: str, left: Operand, right: Operand) -> Operand:
@@ -270,13 +276,7 @@ def compare(word: str, left: Operand, right: Operand) -> Operand:
     else:
         _check_types(word, left, right)
     if word in ("eq", "ne") and right.is_literal and _has_wildcard(right.literal):
-        pattern = _wildcard(right.literal)
-        matches = (
-            (lambda v: bool(pattern.fullmatch(str(v or ""))))
-            if word == "eq"
-            else (lambda v: not pattern.fullmatch(str(v or "")))
-        )
-        return _boolean(lambda r: matches(left.evaluate(r)))
+        return _wildcard_match(left, _wildcard(right.literal), negate=word == "ne")
     function = getattr(operator, word)
 
     def evaluate(row: Row) -> bool:
@@ -314,6 +314,14 @@ def _check_types(word: str, left: Operand, right: Operand) -> None:
             f"'{left.type_name}' and '{right.type_name}' for operator kind "
             f"'{_OPERATOR_NAMES[word]}'."
         )
+
+
+def _wildcard_match(left: Operand, pattern: re.Pattern[str], *, negate: bool) -> Operand:
+    def evaluate(row: Row) -> bool:
+        matched = pattern.fullmatch(str(left.evaluate(row) or "")) is not None
+        return matched != negate
+
+    return _boolean(evaluate)
 
 
 def _has_wildcard(value: Any) -> bool:

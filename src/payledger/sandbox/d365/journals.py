@@ -14,6 +14,7 @@ from typing import Any
 from payledger.sandbox.d365.catalog import EntityType
 from payledger.sandbox.d365.rules import (
     EntityRules,
+    Row,
     WriteContext,
     delete_where,
     lookup_failed,
@@ -43,7 +44,7 @@ class JournalHeaderRules(EntityRules):
     def __init__(self, lines_set: str) -> None:
         self.lines_set = lines_set
 
-    def prepare_create(self, ctx: WriteContext, entity: EntityType, values: dict) -> None:
+    def prepare_create(self, ctx: WriteContext, entity: EntityType, values: Row) -> None:
         name = values.get("JournalName", "")
         if not name:
             raise ctx.fail(entity, *must_be_filled(entity, "JournalName", "Name"))
@@ -62,17 +63,17 @@ class JournalHeaderRules(EntityRules):
             values.setdefault("PostingLayer", "Current")
             values["AccountingCurrency"] = ctx.state.reference.accounting_currency
 
-    def check_update(self, ctx: WriteContext, entity: EntityType, old: dict, new: dict) -> None:
+    def check_update(self, ctx: WriteContext, entity: EntityType, old: Row, new: Row) -> None:
         if old.get("IsPosted") == "Yes":
             raise posted_error(ctx, entity, old["JournalBatchNumber"])
         new["IsPosted"] = old.get("IsPosted", "No")
         new["JournalName"] = old["JournalName"]
 
-    def check_delete(self, ctx: WriteContext, entity: EntityType, values: dict) -> None:
+    def check_delete(self, ctx: WriteContext, entity: EntityType, values: Row) -> None:
         if values.get("IsPosted") == "Yes":
             raise posted_error(ctx, entity, values["JournalBatchNumber"])
 
-    def after_delete(self, ctx: WriteContext, entity: EntityType, values: dict) -> None:
+    def after_delete(self, ctx: WriteContext, entity: EntityType, values: Row) -> None:
         batch, company = values["JournalBatchNumber"], values["dataAreaId"]
         delete_where(ctx, self.lines_set, dataAreaId=company, JournalBatchNumber=batch)
         if self.lines_set == "CustomerPaymentJournalLines":
@@ -89,7 +90,7 @@ class JournalHeaderRules(EntityRules):
                 JournalBatchNumber=batch,
             )
 
-    def computed(self, ctx: WriteContext, entity: EntityType, values: dict) -> dict[str, Any]:
+    def computed(self, ctx: WriteContext, entity: EntityType, values: Row) -> dict[str, Any]:
         if "JournalTotalDebit" not in entity.properties:
             return {}
         lines = journal_lines(
@@ -101,7 +102,7 @@ class JournalHeaderRules(EntityRules):
         }
 
 
-def journal_lines(ctx: WriteContext, lines_set: str, company: str, batch: str) -> list[dict]:
+def journal_lines(ctx: WriteContext, lines_set: str, company: str, batch: str) -> list[Row]:
     return [
         r.values
         for r in records_where(ctx, lines_set, dataAreaId=company, JournalBatchNumber=batch)
@@ -131,7 +132,7 @@ class JournalLineRules(EntityRules):
         self.rate_field = rate_field
         self.default_account_type = default_account_type
 
-    def prepare_create(self, ctx: WriteContext, entity: EntityType, values: dict) -> None:
+    def prepare_create(self, ctx: WriteContext, entity: EntityType, values: Row) -> None:
         company, batch = values["dataAreaId"], values.get("JournalBatchNumber", "")
         header = open_header(ctx, entity, HEADER_OF[entity.set_name], company, batch)
         journal_name = ctx.state.reference.journal_name(header["JournalName"])
@@ -150,13 +151,13 @@ class JournalLineRules(EntityRules):
         values.setdefault("PostingProfile", "GEN")
         self._validate(ctx, entity, values)
 
-    def check_update(self, ctx: WriteContext, entity: EntityType, old: dict, new: dict) -> None:
+    def check_update(self, ctx: WriteContext, entity: EntityType, old: Row, new: Row) -> None:
         open_header(
             ctx, entity, HEADER_OF[entity.set_name], old["dataAreaId"], old["JournalBatchNumber"]
         )
         self._validate(ctx, entity, new)
 
-    def check_delete(self, ctx: WriteContext, entity: EntityType, values: dict) -> None:
+    def check_delete(self, ctx: WriteContext, entity: EntityType, values: Row) -> None:
         open_header(
             ctx,
             entity,
@@ -165,7 +166,7 @@ class JournalLineRules(EntityRules):
             values["JournalBatchNumber"],
         )
 
-    def _validate(self, ctx: WriteContext, entity: EntityType, values: dict) -> None:
+    def _validate(self, ctx: WriteContext, entity: EntityType, values: Row) -> None:
         if not values.get("AccountDisplayValue"):
             raise ctx.fail(entity, *must_be_filled(entity, "AccountDisplayValue", "Account"))
         if values.get("CreditAmount") and values.get("DebitAmount"):
@@ -198,7 +199,7 @@ class JournalLineRules(EntityRules):
         self,
         ctx: WriteContext,
         entity: EntityType,
-        values: dict,
+        values: Row,
         type_field: str,
         field: str,
         label: str,
@@ -222,7 +223,7 @@ class JournalLineRules(EntityRules):
         return None
 
     def _check_payment(
-        self, ctx: WriteContext, entity: EntityType, values: dict, customer: dict | None
+        self, ctx: WriteContext, entity: EntityType, values: Row, customer: Row | None
     ) -> None:
         company = values["dataAreaId"]
         method = values.get("PaymentMethodName")
@@ -260,7 +261,7 @@ class JournalChildRules(EntityRules):
         self.batch_field = batch_field
         self.line_field = line_field
 
-    def _line(self, ctx: WriteContext, entity: EntityType, values: dict) -> dict:
+    def _line(self, ctx: WriteContext, entity: EntityType, values: Row) -> Row:
         company, batch = values[self.company_field], values.get(self.batch_field, "")
         open_header(ctx, entity, "CustomerPaymentJournalHeaders", company, batch)
         line = ctx.find(
@@ -282,7 +283,7 @@ class JournalChildRules(EntityRules):
             )
         return line
 
-    def prepare_create(self, ctx: WriteContext, entity: EntityType, values: dict) -> None:
+    def prepare_create(self, ctx: WriteContext, entity: EntityType, values: Row) -> None:
         line = self._line(ctx, entity, values)
         if "Amount" in entity.properties:
             values.setdefault("CurrencyCode", line.get("CurrencyCode", ""))
@@ -305,14 +306,14 @@ class JournalChildRules(EntityRules):
                 )
             values.setdefault("invoiceAccount", invoice["InvoiceCustomerAccountNumber"])
 
-    def check_update(self, ctx: WriteContext, entity: EntityType, old: dict, new: dict) -> None:
+    def check_update(self, ctx: WriteContext, entity: EntityType, old: Row, new: Row) -> None:
         self._line(ctx, entity, new)
 
-    def check_delete(self, ctx: WriteContext, entity: EntityType, values: dict) -> None:
+    def check_delete(self, ctx: WriteContext, entity: EntityType, values: Row) -> None:
         self._line(ctx, entity, values)
 
 
-def post_journal(ctx: WriteContext, entity: EntityType, header_key: dict) -> dict[str, Any]:
+def post_journal(ctx: WriteContext, entity: EntityType, header_key: Row) -> dict[str, Any]:
     """Post a journal: refuse it unless it has lines and balances; then mark it posted."""
     header_record = ctx.state.store.table(entity.set_name).get(header_key)
     if header_record is None:
@@ -333,9 +334,9 @@ def post_journal(ctx: WriteContext, entity: EntityType, header_key: dict) -> dic
     return header
 
 
-def _check_balance(ctx: WriteContext, entity: EntityType, lines: list[dict]) -> None:
+def _check_balance(ctx: WriteContext, entity: EntityType, lines: list[Row]) -> None:
     by_voucher: dict[str, Decimal] = {}
-    dates: dict[str, date] = {}
+    dates: dict[str, date | None] = {}
     for line in lines:
         if line.get("OffsetAccountDisplayValue"):
             continue

@@ -60,7 +60,9 @@ def _non_negative_int(name: str, text: str) -> int:
 
 def _split_top_level(text: str) -> list[str]:
     """Split on commas that are not inside parentheses or quotes."""
-    parts, depth, current, quoted = [], 0, [], False
+    parts: list[str] = []
+    current: list[str] = []
+    depth, quoted = 0, False
     for char in text:
         if char == "'":
             quoted = not quoted
@@ -175,9 +177,13 @@ def sort_rows(rows: list[dict[str, Any]], orderby: list[tuple[str, bool]]) -> li
     for name, descending in reversed(orderby):
         present = [r for r in rows if r.get(name) is not None]
         missing = [r for r in rows if r.get(name) is None]
-        present.sort(key=lambda r, n=name: comparable(r[n]), reverse=descending)
+        present.sort(key=_sort_key(name), reverse=descending)
         rows = present + missing if not descending else missing + present
     return rows
+
+
+def _sort_key(name: str) -> Callable[[dict[str, Any]], Any]:
+    return lambda row: comparable(row[name])
 
 
 def parse_key(text: str, entity: EntityType, catalog: Catalog) -> dict[str, Any]:

@@ -10,7 +10,7 @@ from urllib.parse import quote, urlencode
 
 from payledger.sandbox.d365.catalog import EntityType
 from payledger.sandbox.d365.query import Expansion, QueryOptions, sort_rows
-from payledger.sandbox.d365.rules import WriteContext
+from payledger.sandbox.d365.rules import Row, WriteContext
 from payledger.sandbox.d365.store import Record
 from payledger.sandbox.d365.values import default_value, to_json
 from payledger.sandbox.d365.writes import rules_for
@@ -132,7 +132,7 @@ def matching_rows(
 
 
 def expand_row(
-    read: ReadContext, entity: EntityType, values: dict, out: dict, expand: list[Expansion]
+    read: ReadContext, entity: EntityType, values: Row, out: Row, expand: list[Expansion]
 ) -> None:
     catalog = read.write.state.catalog
     for expansion in expand:

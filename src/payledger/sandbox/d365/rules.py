@@ -14,6 +14,9 @@ from payledger.sandbox.d365.errors import WriteFailed
 from payledger.sandbox.d365.state import SandboxState
 from payledger.sandbox.d365.store import Record, Store
 
+Row = dict[str, Any]
+"""An entity's values by property name, as stored and as the rules see them."""
+
 # entity set -> (table label, table name) used in duplicate-key messages
 TABLE_LABELS = {
     "CustomersV3": ("Customers", "CustTable"),
@@ -62,7 +65,7 @@ class WriteContext:
 def _same(a: Any, b: Any) -> bool:
     if isinstance(a, str) and isinstance(b, str):
         return a.casefold() == b.casefold()
-    return a == b
+    return bool(a == b)
 
 
 def lookup_failed(entity: EntityType, field: str, value: Any, label: str, table: str) -> list[str]:
@@ -106,19 +109,19 @@ class EntityRules:
     number_fields: dict[str, tuple[str, str]] = {}
     """field -> (sequence name, format with {n}) for server-assigned numbers."""
 
-    def prepare_create(self, ctx: WriteContext, entity: EntityType, values: dict) -> None:
+    def prepare_create(self, ctx: WriteContext, entity: EntityType, values: Row) -> None:
         """Fill defaults and validate a new row; raise ``ctx.fail(...)`` to refuse it."""
 
-    def check_update(self, ctx: WriteContext, entity: EntityType, old: dict, new: dict) -> None:
+    def check_update(self, ctx: WriteContext, entity: EntityType, old: Row, new: Row) -> None:
         """Validate a changed row (``new`` already holds the merged values)."""
 
-    def check_delete(self, ctx: WriteContext, entity: EntityType, values: dict) -> None:
+    def check_delete(self, ctx: WriteContext, entity: EntityType, values: Row) -> None:
         """Refuse a delete by raising."""
 
-    def after_delete(self, ctx: WriteContext, entity: EntityType, values: dict) -> None:
+    def after_delete(self, ctx: WriteContext, entity: EntityType, values: Row) -> None:
         """Cascade a delete to dependent rows."""
 
-    def computed(self, ctx: WriteContext, entity: EntityType, values: dict) -> dict[str, Any]:
+    def computed(self, ctx: WriteContext, entity: EntityType, values: Row) -> dict[str, Any]:
         """Values computed when a row is read (totals and the like)."""
         return {}
 

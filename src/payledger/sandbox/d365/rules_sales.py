@@ -8,6 +8,7 @@ from typing import Any
 from payledger.sandbox.d365.catalog import EntityType
 from payledger.sandbox.d365.rules import (
     EntityRules,
+    Row,
     WriteContext,
     delete_where,
     lookup_failed,
@@ -18,8 +19,9 @@ COUNTRY_ISO = {"USA": "US", "CAN": "CA", "MEX": "MX", "GBR": "GB", "DEU": "DE", 
 
 
 def customer_name(customer: dict[str, Any]) -> str:
-    if customer.get("OrganizationName"):
-        return customer["OrganizationName"]
+    organization: str = customer.get("OrganizationName", "")
+    if organization:
+        return organization
     parts = (customer.get(p, "") for p in ("PersonFirstName", "PersonLastName"))
     return " ".join(p for p in parts if p)
 
@@ -31,7 +33,7 @@ def find_customer(ctx: WriteContext, company: str, account: str) -> dict[str, An
 class CustomerRules(EntityRules):
     number_fields = {"CustomerAccount": ("Customer", "C{n:06d}")}
 
-    def prepare_create(self, ctx: WriteContext, entity: EntityType, values: dict) -> None:
+    def prepare_create(self, ctx: WriteContext, entity: EntityType, values: Row) -> None:
         now = ctx.state.clock.now()
         party = ctx.store.next_number("Party")
         values.setdefault("PartyNumber", f"{party:09d}")
@@ -46,10 +48,10 @@ class CustomerRules(EntityRules):
             values["FullPrimaryAddress"] = _full_address(values)
         self._validate(ctx, entity, values)
 
-    def check_update(self, ctx: WriteContext, entity: EntityType, old: dict, new: dict) -> None:
+    def check_update(self, ctx: WriteContext, entity: EntityType, old: Row, new: Row) -> None:
         self._validate(ctx, entity, new)
 
-    def check_delete(self, ctx: WriteContext, entity: EntityType, values: dict) -> None:
+    def check_delete(self, ctx: WriteContext, entity: EntityType, values: Row) -> None:
         account = values["CustomerAccount"]
         if ctx.find(
             "SalesInvoiceHeadersV2",
@@ -61,7 +63,7 @@ class CustomerRules(EntityRules):
                 f"Error: Customer {account} has transactions and cannot be deleted.",
             )
 
-    def _validate(self, ctx: WriteContext, entity: EntityType, values: dict) -> None:
+    def _validate(self, ctx: WriteContext, entity: EntityType, values: Row) -> None:
         ref = ctx.state.reference
         checks = (
             ("CustomerGroupId", ref.customer_groups, "Customer group", "Customer groups"),
@@ -84,7 +86,7 @@ class CustomerRules(EntityRules):
             )
 
 
-def _full_address(values: dict) -> str:
+def _full_address(values: Row) -> str:
     city_line = f"{values.get('AddressCity', '')}, {values.get('AddressState', '')} " + values.get(
         "AddressZipCode", ""
     )
@@ -100,7 +102,7 @@ def _full_address(values: dict) -> str:
 class SalesOrderRules(EntityRules):
     number_fields = {"SalesOrderNumber": ("SalesOrder", "{n:06d}")}
 
-    def prepare_create(self, ctx: WriteContext, entity: EntityType, values: dict) -> None:
+    def prepare_create(self, ctx: WriteContext, entity: EntityType, values: Row) -> None:
         company = values["dataAreaId"]
         account = values.get("OrderingCustomerAccountNumber", "")
         customer = find_customer(ctx, company, account) if account else None
@@ -126,10 +128,10 @@ class SalesOrderRules(EntityRules):
         values.setdefault("SalesOrderName", customer_name(customer))
         self._validate(ctx, entity, values)
 
-    def check_update(self, ctx: WriteContext, entity: EntityType, old: dict, new: dict) -> None:
+    def check_update(self, ctx: WriteContext, entity: EntityType, old: Row, new: Row) -> None:
         self._validate(ctx, entity, new)
 
-    def check_delete(self, ctx: WriteContext, entity: EntityType, values: dict) -> None:
+    def check_delete(self, ctx: WriteContext, entity: EntityType, values: Row) -> None:
         if values.get("SalesOrderStatus") == "Invoiced":
             raise ctx.fail(
                 entity,
@@ -137,7 +139,7 @@ class SalesOrderRules(EntityRules):
                 "deleted.",
             )
 
-    def after_delete(self, ctx: WriteContext, entity: EntityType, values: dict) -> None:
+    def after_delete(self, ctx: WriteContext, entity: EntityType, values: Row) -> None:
         delete_where(
             ctx,
             "SalesOrderLines",
@@ -145,7 +147,7 @@ class SalesOrderRules(EntityRules):
             SalesOrderNumber=values["SalesOrderNumber"],
         )
 
-    def computed(self, ctx: WriteContext, entity: EntityType, values: dict) -> dict[str, Any]:
+    def computed(self, ctx: WriteContext, entity: EntityType, values: Row) -> dict[str, Any]:
         lines = [
             line
             for line in ctx.rows("SalesOrderLines")
@@ -157,7 +159,7 @@ class SalesOrderRules(EntityRules):
             return {}
         return {"OrderTotalAmount": sum((line["LineAmount"] for line in lines), Decimal(0))}
 
-    def _validate(self, ctx: WriteContext, entity: EntityType, values: dict) -> None:
+    def _validate(self, ctx: WriteContext, entity: EntityType, values: Row) -> None:
         company = values["dataAreaId"]
         invoice_account = values.get("InvoiceCustomerAccountNumber")
         if invoice_account and not find_customer(ctx, company, invoice_account):
@@ -181,7 +183,7 @@ class SalesOrderRules(EntityRules):
 class SalesOrderLineRules(EntityRules):
     number_fields = {"InventoryLotId": ("InventoryLot", "{n:06d}{company}")}
 
-    def _open_order(self, ctx: WriteContext, entity: EntityType, values: dict) -> dict:
+    def _open_order(self, ctx: WriteContext, entity: EntityType, values: Row) -> Row:
         company = values["dataAreaId"]
         order_number = values.get("SalesOrderNumber", "")
         header = ctx.find("SalesOrderHeadersV2", dataAreaId=company, SalesOrderNumber=order_number)
@@ -196,7 +198,7 @@ class SalesOrderLineRules(EntityRules):
             raise ctx.fail(entity, f"Error: Sales order {order_number} is already invoiced.")
         return header
 
-    def prepare_create(self, ctx: WriteContext, entity: EntityType, values: dict) -> None:
+    def prepare_create(self, ctx: WriteContext, entity: EntityType, values: Row) -> None:
         header = self._open_order(ctx, entity, values)
         company, order_number = values["dataAreaId"], header["SalesOrderNumber"]
         item = ctx.state.reference.items.get(values.get("ItemNumber", "").upper())
@@ -229,12 +231,12 @@ class SalesOrderLineRules(EntityRules):
         values.setdefault("SalesOrderLineStatus", "Backorder")
         values["LineAmount"] = _line_amount(values)
 
-    def check_update(self, ctx: WriteContext, entity: EntityType, old: dict, new: dict) -> None:
+    def check_update(self, ctx: WriteContext, entity: EntityType, old: Row, new: Row) -> None:
         new["LineAmount"] = _line_amount(new)
 
 
-def _line_amount(values: dict) -> Decimal:
-    quantity = values.get("OrderedSalesQuantity", Decimal(0))
-    price = values.get("SalesPrice", Decimal(0))
-    discount = values.get("LineDiscountAmount", Decimal(0))
+def _line_amount(values: Row) -> Decimal:
+    quantity: Decimal = values.get("OrderedSalesQuantity", Decimal(0))
+    price: Decimal = values.get("SalesPrice", Decimal(0))
+    discount: Decimal = values.get("LineDiscountAmount", Decimal(0))
     return quantity * price - discount

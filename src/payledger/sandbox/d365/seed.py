@@ -110,7 +110,7 @@ def _order(ctx: WriteContext, account: str, reference: str, items: list[tuple[st
             "CustomersOrderReference": reference,
         },
     )
-    number = header.values["SalesOrderNumber"]
+    number: str = header.values["SalesOrderNumber"]
     for item, quantity in items:
         create(
             ctx,
