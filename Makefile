@@ -24,6 +24,7 @@ lint: $(VENV)/.installed-dev
 	$(BIN)/ruff check src tests
 	$(BIN)/ruff format --check src tests
 	$(BIN)/lint-imports
+	$(BIN)/mypy
 
 test: lint  ## ruff, import contracts, then the whole suite (PostgreSQL tests when installed)
 	$(BIN)/pytest

@@ -209,7 +209,7 @@ def test_worker_stops_gracefully_on_sigterm(workdir):
         stderr=subprocess.PIPE,
         text=True,
     )
-    time.sleep(2)
+    assert "running" in proc.stdout.readline()  # signal handlers are installed by now
     proc.send_signal(signal.SIGTERM)
     _out, err = proc.communicate(timeout=30)
     assert proc.returncode == 0, err
