@@ -6,7 +6,14 @@ import importlib
 
 import pytest
 
-PUBLIC = ["payledger.domain", "payledger.engine", "payledger.adapters.vault"]
+PUBLIC = [
+    "payledger.domain",
+    "payledger.engine",
+    "payledger.mapping",
+    "payledger.adapters.vault",
+    "payledger.adapters.paytrace",
+    "payledger.adapters.d365",
+]
 
 
 @pytest.mark.parametrize("name", PUBLIC)
