@@ -8,11 +8,23 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import ssl
 from dataclasses import dataclass, field
 from datetime import timedelta
+from typing import Any
 
 import structlog
 
+from payledger.adapters.d365 import (
+    AdfsCredential,
+    D365Client,
+    D365EntitySets,
+    D365Ledger,
+    EntraIdCredential,
+)
+from payledger.adapters.d365 import D365Settings as LedgerSettings
+from payledger.adapters.d365.auth import D365Credential
+from payledger.adapters.d365.catalog import entities_from_metadata
 from payledger.adapters.db.database import Database
 from payledger.adapters.db.migrate import migrate
 from payledger.adapters.paytrace import PayTraceClient
@@ -30,6 +42,8 @@ from payledger.engine.retry import Backoff
 from payledger.engine.schedule import Schedule, Scheduler
 from payledger.engine.worker import Worker, WorkerOptions, worker_name
 from payledger.flows.poll_payments import PollPayments, poll_payments
+from payledger.mapping import StaticCatalog, Template, paytrace_entities
+from payledger.templates import load_templates, template_settings
 
 log = structlog.get_logger(__name__)
 
@@ -53,6 +67,7 @@ class Container:
     handlers: dict[str, Handler] = field(default_factory=dict)
     schedules: list[Schedule] = field(default_factory=list)
     _paytrace: PayTraceClient | None = None
+    _d365: D365Client | None = None
 
     async def paytrace_client(self) -> PayTraceClient:
         """The PayTrace connector, with its password fetched from the vault."""
@@ -71,6 +86,62 @@ class Container:
                 clock=self.clock,
             )
         return self._paytrace
+
+    async def d365_client(self) -> D365Client:
+        """The D365 connector, authenticated with the client secret from the vault."""
+        if self._d365 is None:
+            d = self.settings.d365
+            secret = (await self.vault.get(d.client_secret_secret)).get_secret_value()
+            verify: Any = ssl.create_default_context(cafile=str(d.ca_file)) if d.ca_file else True
+            resource = d.resource or d.base_url
+            credential: D365Credential
+            if d.auth == "adfs":
+                credential = AdfsCredential(
+                    adfs_url=d.adfs_url,
+                    client_id=d.client_id,
+                    client_secret=secret,
+                    resource=resource,
+                    verify=verify,
+                )
+            else:
+                credential = EntraIdCredential(
+                    tenant=d.tenant,
+                    client_id=d.client_id,
+                    resource=resource,
+                    client_secret=secret,
+                    authority_host=d.authority_host,
+                    verify=verify,
+                )
+            self._d365 = D365Client(
+                d.base_url, credential, verify=verify, timeout=d.timeout_seconds
+            )
+        return self._d365
+
+    async def d365_ledger(self) -> D365Ledger:
+        d = self.settings.d365
+        ledger_settings = LedgerSettings(
+            company=d.company,
+            entity_sets=D365EntitySets(**d.entity_sets.model_dump()),
+            payment_journal_name=d.payment_journal_name,
+            general_journal_name=d.general_journal_name,
+            customer_gateway_id_field=d.fields.customer_paytrace_id or None,
+            order_payment_status_field=d.fields.order_payment_status or None,
+        )
+        return D365Ledger(await self.d365_client(), ledger_settings)
+
+    async def schema_catalog(self) -> StaticCatalog:
+        """What templates may write: the live D365 ``$metadata`` plus the PayTrace targets."""
+        metadata = await (await self.d365_client()).metadata()
+        d365_entities = entities_from_metadata(metadata, self.settings.d365.string_lengths)
+        return StaticCatalog.of(
+            d365_entities, paytrace_entities(self.settings.paytrace.discretionary_titles)
+        )
+
+    def templates(self) -> dict[str, Template]:
+        return load_templates(self.settings)
+
+    def template_settings(self) -> dict[str, Any]:
+        return template_settings(self.settings)
 
     def worker(self, *, concurrency: int | None = None, name: str | None = None) -> Worker:
         w = self.settings.worker
@@ -94,6 +165,8 @@ class Container:
     async def aclose(self) -> None:
         if self._paytrace is not None:
             await self._paytrace.aclose()
+        if self._d365 is not None:
+            await self._d365.aclose()
         await self.database.dispose()
 
 

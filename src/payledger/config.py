@@ -114,6 +114,84 @@ class PayTraceSettings(_Section):
     poll_cron: str = "* * * * *"
     poll_overlap_minutes: float = Field(30.0, ge=0)
     first_poll_lookback_hours: float = Field(24.0, gt=0)
+    discretionary_titles: list[str] = Field(default_factory=lambda: ["D365 Order", "D365 Customer"])
+    """Discretionary-data titles configured on the merchant account (PayTrace allows 6)."""
+    order_title: str = "D365 Order"
+    """The discretionary title that carries the D365 sales order number."""
+    customer_title: str = "D365 Customer"
+    """The discretionary title that carries the D365 customer account."""
+
+
+class D365Fields(_Section):
+    """Names of the D365 extension (custom) fields payledger reads and writes."""
+
+    customer_paytrace_id: str = "PayTraceCustomerId"
+    order_payment_status: str = "PaymentStatus"
+    order_payment_auth_id: str = "PaymentAuthId"
+
+
+class D365EntitySetNames(_Section):
+    """Entity set names, for environments that expose newer versions."""
+
+    customers: str = "CustomersV3"
+    sales_orders: str = "SalesOrderHeadersV2"
+    sales_order_lines: str = "SalesOrderLines"
+    invoices: str = "SalesInvoiceHeadersV2"
+    payment_journal_headers: str = "CustomerPaymentJournalHeaders"
+    payment_journal_lines: str = "CustomerPaymentJournalLines"
+    ledger_journal_headers: str = "LedgerJournalHeaders"
+    ledger_journal_lines: str = "LedgerJournalLines"
+
+
+class D365Settings(_Section):
+    """The Dynamics 365 Finance & Operations environment and legal entity."""
+
+    enabled: bool = False
+    base_url: str = "https://contoso.operations.dynamics.com"
+    """The environment URL (also the token resource unless ``resource`` is set)."""
+    auth: Literal["entra", "adfs"] = "entra"
+    tenant: str = ""
+    client_id: str = ""
+    client_secret_secret: str = "d365-client-secret"  # noqa: S105 - a vault name, not a secret
+    """Name of the vault secret holding the app's client secret."""
+    authority_host: str = "https://login.microsoftonline.com"
+    adfs_url: str = ""
+    """AD FS root for on-premises environments, e.g. ``https://adfs.contoso.com/adfs``."""
+    resource: str = ""
+    ca_file: Path | None = None
+    """Extra CA certificate to trust (the sandbox's self-signed certificate)."""
+    timeout_seconds: float = Field(60.0, ge=1)
+    company: str = "usmf"
+    timezone: str = "America/Los_Angeles"
+    """The zone whose calendar day is a payment's business day (and journal)."""
+    payment_journal_name: str = "CustPay"
+    general_journal_name: str = "GenJrn"
+    payment_method: str = "ELECTRONIC"
+    clearing_account_type: Literal["Bank", "Ledger"] = "Bank"
+    clearing_account: str = "USMF OPER"
+    deposit_account_type: Literal["Bank", "Ledger"] = "Bank"
+    deposit_account: str = "USMF EUR"
+    fee_account: str = ""
+    summary_customer_account: str = ""
+    customer_group: str = "30"
+    fallback_customer_account: str = ""
+    """Customer account for payments no rule resolves; empty parks them instead."""
+    fields: D365Fields = D365Fields()
+    entity_sets: D365EntitySetNames = D365EntitySetNames()
+    string_lengths: dict[str, int] = Field(default_factory=dict)
+    """``"Entity.Field" = n``: F&O's $metadata has no string lengths; give the ones that matter."""
+
+    @field_validator("company")
+    @classmethod
+    def _lower_case(cls, company: str) -> str:
+        return company.lower()
+
+
+class MappingSettings(_Section):
+    """Where templates come from."""
+
+    templates_dir: Path | None = None
+    """A folder of YAML templates; one named like a default template replaces it."""
 
 
 class Settings(BaseSettings):
@@ -129,6 +207,8 @@ class Settings(BaseSettings):
     vault: VaultSettings = VaultSettings()
     logging: LoggingSettings = LoggingSettings()
     paytrace: PayTraceSettings = PayTraceSettings()
+    d365: D365Settings = D365Settings()
+    mapping: MappingSettings = MappingSettings()
 
     @classmethod
     def settings_customise_sources(
@@ -181,6 +261,7 @@ def _reject_unknown_env_keys() -> None:
         if not name.startswith(ENV_PREFIX) or name in _NON_SETTING_ENV:
             continue
         section, _, key = name[len(ENV_PREFIX) :].lower().partition("__")
+        key = key.split("__")[0]
         model = sections.get(section)
         annotation = model.annotation if model else None
         known = isinstance(annotation, type) and key in getattr(annotation, "model_fields", {})
