@@ -128,6 +128,9 @@ class D365Fields(_Section):
     customer_paytrace_id: str = "PayTraceCustomerId"
     order_payment_status: str = "PaymentStatus"
     order_payment_auth_id: str = "PaymentAuthId"
+    order_payment_amount: str = "PaymentAmount"
+    order_payment_message: str = "PaymentMessage"
+    """Human-readable reason of the last decline."""
 
 
 class D365EntitySetNames(_Section):

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import Any
 
 from payledger.domain.model import Payment, PaymentKind, PaymentStatus
 from payledger.domain.money import Money
@@ -154,3 +155,63 @@ def _order_update(payment: Payment, status: OrderPaymentStatus) -> OrderUpdate |
         auth_code=payment.auth_code,
         reason=payment.message if status is OrderPaymentStatus.DECLINED else "",
     )
+
+
+class PostingState(StrEnum):
+    PLANNED = "planned"
+    """Decided and stored; not sent yet."""
+    SENDING = "sending"
+    """Claimed by a flush; its journal and line number are fixed before the request goes out."""
+    UNKNOWN = "unknown"
+    """Sent, outcome unknown: it is looked up by reference before anything is resent."""
+    POSTED = "posted"
+    DEAD = "dead"
+    """Refused by the ledger; waits for a fix and a replay."""
+    CANCELLED = "cancelled"
+    """Voided before it was ever sent."""
+
+
+ORDER_OPERATION_PREFIX = "order:"
+
+
+@dataclass(frozen=True)
+class Posting:
+    """A ledger write payledger owes, identified by (gateway transaction, operation)."""
+
+    reference: str
+    gateway_txn_id: str
+    operation: str
+    """A :class:`LedgerOperation` value, or ``order:<status>`` for an order update."""
+    company: str
+    business_day: str
+    """ISO date of the journal the line belongs to (the company's calendar day)."""
+    amount: Money
+    payload: dict[str, Any]
+    """The body written to the ledger (mapped by the templates)."""
+    customer_account: str = ""
+    target_reference: str = ""
+    state: PostingState = PostingState.PLANNED
+    journal_batch_number: str = ""
+    line_number: int | None = None
+    attempts: int = 0
+    last_error: str = ""
+
+    @property
+    def is_line(self) -> bool:
+        return self.operation in (
+            LedgerOperation.PAYMENT,
+            LedgerOperation.REFUND,
+            LedgerOperation.REVERSAL,
+        )
+
+    @property
+    def is_removal(self) -> bool:
+        return self.operation == LedgerOperation.REMOVAL
+
+    @property
+    def is_order_update(self) -> bool:
+        return self.operation.startswith(ORDER_OPERATION_PREFIX)
+
+
+def order_reference(update: OrderUpdate) -> str:
+    return f"OR-{update.gateway_txn_id}-{update.status.value[:4].upper()}"

@@ -7,6 +7,7 @@ from datetime import datetime
 from typing import Protocol
 
 from payledger.domain.events import PaymentObserved, Recorded
+from payledger.domain.posting import Posting
 
 
 class PaymentSource(Protocol):
@@ -31,4 +32,90 @@ class PaymentEventStore(Protocol):
         self, source: str, events: Sequence[PaymentObserved], *, watermark: tuple[str, datetime]
     ) -> Recorded:
         """Store the events (duplicates ignored) and move the watermark, in one transaction."""
+        ...
+
+
+class PostingStore(Protocol):
+    """The ``postings`` the ledger is owed, and the journals lines go into."""
+
+    async def find(self, gateway_txn_id: str, operation: str) -> Posting | None: ...
+
+    async def record(self, inbox_id: int, owed: Sequence[Posting], *, company: str) -> int:
+        """Store new postings (existing ones are left alone), mark the event processed and
+        make sure a flush of ``company`` is due, all in one transaction; returns how many
+        postings were new."""
+        ...
+
+    async def mark_event(self, inbox_id: int, status: str, error: str | None = None) -> None: ...
+
+    async def cancel(self, reference: str) -> bool:
+        """Cancel a posting that was never sent; False if it is already on its way."""
+        ...
+
+    async def claim(self, company: str, limit: int) -> list[Posting]:
+        """Move up to ``limit`` planned postings of ``company`` to sending, oldest first."""
+        ...
+
+    async def place_lines(
+        self, company: str, journal_name: str, lines: Sequence[Posting], ledger: JournalOpener
+    ) -> list[Posting]:
+        """Give each line its journal (opened through ``ledger`` when needed) and line number,
+        persisted before anything is sent."""
+        ...
+
+    async def close_journal(self, batch_number: str) -> None:
+        """The journal was posted in the ledger: later lines of its day need a new one."""
+        ...
+
+    async def settle(
+        self,
+        *,
+        posted: Sequence[str] = (),
+        replan: Sequence[str] = (),
+        unknown: Sequence[str] = (),
+        dead: Sequence[tuple[str, str]] = (),
+    ) -> None:
+        """Record outcomes by reference: posted, back to planned, unknown, or dead (with error)."""
+        ...
+
+    async def planned_count(self, company: str) -> int: ...
+
+
+class JournalOpener(Protocol):
+    async def open_payment_journal(self, description: str) -> str:
+        """Create a customer payment journal header; returns its batch number."""
+        ...
+
+
+class LedgerWriteResult(Protocol):
+    lines_error: str | None
+    """Why the line changeset was refused (None when it was written)."""
+    failed: dict[str, str]
+    """Removals and order updates that were refused, by reference."""
+
+
+class Ledger(JournalOpener, Protocol):
+    """The ERP as the posting flows see it (implemented on D365 F&O OData)."""
+
+    async def customer_account_for(self, gateway_customer_id: str) -> str | None:
+        """The ERP customer whose gateway-id extension field holds ``gateway_customer_id``."""
+        ...
+
+    async def order_number_for(self, reference: str) -> str | None:
+        """The sales order number of the shop order ``reference`` (or of that number itself)."""
+        ...
+
+    async def journal_is_posted(self, batch_number: str) -> bool: ...
+
+    async def write(self, lines: Sequence[Posting], others: Sequence[Posting]) -> LedgerWriteResult:
+        """One request: ``lines`` in one atomic changeset, each removal or order update in its own.
+
+        Raises:
+            AmbiguousOutcome: the request may or may not have been applied.
+            TransientError: nothing was applied; try again later.
+        """
+        ...
+
+    async def existing_references(self, lines: Sequence[Posting]) -> set[str]:
+        """References of ``lines`` that already exist in the ledger."""
         ...

@@ -78,7 +78,13 @@ def sample_payments(count: int) -> list[Payment]:
 
 
 def _document(payment: Payment, line_number: int) -> dict[str, Any]:
-    context = {"journal_batch_number": "00631", "line_number": line_number}
+    operation = "refund" if payment.kind.moves_money_out else "payment"
+    context = {
+        "journal_batch_number": "00631",
+        "line_number": line_number,
+        "operation": operation,
+        "payment_reference": f"PT-{payment.gateway_txn_id}-{operation[:3].upper()}",
+    }
     return source_document(payment, context=context)
 
 

@@ -64,6 +64,8 @@ EXTENSIONS = {
     "SalesOrderHeadersV2": {
         "PaymentStatus": PropertySchema(FieldType.STRING, max_length=20),
         "PaymentAuthId": PropertySchema(FieldType.STRING, max_length=20),
+        "PaymentAmount": PropertySchema(FieldType.DECIMAL),
+        "PaymentMessage": PropertySchema(FieldType.STRING, max_length=250),
     },
 }
 

@@ -109,7 +109,13 @@ def payment(kind: PaymentKind, **changes: Any) -> Payment:
     return Payment(**values)
 
 
-LINE = {"journal_batch_number": "00631", "line_number": 7}
+LINE = {
+    "journal_batch_number": "00631",
+    "line_number": 7,
+    "operation": "payment",
+    "payment_reference": "PT-125391271-PAY",
+}
+REFUND_LINE = {**LINE, "operation": "refund", "payment_reference": "PT-179066852-REF"}
 
 CASES: dict[str, Callable[[], dict[str, Any]]] = {
     "d365_payment_journal_line.sale": lambda: source_document(
@@ -125,7 +131,7 @@ CASES: dict[str, Callable[[], dict[str, Any]]] = {
             message="",
             customer=STEVE,
         ),
-        context=LINE,
+        context=REFUND_LINE,
         enrich={"d365_invoice": {"InvoiceNumber": "CIV-000817",
                                  "InvoiceCustomerAccountNumber": "US-001"}},
     ),
@@ -149,11 +155,13 @@ CASES: dict[str, Callable[[], dict[str, Any]]] = {
     "d365_order_payment_status.authorized": lambda: source_document(
         payment(PaymentKind.AUTHORIZATION, order_ref="WEB-5521"),
         enrich={"d365_order": D365_ORDER},
+        context={"order_status": "authorized"},
     ),
     "d365_order_payment_status.declined": lambda: source_document(
         payment(PaymentKind.SALE, outcome=Outcome.SOFT_DECLINE, status=PaymentStatus.DECLINED,
                 response_code="102", auth_code=""),
         order=ORDER,
+        context={"order_status": "declined"},
     ),
     "d365_general_journal_header.batch": lambda: source_document(batch=BATCH),
     "d365_general_journal_fee.batch": lambda: source_document(

@@ -129,7 +129,12 @@ def test_an_authorization_posts_no_payment_line():
             "occurred_at": "2025-03-05T03:04:05Z",
         },
         "customer": {"account": "US-001"},
-        "context": {"journal_batch_number": "00631", "line_number": 1},
+        "context": {
+            "journal_batch_number": "00631",
+            "line_number": 1,
+            "operation": "authorization",
+            "payment_reference": "PT-1-AUT",
+        },
     }
 
     error = mapping_error(template, document)

@@ -33,16 +33,16 @@ def test_lineage_names_source_paths_and_transforms_of_each_field():
 
     credit = lineage["CreditAmount"]
     assert credit.value == Decimal("125.50")
-    assert credit.sources == ("payment.amount", "payment.currency", "payment.kind")
+    assert credit.sources == ("payment.amount", "payment.currency", "context.operation")
     assert credit.steps == ("money(currency=<payment.currency>)",
-                            "journal_amount(side=credit, kind=<payment.kind>)")  # fmt: skip
+                            "journal_amount(side=credit, kind=<context.operation>)")  # fmt: skip
     assert lineage["dataAreaId"].sources == ("settings.company",)
     assert lineage["TransactionDate"].steps == ("d365_date(tz=America/Los_Angeles)",)
     assert lineage["AccountDisplayValue"].sources == ("customer.account",)
     assert lineage["AccountDisplayValue"].steps == ("first_of: option 1 of 3", "display_value")
     assert lineage["MarkedInvoiceCompany"].steps[0] == "if invoice.number → then"
     assert lineage["TransactionText"].steps == (
-        "lookup(table=kind_words)",
+        "lookup(table=operation_words)",
         "format('PayTrace {kind} {txn}')",
     )
 

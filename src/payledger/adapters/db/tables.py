@@ -117,6 +117,51 @@ secrets = Table(
     Column("rotated_at", UTCDateTime),
 )
 
+postings = Table(
+    "postings",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("gateway_txn_id", String(64), nullable=False),
+    Column("operation", String(32), nullable=False),
+    Column("reference", String(80), nullable=False, unique=True),
+    Column("state", String(16), nullable=False),
+    Column("company", String(10), nullable=False),
+    Column("business_day", String(10), nullable=False),
+    Column("currency", String(3), nullable=False),
+    Column("amount", String(32), nullable=False),
+    Column("customer_account", String(40), nullable=False, server_default=""),
+    Column("payload", JsonDoc, nullable=False),
+    Column("target_reference", String(80), nullable=False, server_default=""),
+    Column("journal_batch_number", String(20)),
+    Column("line_number", Integer),
+    Column("inbox_id", BigInteger),
+    Column("attempts", Integer, nullable=False, server_default="0"),
+    Column("last_error", Text),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+    Column("posted_at", UTCDateTime),
+    UniqueConstraint("gateway_txn_id", "operation"),
+    Index("ix_postings_state_company", "state", "company", "id"),
+)
+
+journals = Table(
+    "journals",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("company", String(10), nullable=False),
+    Column("business_day", String(10), nullable=False),
+    Column("currency", String(3), nullable=False),
+    Column("journal_name", String(20), nullable=False),
+    Column("generation", Integer, nullable=False),
+    Column("batch_number", String(20)),
+    Column("next_line", Integer, nullable=False),
+    Column("closed", Integer, nullable=False, server_default="0"),
+    Column("created_at", UTCDateTime, nullable=False),
+    UniqueConstraint(
+        "company", "business_day", "currency", "journal_name", "generation", name="uq_journals_key"
+    ),
+)
+
 watermarks = Table(
     "watermarks",
     metadata,

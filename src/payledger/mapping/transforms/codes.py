@@ -64,6 +64,9 @@ JOURNAL_SIDES: dict[str, str] = {
     "refund": "debit",
     "ach_refund": "debit",
     "void": "debit",
+    # ledger operations decided by the posting rules (domain.posting.LedgerOperation)
+    "payment": "credit",
+    "reversal": "debit",
 }
 """Which side of the customer account a payment kind posts to; absent kinds post nothing."""
 

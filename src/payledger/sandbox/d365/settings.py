@@ -17,7 +17,12 @@ def default_extension_fields() -> dict[str, dict[str, str]]:
     """The custom fields a typical payledger deployment adds to F&O entities."""
     return {
         "CustomersV3": {"PayTraceCustomerId": "str"},
-        "SalesOrderHeadersV2": {"PaymentStatus": "str"},
+        "SalesOrderHeadersV2": {
+            "PaymentStatus": "str",
+            "PaymentAuthId": "str",
+            "PaymentAmount": "dec",
+            "PaymentMessage": "str",
+        },
     }
 
 
