@@ -1,0 +1,165 @@
+"""Write owed postings to the ledger in batches, each exactly once.
+
+A flush claims the owed postings of one company, puts each line into its day's journal with a
+line number (both persisted *before* anything is sent), and writes them in as few requests as
+the ledger allows: many lines per atomic changeset, several requests in flight. Outcomes:
+
+* written: the postings are posted;
+* the changeset was refused: it is split in halves until the bad line is alone; that line is
+  dead (with the ledger's error) and every other line is written;
+* the outcome is unknown (timeout, lost answer): the lines are looked up by their
+  ``PaymentReference``; those found are posted, the rest are owed again;
+* the ledger is throttled or down: everything is owed again and the flush retries later.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from payledger.domain.errors import AmbiguousOutcome, RateLimited, TransientError
+from payledger.domain.posting import Posting
+from payledger.flows.ports import Ledger, PostingStore
+
+
+@dataclass(frozen=True)
+class FlushJournals:
+    company: str
+    journal_name: str
+    max_lines: int = 100
+    """Lines per changeset (one request)."""
+    parallel_requests: int = 8
+
+
+@dataclass
+class FlushResult:
+    posted: int = 0
+    dead: int = 0
+    owed_again: int = 0
+    requests: int = 0
+    retry_after: float | None = None
+    errors: list[str] = field(default_factory=list)
+
+
+async def flush_journals(cmd: FlushJournals, *, store: PostingStore, ledger: Ledger) -> FlushResult:
+    """Write what ``cmd.company`` owes; raises :class:`RateLimited` to be retried later."""
+    result = FlushResult()
+    claimed = await store.claim(cmd.company, cmd.max_lines * cmd.parallel_requests)
+    if not claimed:
+        return result
+    lines = [posting for posting in claimed if posting.is_line]
+    others = [posting for posting in claimed if not posting.is_line]
+    placed = await store.place_lines(cmd.company, cmd.journal_name, lines, ledger)
+    gate = asyncio.Semaphore(cmd.parallel_requests)
+    work = [
+        _write(chunk_lines, chunk_others, store=store, ledger=ledger, gate=gate, result=result)
+        for chunk_lines, chunk_others in _requests(placed, others, cmd.max_lines)
+    ]
+    await asyncio.gather(*work)
+    if result.retry_after is not None:
+        raise RateLimited("the ledger asked payledger to slow down", retry_after=result.retry_after)
+    return result
+
+
+def _requests(
+    lines: Sequence[Posting], others: Sequence[Posting], max_lines: int
+) -> list[tuple[list[Posting], list[Posting]]]:
+    """Lines grouped by journal in chunks of ``max_lines``; the other writes ride along."""
+    by_journal: dict[str, list[Posting]] = {}
+    for line in lines:
+        by_journal.setdefault(line.journal_batch_number, []).append(line)
+    chunks = [
+        journal_lines[start : start + max_lines]
+        for journal_lines in by_journal.values()
+        for start in range(0, len(journal_lines), max_lines)
+    ]
+    requests: list[tuple[list[Posting], list[Posting]]] = [(chunk, []) for chunk in chunks]
+    for start in range(0, len(others), max_lines):
+        extra = list(others[start : start + max_lines])
+        if start // max_lines < len(requests):
+            requests[start // max_lines][1].extend(extra)
+        else:
+            requests.append(([], extra))
+    return requests
+
+
+async def _write(
+    lines: list[Posting],
+    others: list[Posting],
+    *,
+    store: PostingStore,
+    ledger: Ledger,
+    gate: asyncio.Semaphore,
+    result: FlushResult,
+) -> None:
+    async with gate:
+        result.requests += 1
+        try:
+            outcome = await ledger.write(lines, others)
+        except AmbiguousOutcome:
+            await _resolve_unknown(lines, others, store=store, ledger=ledger, result=result)
+            return
+        except TransientError as exc:
+            await store.settle(replan=[p.reference for p in (*lines, *others)])
+            result.owed_again += len(lines) + len(others)
+            retry_after = getattr(exc, "retry_after", None) or 1.0
+            result.retry_after = max(result.retry_after or 0.0, retry_after)
+            return
+    failed_others = [(ref, error) for ref, error in outcome.failed.items()]
+    posted_others = [p.reference for p in others if p.reference not in outcome.failed]
+    await store.settle(posted=posted_others, dead=failed_others)
+    result.posted += len(posted_others)
+    result.dead += len(failed_others)
+    if outcome.lines_error is None:
+        await store.settle(posted=[p.reference for p in lines])
+        result.posted += len(lines)
+        return
+    await _isolate_bad_lines(
+        lines, outcome.lines_error, store=store, ledger=ledger, gate=gate, result=result
+    )
+
+
+async def _isolate_bad_lines(
+    lines: list[Posting],
+    error: str,
+    *,
+    store: PostingStore,
+    ledger: Ledger,
+    gate: asyncio.Semaphore,
+    result: FlushResult,
+) -> None:
+    if len(lines) == 1:
+        await store.settle(dead=[(lines[0].reference, error)])
+        result.dead += 1
+        result.errors.append(error)
+        return
+    if await ledger.journal_is_posted(lines[0].journal_batch_number):
+        await store.close_journal(lines[0].journal_batch_number)
+        await store.settle(replan=[p.reference for p in lines])
+        result.owed_again += len(lines)
+        return
+    middle = len(lines) // 2
+    for half in (lines[:middle], lines[middle:]):
+        await _write(half, [], store=store, ledger=ledger, gate=gate, result=result)
+
+
+async def _resolve_unknown(
+    lines: list[Posting],
+    others: list[Posting],
+    *,
+    store: PostingStore,
+    ledger: Ledger,
+    result: FlushResult,
+) -> None:
+    references = [p.reference for p in lines]
+    await store.settle(unknown=references)
+    try:
+        existing = await ledger.existing_references(lines) if lines else set()
+    except TransientError:
+        return  # still unknown; the next flush looks them up again
+    missing = [ref for ref in references if ref not in existing]
+    # Removals and order updates are idempotent: sending them again is harmless.
+    await store.settle(posted=sorted(existing), replan=missing + [p.reference for p in others])
+    result.posted += len(existing)
+    result.owed_again += len(missing) + len(others)
