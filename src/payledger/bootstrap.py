@@ -25,6 +25,7 @@ from payledger.adapters.d365 import (
 from payledger.adapters.d365 import D365Settings as LedgerSettings
 from payledger.adapters.d365.auth import D365Credential
 from payledger.adapters.d365.catalog import entities_from_metadata
+from payledger.adapters.d365.posting import D365PostingLedger
 from payledger.adapters.db.database import Database
 from payledger.adapters.db.migrate import migrate
 from payledger.adapters.paytrace import PayTraceClient
@@ -32,17 +33,22 @@ from payledger.adapters.paytrace.gateway import PayTraceGateway
 from payledger.adapters.vault import DatabaseSecretProvider, MasterKeyStore
 from payledger.config import Settings
 from payledger.domain.clock import Clock, SystemClock
+from payledger.domain.codec import payment_from_dict
+from payledger.domain.errors import DomainError, MappingError
 from payledger.engine.idempotency import IdempotencyKeys
 from payledger.engine.inbox import Inbox
 from payledger.engine.jobs import Handler, Job
 from payledger.engine.metrics import EngineMetrics
-from payledger.engine.payment_events import SqlPaymentEventStore
+from payledger.engine.payment_events import PROCESS_PAYMENT, SqlPaymentEventStore
+from payledger.engine.postings import FLUSH_JOURNALS, SqlPostingStore, flush_job
 from payledger.engine.queue import Queue
 from payledger.engine.retry import Backoff
 from payledger.engine.schedule import Schedule, Scheduler
 from payledger.engine.worker import Worker, WorkerOptions, worker_name
 from payledger.flows.poll_payments import PollPayments, poll_payments
-from payledger.mapping import StaticCatalog, Template, paytrace_entities
+from payledger.flows.post_journals import FlushJournals, flush_journals
+from payledger.flows.post_payment import PostingRules, PostingTemplates, post_payment
+from payledger.mapping import StaticCatalog, Template, compile_template, paytrace_entities
 from payledger.templates import load_templates, template_settings
 
 log = structlog.get_logger(__name__)
@@ -68,6 +74,8 @@ class Container:
     schedules: list[Schedule] = field(default_factory=list)
     _paytrace: PayTraceClient | None = None
     _d365: D365Client | None = None
+    _posting_ledger: D365PostingLedger | None = None
+    _posting_templates: PostingTemplates | None = None
 
     async def paytrace_client(self) -> PayTraceClient:
         """The PayTrace connector, with its password fetched from the vault."""
@@ -128,6 +136,22 @@ class Container:
             order_payment_status_field=d.fields.order_payment_status or None,
         )
         return D365Ledger(await self.d365_client(), ledger_settings)
+
+    async def posting_ledger(self) -> D365PostingLedger:
+        if self._posting_ledger is None:
+            self._posting_ledger = D365PostingLedger(
+                await self.d365_ledger(), lookup_ttl=self.settings.posting.lookup_ttl_seconds
+            )
+        return self._posting_ledger
+
+    def posting_templates(self) -> PostingTemplates:
+        if self._posting_templates is None:
+            templates, values = self.templates(), self.template_settings()
+            self._posting_templates = PostingTemplates(
+                journal_line=compile_template(templates["d365_payment_journal_line"], values),
+                order_status=compile_template(templates["d365_order_payment_status"], values),
+            )
+        return self._posting_templates
 
     async def schema_catalog(self) -> StaticCatalog:
         """What templates may write: the live D365 ``$metadata`` plus the PayTrace targets."""
@@ -194,6 +218,8 @@ def build(settings: Settings, *, clock: Clock | None = None) -> Container:
     _register_housekeeping(container)
     if settings.paytrace.enabled:
         _register_paytrace_polling(container)
+    if settings.d365.enabled:
+        register_posting(container)
     return container
 
 
@@ -235,6 +261,62 @@ def _register_paytrace_polling(container: Container) -> None:
             ordering_key="paytrace-poll",
         )
     )
+
+
+def register_posting(container: Container) -> None:
+    """Payment events become owed postings; flushes write them to D365 in batches."""
+    s, d = container.settings, container.settings.d365
+    store = SqlPostingStore(
+        container.queue, flush_wait=timedelta(milliseconds=s.posting.max_wait_ms)
+    )
+    rules = PostingRules(
+        company=d.company,
+        timezone=d.timezone,
+        fallback_customer_account=d.fallback_customer_account,
+        customer_title=s.paytrace.customer_title,
+        order_title=s.paytrace.order_title,
+    )
+    flush = FlushJournals(
+        company=d.company,
+        journal_name=d.payment_journal_name,
+        max_lines=s.posting.max_lines,
+        parallel_requests=s.posting.parallel_requests,
+    )
+    metrics = container.metrics
+
+    async def process(job: Job) -> None:
+        inbox_id = int(job.payload["inbox_id"])
+        async with container.database.transaction() as conn:
+            event = await container.inbox.get(conn, inbox_id)
+        if event is None:
+            raise DomainError(f"inbox event {inbox_id} does not exist")
+        payment = payment_from_dict(event["payload"])
+        try:
+            await post_payment(
+                inbox_id,
+                payment,
+                rules=rules,
+                templates=container.posting_templates(),
+                ledger=await container.posting_ledger(),
+                store=store,
+            )
+        except MappingError as exc:
+            await store.mark_event(inbox_id, "parked", str(exc))
+            raise
+        metrics.payments.labels(payment.kind.value, payment.outcome.value).inc()
+
+    async def write(job: Job) -> None:
+        result = await flush_journals(flush, store=store, ledger=await container.posting_ledger())
+        metrics.ledger_requests.inc(result.requests)
+        metrics.postings.labels("posted").inc(result.posted)
+        metrics.postings.labels("dead").inc(result.dead)
+        if await store.planned_count(d.company):
+            async with container.database.transaction() as conn:
+                now = container.clock.now()
+                await container.queue.enqueue(conn, flush_job(d.company, now, timedelta(0)))
+
+    container.handlers[PROCESS_PAYMENT] = process
+    container.handlers[FLUSH_JOURNALS] = write
 
 
 async def run_scheduler(container: Container, stop: asyncio.Event) -> None:

@@ -190,6 +190,19 @@ class D365Settings(_Section):
         return company.lower()
 
 
+class PostingSettings(_Section):
+    """How owed postings reach D365: coalesced into $batch changesets (micro-batching)."""
+
+    max_lines: int = Field(100, ge=1, le=1000)
+    """Most lines in one changeset (one request)."""
+    max_wait_ms: int = Field(500, ge=0)
+    """Longest a payment waits for others to share its request."""
+    parallel_requests: int = Field(8, ge=1)
+    """Requests one flush keeps in flight (the connector's adaptive limit still applies)."""
+    lookup_ttl_seconds: float = Field(300.0, ge=0)
+    """How long customer and order lookups are reused."""
+
+
 class MappingSettings(_Section):
     """Where templates come from."""
 
@@ -211,6 +224,7 @@ class Settings(BaseSettings):
     logging: LoggingSettings = LoggingSettings()
     paytrace: PayTraceSettings = PayTraceSettings()
     d365: D365Settings = D365Settings()
+    posting: PostingSettings = PostingSettings()
     mapping: MappingSettings = MappingSettings()
 
     @classmethod

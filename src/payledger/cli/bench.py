@@ -12,6 +12,7 @@ from rich.table import Table
 from payledger.bench.postgres import find_server_binaries, start_cluster
 from payledger.bench.queue import QueueBenchResult, bench_queue
 from payledger.cli.common import console, run
+from payledger.mapping import TemplateError, bench_mapping
 
 app = typer.Typer(
     help="Benchmarks (figures for the closing note; not tests).", no_args_is_help=True
@@ -78,4 +79,48 @@ def queue(
             f"{r.worker_peak_rss_mb}",
             f"{r.parent_peak_rss_mb}",
         )
+    console.print(table)
+
+
+@app.command("mapping")
+def mapping(
+    n: Annotated[int, typer.Option("--n", help="Mappings per timed run.", min=1)] = 20_000,
+    template: Annotated[
+        str, typer.Option(help="Default template to run.")
+    ] = "d365_payment_journal_line",
+    include_document: Annotated[
+        bool,
+        typer.Option(
+            "--include-document", help="Also build each source document from a domain Payment."
+        ),
+    ] = False,
+    repeat: Annotated[int, typer.Option(help="Timed runs; the fastest counts.", min=1)] = 3,
+) -> None:
+    """Payment lines mapped per second on one core (CPU time), and the wall-clock rate."""
+    try:
+        result = bench_mapping(
+            n, template=template, include_document=include_document, repeat=repeat
+        )
+    except TemplateError as exc:
+        raise typer.BadParameter(str(exc), param_hint="--template") from None
+    wall_rate = result.mappings / result.wall_seconds if result.wall_seconds else float("inf")
+    table = Table(
+        "template",
+        "work",
+        "mappings",
+        "CPU s",
+        "mappings/s per core (CPU)",
+        "wall s",
+        "mappings/s (wall)",
+        title=f"payledger bench mapping (best of {repeat})",
+    )
+    table.add_row(
+        result.template,
+        "payment → document → payload" if include_document else "document → payload",
+        f"{result.mappings:,}",
+        f"{result.seconds:.3f}",
+        f"{result.per_second:,.0f}",
+        f"{result.wall_seconds:.3f}",
+        f"{wall_rate:,.0f}",
+    )
     console.print(table)

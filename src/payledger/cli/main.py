@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from payledger.cli import bench, demo, operate, sandbox, scan, secrets
+from payledger.cli import bench, demo, doctor, mapping, operate, sandbox, scan, secrets
 from payledger.cli.common import load
 
 app = typer.Typer(
@@ -39,8 +39,10 @@ app.command("migrate")(operate.migrate_command)
 app.command("replay")(operate.replay)
 app.command("scan-pan")(scan.scan_pan)
 app.command("sandbox")(sandbox.sandbox)
+app.command("doctor")(doctor.doctor_command)
 app.add_typer(secrets.app, name="secrets")
 app.add_typer(bench.app, name="bench")
+app.add_typer(mapping.app, name="mapping")
 
 if __name__ == "__main__":
     app()

@@ -23,6 +23,18 @@ class EngineMetrics:
             "payledger_job_lease_expiries", "Jobs reclaimed after their lease expired", registry=r
         )
         self.queue_depth = Gauge("payledger_queue_depth", "Jobs per status", ["status"], registry=r)
+        self.payments = Counter(
+            "payledger_payments_processed",
+            "Payment events processed, by kind and outcome (declines included)",
+            ["kind", "outcome"],
+            registry=r,
+        )
+        self.postings = Counter(
+            "payledger_postings_settled", "Ledger writes settled, by result", ["result"], registry=r
+        )
+        self.ledger_requests = Counter(
+            "payledger_ledger_write_requests", "Write requests sent to the ledger", registry=r
+        )
         self.oldest_pending_seconds = Gauge(
             "payledger_oldest_pending_seconds", "Age of the oldest runnable job", registry=r
         )

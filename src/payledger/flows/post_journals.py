@@ -19,7 +19,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from payledger.domain.errors import AmbiguousOutcome, RateLimited, TransientError
-from payledger.domain.posting import Posting
+from payledger.domain.posting import Posting, PostingState
 from payledger.flows.ports import Ledger, PostingStore
 
 
@@ -48,18 +48,44 @@ async def flush_journals(cmd: FlushJournals, *, store: PostingStore, ledger: Led
     claimed = await store.claim(cmd.company, cmd.max_lines * cmd.parallel_requests)
     if not claimed:
         return result
-    lines = [posting for posting in claimed if posting.is_line]
+    lines = await _skip_written(
+        [posting for posting in claimed if posting.is_line],
+        store=store,
+        ledger=ledger,
+        result=result,
+    )
     others = [posting for posting in claimed if not posting.is_line]
-    placed = await store.place_lines(cmd.company, cmd.journal_name, lines, ledger)
-    gate = asyncio.Semaphore(cmd.parallel_requests)
-    work = [
-        _write(chunk_lines, chunk_others, store=store, ledger=ledger, gate=gate, result=result)
-        for chunk_lines, chunk_others in _requests(placed, others, cmd.max_lines)
-    ]
-    await asyncio.gather(*work)
+    try:
+        placed = await store.place_lines(cmd.company, cmd.journal_name, lines, ledger)
+        gate = asyncio.Semaphore(cmd.parallel_requests)
+        work = [
+            _write(chunk_lines, chunk_others, store=store, ledger=ledger, gate=gate, result=result)
+            for chunk_lines, chunk_others in _requests(placed, others, cmd.max_lines)
+        ]
+        await asyncio.gather(*work)
+    except BaseException:
+        # Whatever is still on its way may or may not have reached the ledger: the next flush
+        # looks those up before sending anything again.
+        await store.settle(unknown=[p.reference for p in claimed])
+        raise
     if result.retry_after is not None:
         raise RateLimited("the ledger asked payledger to slow down", retry_after=result.retry_after)
     return result
+
+
+async def _skip_written(
+    lines: list[Posting], *, store: PostingStore, ledger: Ledger, result: FlushResult
+) -> list[Posting]:
+    """Lines whose last attempt had an unknown outcome are looked up before being resent."""
+    unknown = [
+        line for line in lines if line.state is PostingState.UNKNOWN and line.journal_batch_number
+    ]
+    if not unknown:
+        return lines
+    written = await ledger.existing_references(unknown)
+    await store.settle(posted=sorted(written))
+    result.posted += len(written)
+    return [line for line in lines if line.reference not in written]
 
 
 def _requests(
@@ -129,15 +155,16 @@ async def _isolate_bad_lines(
     gate: asyncio.Semaphore,
     result: FlushResult,
 ) -> None:
+    if await ledger.journal_is_posted(lines[0].journal_batch_number):
+        # Someone posted the journal: its lines are owed again and go to a new one.
+        await store.close_journal(lines[0].journal_batch_number)
+        await store.settle(replan=[p.reference for p in lines])
+        result.owed_again += len(lines)
+        return
     if len(lines) == 1:
         await store.settle(dead=[(lines[0].reference, error)])
         result.dead += 1
         result.errors.append(error)
-        return
-    if await ledger.journal_is_posted(lines[0].journal_batch_number):
-        await store.close_journal(lines[0].journal_batch_number)
-        await store.settle(replan=[p.reference for p in lines])
-        result.owed_again += len(lines)
         return
     middle = len(lines) // 2
     for half in (lines[:middle], lines[middle:]):

@@ -123,6 +123,8 @@ async def _voided_line(
             operation="post payment",
         )
     posted = await ledger.journal_is_posted(original.journal_batch_number)
+    if posted:
+        await store.close_journal(original.journal_batch_number)
     return OriginalLine(reference=original.reference, journal_posted=posted), original
 
 

@@ -130,7 +130,7 @@ postings = Table(
     Column("currency", String(3), nullable=False),
     Column("amount", String(32), nullable=False),
     Column("customer_account", String(40), nullable=False, server_default=""),
-    Column("payload", JsonDoc, nullable=False),
+    Column("payload", Text, nullable=False),  # exact JSON: decimals stay decimals
     Column("target_reference", String(80), nullable=False, server_default=""),
     Column("journal_batch_number", String(20)),
     Column("line_number", Integer),

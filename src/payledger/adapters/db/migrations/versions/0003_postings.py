@@ -8,7 +8,7 @@ Create Date: 2026-11-26
 import sqlalchemy as sa
 from alembic import op
 
-from payledger.adapters.db.types import JsonDoc, UTCDateTime
+from payledger.adapters.db.types import UTCDateTime
 
 revision = "0003"
 down_revision = "0002"
@@ -31,7 +31,7 @@ def upgrade() -> None:
         sa.Column("currency", sa.String(length=3), nullable=False),
         sa.Column("amount", sa.String(length=32), nullable=False),
         sa.Column("customer_account", sa.String(length=40), server_default="", nullable=False),
-        sa.Column("payload", JsonDoc, nullable=False),
+        sa.Column("payload", sa.Text(), nullable=False),
         sa.Column("target_reference", sa.String(length=80), server_default="", nullable=False),
         sa.Column("journal_batch_number", sa.String(length=20), nullable=True),
         sa.Column("line_number", sa.Integer(), nullable=True),

@@ -1,0 +1,279 @@
+"""``payledger mapping``: validate the templates in force and preview one on a sample."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterator, Mapping
+from decimal import Decimal
+from pathlib import Path
+from typing import Annotated, Any, TypeVar
+
+import typer
+from rich.markup import escape
+from rich.table import Table
+
+from payledger.bootstrap import Container
+from payledger.checks import template_issues
+from payledger.cli.common import console, errors, opened, run, settings_from
+from payledger.config import Settings
+from payledger.domain.errors import PayLedgerError
+from payledger.mapping import (
+    ENRICHMENTS,
+    FieldLineage,
+    FieldType,
+    Issue,
+    Preview,
+    Template,
+    TemplateError,
+    compile_template,
+    dumps,
+    load_template_file,
+    loads,
+    preview,
+)
+from payledger.mapping.document import DOCUMENT_FIELDS, FREE_NAMESPACES, known_type
+from payledger.templates import load_templates, template_settings
+
+T = TypeVar("T")
+app = typer.Typer(
+    help="Check templates against D365 and PayTrace; preview them.", no_args_is_help=True
+)
+
+SECTIONS = (*DOCUMENT_FIELDS, *FREE_NAMESPACES, "enrich")
+
+
+@app.command("check")
+def check(
+    ctx: typer.Context,
+    offline: Annotated[
+        bool,
+        typer.Option(
+            "--offline",
+            help="Do not read D365 $metadata: check structure, sources, transforms, settings "
+            "and the PayTrace targets only.",
+        ),
+    ] = False,
+) -> None:
+    """Validate every template in force; one line per issue, exit 1 if there is any."""
+    settings = settings_from(ctx)
+    offline = offline or not settings.d365.enabled
+
+    async def go() -> tuple[list[Issue], int]:
+        async with opened(settings, prepare=not offline) as container:
+            try:
+                return await template_issues(container, offline=offline), _count(container)
+            except PayLedgerError as exc:
+                errors.print(f"[red]error:[/red] {escape(str(exc))}")
+                errors.print("(`payledger mapping check --offline` checks without D365)")
+                raise typer.Exit(2) from None
+
+    issues, count = run(go())
+    if issues:
+        table = Table("template", "field", "reason", title="mapping issues", title_justify="left")
+        for issue in issues:
+            table.add_row(escape(issue.template), escape(issue.field), escape(issue.reason))
+        console.print(table)
+        errors.print(f"[red]{len(issues)} issue(s)[/red]; nothing may run until they are fixed")
+        raise typer.Exit(1)
+    against = (
+        "structure, sources, settings and PayTrace targets (offline: D365 not read)"
+        if offline
+        else f"D365 $metadata at {settings.d365.base_url} and the PayTrace setup"
+    )
+    if not settings.d365.enabled:
+        against += "; [d365] is not enabled"
+    console.print(f"[green]✓ {count} templates valid[/green] against {escape(against)}")
+
+
+def _count(container: Container) -> int:
+    try:
+        return len(container.templates())
+    except TemplateError:
+        return 0
+
+
+@app.command("preview")
+def preview_command(
+    ctx: typer.Context,
+    template: Annotated[str, typer.Argument(help="A template in force, or a YAML file.")],
+    sample: Annotated[Path, typer.Argument(help="A source document as JSON (docs/mapping.md).")],
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print the preview as one JSON document.")
+    ] = False,
+) -> None:
+    """Map a sample with a template: the payload and where every field came from."""
+    settings = settings_from(ctx)
+    chosen = _template(template, settings)
+    document = _read_sample(sample)
+    problems, unknown = _sample_problems(document)
+    for path in unknown:
+        errors.print(f"[yellow]warning:[/yellow] sample field {path} is not read by templates")
+    try:
+        compiled = compile_template(chosen, template_settings(settings))
+    except TemplateError as exc:
+        errors.print(f"[red]error:[/red] {escape(str(exc))}")
+        raise typer.Exit(1) from None
+    result = preview(compiled, document)
+    if as_json:
+        console.out(dumps(result.as_dict(), indent=2), highlight=False)
+    else:
+        _show(result)
+    for problem in problems:
+        errors.print(f"[red]error:[/red] {escape(problem)}")
+    for line in result.errors:
+        reason = f"template {result.template}, field {line.field}: {line.error}"
+        errors.print(f"[red]error:[/red] {escape(reason)}")
+    if problems or result.errors:
+        raise typer.Exit(1)
+
+
+def _template(name: str, settings: Settings) -> Template:
+    path = Path(name)
+    if path.suffix in (".yaml", ".yml") and path.is_file():
+        return _or_exit(lambda: load_template_file(path))
+    templates = _or_exit(lambda: load_templates(settings))
+    if name not in templates:
+        known = ", ".join(sorted(templates))
+        raise typer.BadParameter(f"no template {name!r} (in force: {known})", param_hint="TEMPLATE")
+    return templates[name]
+
+
+def _or_exit(load: Callable[[], T]) -> T:
+    try:
+        return load()
+    except TemplateError as exc:
+        errors.print(f"[red]error:[/red] {escape(str(exc))}")
+        raise typer.Exit(1) from None
+
+
+def _read_sample(path: Path) -> dict[str, Any]:
+    try:
+        data = loads(path.read_bytes())
+    except OSError as exc:
+        raise typer.BadParameter(
+            f"cannot read {path}: {exc.strerror}", param_hint="SAMPLE"
+        ) from None
+    except ValueError as exc:
+        errors.print(f"[red]error:[/red] {path} is not valid JSON: {escape(str(exc))}")
+        raise typer.Exit(1) from None
+    # A golden file ({"input": ..., "output": ...}) is a sample too.
+    if isinstance(data, dict) and isinstance(data.get("input"), dict) and "payment" not in data:
+        data = data["input"]
+    if not isinstance(data, dict):
+        errors.print(f"[red]error:[/red] {path} must hold a JSON object (the source document)")
+        raise typer.Exit(1)
+    return data
+
+
+def _leaves(value: Any, prefix: tuple[str, ...]) -> Iterator[tuple[tuple[str, ...], Any]]:
+    yield prefix, value
+    if isinstance(value, Mapping):
+        for key, item in value.items():
+            yield from _leaves(item, (*prefix, str(key)))
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            yield from _leaves(item, (*prefix, str(index)))
+
+
+_JSON_KINDS: dict[FieldType, tuple[type, ...]] = {
+    FieldType.STRING: (str,),
+    FieldType.DECIMAL: (int, Decimal),
+    FieldType.INTEGER: (int,),
+    FieldType.BOOLEAN: (bool,),
+    FieldType.DATETIME: (str,),
+    FieldType.DATE: (str,),
+    FieldType.LIST: (list,),
+    FieldType.OBJECT: (dict,),
+}
+
+
+def _sample_problems(document: Mapping[str, Any]) -> tuple[list[str], list[str]]:
+    """Values of the wrong type (errors) and fields no template can read (warnings)."""
+    problems, unknown = [], []
+    for section, content in document.items():
+        if section not in SECTIONS:
+            unknown.append(section)
+            continue
+        if section in FREE_NAMESPACES:
+            continue
+        if section == "enrich":
+            unknown += [f"enrich.{name}" for name in content if name not in ENRICHMENTS]
+            continue
+        for path, value in _leaves(content, ()):
+            expected = known_type(section, path)
+            shown = ".".join((section, *path))
+            if expected is None:
+                if not isinstance(value, dict | list):
+                    unknown.append(shown)
+            elif value is not None and not _fits(expected, value):
+                got = f"{_json_kind(value)} {dumps(value)}"
+                problems.append(f"sample field {shown}: expected {_EXPECTED[expected]}, got {got}")
+    return problems, unknown
+
+
+_EXPECTED = {
+    FieldType.STRING: "text",
+    FieldType.DECIMAL: "a JSON number",
+    FieldType.INTEGER: "a whole number",
+    FieldType.BOOLEAN: "true or false",
+    FieldType.DATETIME: "ISO-8601 UTC text like 2025-03-05T03:04:05Z",
+    FieldType.DATE: "a day like 2025-03-05",
+    FieldType.LIST: "a list",
+    FieldType.OBJECT: "an object",
+}
+
+
+def _json_kind(value: Any) -> str:
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, int | Decimal):
+        return "number"
+    kinds: dict[type, str] = {str: "text", list: "list", dict: "object"}
+    return kinds.get(type(value), type(value).__name__)
+
+
+_TEXT_FORMS = {
+    FieldType.DATETIME: re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d"),
+    FieldType.DATE: re.compile(r"\d{4}-\d\d-\d\d\Z"),
+}
+
+
+def _fits(expected: FieldType, value: Any) -> bool:
+    kinds = _JSON_KINDS.get(expected)
+    if kinds is None:
+        return True
+    if isinstance(value, bool) and bool not in kinds:
+        return False
+    form = _TEXT_FORMS.get(expected)
+    if form is not None and isinstance(value, str):
+        return form.match(value) is not None
+    return isinstance(value, kinds)
+
+
+def _show(result: Preview) -> None:
+    console.print(
+        f"[bold]{escape(result.template)}[/bold] → {result.system} {escape(result.entity)}"
+    )
+    partial = f" (partial: {len(result.errors)} field(s) failed)" if result.errors else ""
+    console.print(f"[bold]payload[/bold]{partial}")
+    console.out(dumps(result.payload, indent=2), highlight=False)
+    table = Table("field", "status", "value", "sources", "transforms / steps", title="lineage")
+    for line in result.lineage:
+        table.add_row(*_lineage_row(line))
+    console.print(table)
+    for target, reason in result.skipped:
+        console.print(f"[dim]skipped at compile time: {escape(target)} ({escape(reason)})[/dim]")
+
+
+def _lineage_row(line: FieldLineage) -> tuple[str, ...]:
+    colour = {"mapped": "green", "default": "cyan", "omitted": "dim", "error": "red"}[line.status]
+    value = (
+        line.error if line.status == "error" else ("" if line.value is None else dumps(line.value))
+    )
+    return (
+        escape(line.field),
+        f"[{colour}]{line.status}[/{colour}]",
+        escape(value),
+        escape(", ".join(line.sources)),
+        escape(", ".join(line.steps)),
+    )

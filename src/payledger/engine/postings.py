@@ -1,0 +1,361 @@
+"""The ``PostingStore`` port on the ``postings`` and ``journals`` tables.
+
+Every method is one transaction. A flush of a company runs alone (its jobs share an
+ordering key), so journal line numbers are handed out without races.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import replace
+from datetime import datetime, timedelta
+from decimal import Decimal
+from typing import Any, Protocol
+
+from sqlalchemy import func, insert, select, update
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from payledger.adapters.db.statements import insert_ignoring_duplicates
+from payledger.adapters.db.tables import inbox, journals, postings
+from payledger.domain.money import Money
+from payledger.domain.posting import Posting, PostingState
+from payledger.engine.jobs import NewJob
+from payledger.engine.queue import Queue
+from payledger.mapping.jsonio import dumps, loads
+
+FLUSH_JOURNALS = "journal.flush"
+"""The job kind that writes a company's owed postings to the ledger."""
+
+
+class JournalOpener(Protocol):
+    async def open_payment_journal(self, description: str) -> str: ...
+
+
+def flush_job(company: str, now: datetime, wait: timedelta) -> NewJob:
+    """The flush of ``company`` for the time slot ``now`` falls in (one per slot)."""
+    seconds = wait.total_seconds()
+    slot = math.floor(now.timestamp() / seconds) if seconds else now.timestamp()
+    run_at = now + wait
+    return NewJob(
+        FLUSH_JOURNALS,
+        {"company": company},
+        dedupe_key=f"flush:{company}:{slot}",
+        ordering_key=f"flush:{company}",
+        run_at=run_at,
+    )
+
+
+def _posting(row: Any) -> Posting:
+    return Posting(
+        reference=row.reference,
+        gateway_txn_id=row.gateway_txn_id,
+        operation=row.operation,
+        company=row.company,
+        business_day=row.business_day,
+        amount=Money(Decimal(row.amount), row.currency),
+        payload=loads(row.payload),
+        customer_account=row.customer_account,
+        target_reference=row.target_reference,
+        state=PostingState(row.state),
+        journal_batch_number=row.journal_batch_number or "",
+        line_number=row.line_number,
+        attempts=row.attempts,
+        last_error=row.last_error or "",
+    )
+
+
+def _as_claimed(posting: Posting) -> Posting:
+    if posting.state is PostingState.SENDING:
+        return replace(posting, state=PostingState.UNKNOWN)
+    return posting
+
+
+class SqlPostingStore:
+    def __init__(
+        self,
+        queue: Queue,
+        *,
+        flush_wait: timedelta = timedelta(milliseconds=500),
+        abandoned_after: timedelta = timedelta(minutes=5),
+    ) -> None:
+        self.queue = queue
+        self.database = queue.database
+        self.flush_wait = flush_wait
+        self.abandoned_after = abandoned_after
+        """A posting still ``sending`` this long after its flush began was abandoned by a
+        crashed worker; it is claimed again, as unknown."""
+
+    @property
+    def _now(self) -> datetime:
+        return self.queue.clock.now()
+
+    async def find(self, gateway_txn_id: str, operation: str) -> Posting | None:
+        async with self.database.transaction() as conn:
+            row = (
+                await conn.execute(
+                    select(postings).where(
+                        postings.c.gateway_txn_id == gateway_txn_id,
+                        postings.c.operation == operation,
+                    )
+                )
+            ).one_or_none()
+        return _posting(row) if row else None
+
+    async def record(self, inbox_id: int, owed: Sequence[Posting], *, company: str) -> int:
+        now = self._now
+        new = 0
+        async with self.database.transaction() as conn:
+            for posting in owed:
+                inserted = await conn.execute(
+                    insert_ignoring_duplicates(postings, self.database.dialect)
+                    .values(self._row(posting, inbox_id, now))
+                    .returning(postings.c.id)
+                )
+                new += inserted.scalar_one_or_none() is not None
+            await self._mark(conn, inbox_id, "processed", None)
+            if new:
+                await self.queue.enqueue(conn, flush_job(company, now, self.flush_wait))
+        return new
+
+    @staticmethod
+    def _row(posting: Posting, inbox_id: int, now: datetime) -> dict[str, Any]:
+        return {
+            "gateway_txn_id": posting.gateway_txn_id,
+            "operation": posting.operation,
+            "reference": posting.reference,
+            "state": posting.state.value,
+            "company": posting.company,
+            "business_day": posting.business_day,
+            "currency": posting.amount.currency,
+            "amount": str(posting.amount.amount),
+            "customer_account": posting.customer_account,
+            "payload": dumps(posting.payload),
+            "target_reference": posting.target_reference,
+            "inbox_id": inbox_id,
+            "created_at": now,
+            "updated_at": now,
+        }
+
+    async def mark_event(self, inbox_id: int, status: str, error: str | None = None) -> None:
+        async with self.database.transaction() as conn:
+            await self._mark(conn, inbox_id, status, error)
+
+    async def _mark(
+        self, conn: AsyncConnection, inbox_id: int, status: str, error: str | None
+    ) -> None:
+        await conn.execute(
+            update(inbox)
+            .where(inbox.c.id == inbox_id)
+            .values(status=status, processed_at=self._now, last_error=error)
+        )
+
+    async def cancel(self, reference: str) -> bool:
+        async with self.database.transaction() as conn:
+            result = await conn.execute(
+                update(postings)
+                .where(
+                    postings.c.reference == reference,
+                    postings.c.state == PostingState.PLANNED.value,
+                )
+                .values(state=PostingState.CANCELLED.value, updated_at=self._now)
+            )
+        return bool(result.rowcount)
+
+    async def claim(self, company: str, limit: int) -> list[Posting]:
+        owed = (PostingState.PLANNED.value, PostingState.UNKNOWN.value)
+        abandoned = (postings.c.state == PostingState.SENDING.value) & (
+            postings.c.updated_at < self._now - self.abandoned_after
+        )
+        candidates = (
+            select(postings.c.id)
+            .where(postings.c.company == company, postings.c.state.in_(owed) | abandoned)
+            .order_by(postings.c.id)
+            .limit(limit)
+        )
+        if not self.database.is_sqlite:
+            candidates = candidates.with_for_update(skip_locked=True)
+        async with self.database.transaction() as conn:
+            ids = list((await conn.execute(candidates)).scalars())
+            if not ids:
+                return []
+            rows = (
+                await conn.execute(
+                    select(postings).where(postings.c.id.in_(ids)).order_by(postings.c.id)
+                )
+            ).all()
+            await conn.execute(
+                update(postings)
+                .where(postings.c.id.in_(ids))
+                .values(
+                    state=PostingState.SENDING.value,
+                    attempts=postings.c.attempts + 1,
+                    updated_at=self._now,
+                )
+            )
+        # Unknown ones, and those a crashed flush left on their way, are looked up, not resent.
+        return [_as_claimed(_posting(row)) for row in rows]
+
+    async def place_lines(
+        self, company: str, journal_name: str, lines: Sequence[Posting], ledger: JournalOpener
+    ) -> list[Posting]:
+        placed: list[Posting] = []
+        groups: dict[tuple[str, str], list[Posting]] = {}
+        open_numbers = await self._open_journal_numbers(company)
+        for line in lines:
+            if line.journal_batch_number and line.journal_batch_number in open_numbers:
+                placed.append(line)
+            else:
+                groups.setdefault((line.business_day, line.amount.currency), []).append(line)
+        for (day, currency), group in groups.items():
+            batch_number = await self._journal_for(company, day, currency, journal_name, ledger)
+            placed += await self._number_lines(
+                company, day, currency, journal_name, batch_number, group
+            )
+        return placed
+
+    async def _open_journal_numbers(self, company: str) -> set[str]:
+        async with self.database.transaction() as conn:
+            rows = await conn.execute(
+                select(journals.c.batch_number).where(
+                    journals.c.company == company, journals.c.closed == 0
+                )
+            )
+            return {number for number in rows.scalars() if number}
+
+    async def _journal_for(
+        self, company: str, day: str, currency: str, journal_name: str, ledger: JournalOpener
+    ) -> str:
+        """The open journal of the day, opened in the ledger first if there is none.
+
+        The local row is written before the ledger is asked, so a crash in between is
+        recovered by asking again with the same description (the ledger adapter finds the
+        header it created instead of creating a second one).
+        """
+        key = (
+            (journals.c.company == company)
+            & (journals.c.business_day == day)
+            & (journals.c.currency == currency)
+            & (journals.c.journal_name == journal_name)
+        )
+        latest_first = select(journals).where(key).order_by(journals.c.generation.desc()).limit(1)
+        async with self.database.transaction() as conn:
+            latest = (await conn.execute(latest_first)).one_or_none()
+            if latest is not None and not latest.closed and latest.batch_number:
+                return str(latest.batch_number)
+            if latest is None or latest.closed:
+                generation = latest.generation + 1 if latest is not None else 1
+                await conn.execute(
+                    insert(journals).values(
+                        company=company,
+                        business_day=day,
+                        currency=currency,
+                        journal_name=journal_name,
+                        generation=generation,
+                        next_line=1,
+                        created_at=self._now,
+                    )
+                )
+            else:
+                generation = latest.generation
+        description = f"payledger {company} {day} {currency} #{generation}"
+        batch_number = await ledger.open_payment_journal(description)
+        async with self.database.transaction() as conn:
+            await conn.execute(
+                update(journals)
+                .where(key, journals.c.generation == generation)
+                .values(batch_number=batch_number)
+            )
+        return batch_number
+
+    async def _number_lines(
+        self,
+        company: str,
+        day: str,
+        currency: str,
+        journal_name: str,
+        batch_number: str,
+        lines: Sequence[Posting],
+    ) -> list[Posting]:
+        numbered: list[Posting] = []
+        async with self.database.transaction() as conn:
+            first = await conn.scalar(
+                select(journals.c.next_line).where(
+                    journals.c.batch_number == batch_number, journals.c.company == company
+                )
+            )
+            await conn.execute(
+                update(journals)
+                .where(journals.c.batch_number == batch_number, journals.c.company == company)
+                .values(next_line=journals.c.next_line + len(lines))
+            )
+            for offset, line in enumerate(lines):
+                number = int(first or 1) + offset
+                payload = {**line.payload, "JournalBatchNumber": batch_number, "LineNumber": number}
+                await conn.execute(
+                    update(postings)
+                    .where(postings.c.reference == line.reference)
+                    .values(
+                        journal_batch_number=batch_number,
+                        line_number=number,
+                        payload=dumps(payload),
+                    )
+                )
+                numbered.append(
+                    replace(
+                        line, journal_batch_number=batch_number, line_number=number, payload=payload
+                    )
+                )
+        return numbered
+
+    async def close_journal(self, batch_number: str) -> None:
+        async with self.database.transaction() as conn:
+            await conn.execute(
+                update(journals).where(journals.c.batch_number == batch_number).values(closed=1)
+            )
+
+    async def settle(
+        self,
+        *,
+        posted: Sequence[str] = (),
+        replan: Sequence[str] = (),
+        unknown: Sequence[str] = (),
+        dead: Sequence[tuple[str, str]] = (),
+    ) -> None:
+        now = self._now
+        async with self.database.transaction() as conn:
+            for references, state in (
+                (posted, PostingState.POSTED),
+                (replan, PostingState.PLANNED),
+                (unknown, PostingState.UNKNOWN),
+            ):
+                if references:
+                    values: dict[str, Any] = {"state": state.value, "updated_at": now}
+                    if state is PostingState.POSTED:
+                        values["posted_at"] = now
+                    await conn.execute(
+                        update(postings)
+                        .where(postings.c.reference.in_(list(references)), _in_flight())
+                        .values(values)
+                    )
+            for reference, error in dead:
+                await conn.execute(
+                    update(postings)
+                    .where(postings.c.reference == reference)
+                    .values(state=PostingState.DEAD.value, last_error=error[:2000], updated_at=now)
+                )
+
+    async def planned_count(self, company: str) -> int:
+        async with self.database.transaction() as conn:
+            count = await conn.scalar(
+                select(func.count()).where(
+                    postings.c.company == company,
+                    postings.c.state.in_((PostingState.PLANNED.value, PostingState.UNKNOWN.value)),
+                )
+            )
+        return int(count or 0)
+
+
+def _in_flight() -> Any:
+    """Only postings on their way change by outcome; posted, dead or cancelled ones never do."""
+    return postings.c.state.in_((PostingState.SENDING.value, PostingState.UNKNOWN.value))

@@ -1,0 +1,237 @@
+"""Payments become exactly one correct D365 posting: the posting flows against the F&O sandbox
+and a real database."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from decimal import Decimal
+
+import pytest
+
+from payledger.adapters.d365 import D365Client, D365Ledger, D365Settings
+from payledger.adapters.d365.posting import D365PostingLedger
+from payledger.adapters.d365.throttle import RetryPolicy
+from payledger.config import Settings
+from payledger.domain import Customer, Money, Outcome, Payment, PaymentKind, PaymentStatus
+from payledger.domain.clock import ManualClock
+from payledger.domain.errors import RateLimited
+from payledger.domain.posting import LedgerOperation, PostingState
+from payledger.engine.postings import SqlPostingStore
+from payledger.engine.queue import Queue
+from payledger.flows.post_journals import FlushJournals, flush_journals
+from payledger.flows.post_payment import (
+    PostingRules,
+    PostingTemplates,
+    WaitingForOriginal,
+    post_payment,
+)
+from payledger.mapping import compile_template, default_templates
+from payledger.templates import template_settings
+from tests.integration.d365.conftest import BASE
+
+WHEN = datetime(2026, 3, 24, 17, 0, tzinfo=UTC)
+RULES = PostingRules(
+    company="usmf", timezone="America/Los_Angeles", fallback_customer_account="US-001"
+)
+FLUSH = FlushJournals(company="usmf", journal_name="CustPay", max_lines=10, parallel_requests=4)
+
+
+@pytest.fixture
+def templates() -> PostingTemplates:
+    values = template_settings(Settings())
+    defaults = default_templates()
+    return PostingTemplates(
+        journal_line=compile_template(defaults["d365_payment_journal_line"], values),
+        order_status=compile_template(defaults["d365_order_payment_status"], values),
+    )
+
+
+@pytest.fixture
+def store(database) -> SqlPostingStore:
+    return SqlPostingStore(Queue(database, clock=ManualClock(WHEN)))
+
+
+@pytest.fixture
+def posting_ledger(ledger) -> D365PostingLedger:
+    return D365PostingLedger(ledger)
+
+
+def payment(txn: str, kind=PaymentKind.SALE, amount="25.00", **extra) -> Payment:
+    return Payment(
+        txn, kind, extra.pop("status", PaymentStatus.APPROVED), Money.of(amount), WHEN, **extra
+    )
+
+
+async def post(store, posting_ledger, templates, *payments: Payment) -> None:
+    for inbox_id, item in enumerate(payments, 1):
+        await post_payment(
+            inbox_id, item, rules=RULES, templates=templates, ledger=posting_ledger, store=store
+        )
+
+
+async def lines(control, **match) -> list[dict]:
+    rows = (
+        await control.get("/_sandbox/state/CustomerPaymentJournalLines", params={"company": "usmf"})
+    ).json()
+    rows = rows if isinstance(rows, list) else rows["value"]
+    return [row for row in rows if all(row.get(k) == v for k, v in match.items())]
+
+
+async def test_sales_and_refunds_become_journal_lines_in_one_request(
+    store, posting_ledger, templates, control
+):
+    sale = payment("9001", customer=Customer("Contoso", gateway_customer_id="nobody"))
+    refund = payment("9002", PaymentKind.REFUND, "5.00", original_txn_id="9001")
+    await post(store, posting_ledger, templates, sale, refund)
+    result = await flush_journals(FLUSH, store=store, ledger=posting_ledger)
+    assert (result.posted, result.dead, result.requests) == (2, 0, 1)
+    [credit] = await lines(control, PaymentReference="PT-9001-PAY")
+    [debit] = await lines(control, PaymentReference="PT-9002-REF")
+    assert (
+        Decimal(str(credit["CreditAmount"])) == Decimal("25.00")
+        and Decimal(str(credit["DebitAmount"])) == 0
+    )
+    assert Decimal(str(debit["DebitAmount"])) == Decimal("5.00")
+    assert credit["AccountDisplayValue"] == "US\\-001"  # the fallback account, escaped
+    assert credit["JournalBatchNumber"] == debit["JournalBatchNumber"]
+    assert credit["OffsetAccountDisplayValue"] == "USMF OPER"
+    assert (await store.find("9001", LedgerOperation.PAYMENT)).state is PostingState.POSTED
+
+
+async def test_the_same_event_twice_posts_one_line(store, posting_ledger, templates, control):
+    await post(store, posting_ledger, templates, payment("9101"))
+    await post(store, posting_ledger, templates, payment("9101", status=PaymentStatus.SETTLED))
+    await flush_journals(FLUSH, store=store, ledger=posting_ledger)
+    assert len(await lines(control, PaymentReference="PT-9101-PAY")) == 1
+
+
+async def test_a_refund_waits_for_its_sale(store, posting_ledger, templates):
+    with pytest.raises(WaitingForOriginal, match="9201"):
+        await post(
+            store,
+            posting_ledger,
+            templates,
+            payment("9202", PaymentKind.REFUND, original_txn_id="9201"),
+        )
+
+
+async def test_voids_cancel_remove_or_reverse(store, posting_ledger, templates, control):
+    await post(store, posting_ledger, templates, payment("9301"), payment("9302"), payment("9303"))
+    await post(
+        store, posting_ledger, templates, payment("9301", status=PaymentStatus.VOIDED)
+    )  # before sending
+    await flush_journals(FLUSH, store=store, ledger=posting_ledger)
+    assert (await store.find("9301", LedgerOperation.PAYMENT)).state is PostingState.CANCELLED
+    assert await lines(control, PaymentReference="PT-9301-PAY") == []
+
+    await post(store, posting_ledger, templates, payment("9302", status=PaymentStatus.VOIDED))
+    await flush_journals(FLUSH, store=store, ledger=posting_ledger)
+    assert (
+        await lines(control, PaymentReference="PT-9302-PAY") == []
+    )  # removed from the open journal
+
+    [line] = await lines(control, PaymentReference="PT-9303-PAY")
+    posted = await control.post(
+        f"/_sandbox/journals/CustomerPaymentJournalHeaders/usmf/{line['JournalBatchNumber']}/post"
+    )
+    assert posted.status_code == 200, posted.text
+    await post(store, posting_ledger, templates, payment("9303", status=PaymentStatus.VOIDED))
+    await flush_journals(FLUSH, store=store, ledger=posting_ledger)
+    [reversal] = await lines(control, PaymentReference="PT-9303-REV")
+    assert Decimal(str(reversal["DebitAmount"])) == Decimal("25.00")
+    assert (
+        reversal["JournalBatchNumber"] != line["JournalBatchNumber"]
+    )  # a new journal: the old one is posted
+
+
+async def test_a_refused_line_is_isolated_and_the_rest_post(
+    store, posting_ledger, templates, control
+):
+    good = [payment(f"94{n:02d}") for n in range(7)]
+    bad = payment("9499", custom_fields={"D365 Customer": "NO-SUCH-CUSTOMER"})
+    await post(store, posting_ledger, templates, *good[:3], bad, *good[3:])
+    result = await flush_journals(FLUSH, store=store, ledger=posting_ledger)
+    assert (result.posted, result.dead) == (7, 1)
+    dead = await store.find("9499", LedgerOperation.PAYMENT)
+    assert dead.state is PostingState.DEAD
+    assert "NO-SUCH-CUSTOMER" in dead.last_error or "not" in dead.last_error.lower()
+    assert (
+        len(
+            await lines(
+                control,
+                JournalBatchNumber=(await lines(control, PaymentReference="PT-9400-PAY"))[0][
+                    "JournalBatchNumber"
+                ],
+            )
+        )
+        >= 7
+    )
+
+
+async def test_an_order_gets_its_payment_status(store, posting_ledger, templates, control):
+    auth = payment(
+        "9501", PaymentKind.AUTHORIZATION, "40.00", order_ref="PG-ORDER-1001", auth_code="TAS9"
+    )
+    declined = payment(
+        "9502",
+        order_ref="PG-ORDER-1002",
+        status=PaymentStatus.DECLINED,
+        outcome=Outcome.HARD_DECLINE,
+        message="Card reported stolen",
+    )
+    await post(store, posting_ledger, templates, auth, declined)
+    await flush_journals(FLUSH, store=store, ledger=posting_ledger)
+    orders = (await control.get("/_sandbox/state/SalesOrderHeadersV2")).json()
+    orders = orders if isinstance(orders, list) else orders["value"]
+    by_reference = {row["CustomersOrderReference"]: row for row in orders}
+    assert by_reference["PG-ORDER-1001"]["PaymentStatus"] == "Authorized"
+    assert by_reference["PG-ORDER-1001"]["PaymentAuthId"] == "TAS9"
+    assert by_reference["PG-ORDER-1002"]["PaymentStatus"] == "Declined"
+    assert by_reference["PG-ORDER-1002"]["PaymentMessage"] == "Card reported stolen"
+    assert (
+        await lines(control, PaymentReference="PT-9501-PAY") == []
+    )  # an authorization posts nothing
+
+
+@pytest.fixture
+async def impatient_ledger(credential, transport):
+    """A ledger whose requests give up after 0.3 s, as against a server that stalls."""
+    retry = RetryPolicy(max_attempts=2, base_delay_s=0.01)
+    async with D365Client(BASE, credential, transport=transport, retry=retry, timeout=0.3) as d365:
+        yield D365PostingLedger(D365Ledger(d365, D365Settings(company="usmf")))
+
+
+async def set_faults(control, **changes) -> None:
+    answer = await control.put("/_sandbox/faults", json=changes)
+    assert answer.status_code == 200, answer.text
+
+
+async def test_a_write_that_commits_but_times_out_is_looked_up_not_doubled(
+    store, posting_ledger, impatient_ledger, templates, control, sandbox
+):
+    await post(store, posting_ledger, templates, *(payment(f"96{n:02d}") for n in range(5)))
+    await set_faults(control, drop_after_commit_rate=1.0)
+    result = await flush_journals(FLUSH, store=store, ledger=impatient_ledger)
+    await set_faults(control, drop_after_commit_rate=0.0)
+    assert sandbox.state.faults.counts["dropped_after_commit"] >= 1
+    assert result.posted == 5  # the lines were written; the lookup by reference proved it
+    assert await flush_journals(FLUSH, store=store, ledger=posting_ledger) == type(result)()
+    for n in range(5):
+        assert len(await lines(control, PaymentReference=f"PT-96{n:02d}-PAY")) == 1
+
+
+async def test_throttling_owes_everything_again_and_backs_off(
+    store, posting_ledger, templates, control
+):
+    await post(store, posting_ledger, templates, *(payment(f"97{n:02d}") for n in range(3)))
+    await set_faults(control, rate_limit_rate=1.0, retry_after_s=1)
+    with pytest.raises(RateLimited) as throttled:
+        await flush_journals(FLUSH, store=store, ledger=posting_ledger)
+    await set_faults(control, rate_limit_rate=0.0)
+    assert throttled.value.retry_after >= 1
+    assert (await store.find("9700", LedgerOperation.PAYMENT)).state in (
+        PostingState.PLANNED,
+        PostingState.UNKNOWN,
+    )
+    result = await flush_journals(FLUSH, store=store, ledger=posting_ledger)
+    assert result.posted == 3
