@@ -220,13 +220,25 @@ async def test_a_write_that_commits_but_times_out_is_looked_up_not_doubled(
         assert len(await lines(control, PaymentReference=f"PT-96{n:02d}-PAY")) == 1
 
 
+@pytest.fixture
+async def hasty_ledger(credential, transport):
+    """A ledger whose connector does not retry by itself: throttling reaches the flow at once."""
+    async with D365Client(
+        BASE,
+        credential,
+        transport=transport,
+        retry=RetryPolicy(max_attempts=1, max_throttled_attempts=1),
+    ) as d365:
+        yield D365PostingLedger(D365Ledger(d365, D365Settings(company="usmf")))
+
+
 async def test_throttling_owes_everything_again_and_backs_off(
-    store, posting_ledger, templates, control
+    store, posting_ledger, hasty_ledger, templates, control
 ):
     await post(store, posting_ledger, templates, *(payment(f"97{n:02d}") for n in range(3)))
     await set_faults(control, rate_limit_rate=1.0, retry_after_s=1)
     with pytest.raises(RateLimited) as throttled:
-        await flush_journals(FLUSH, store=store, ledger=posting_ledger)
+        await flush_journals(FLUSH, store=store, ledger=hasty_ledger)
     await set_faults(control, rate_limit_rate=0.0)
     assert throttled.value.retry_after >= 1
     assert (await store.find("9700", LedgerOperation.PAYMENT)).state in (
