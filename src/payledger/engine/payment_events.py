@@ -19,7 +19,10 @@ PROCESS_PAYMENT = "payment.process"
 
 class SqlPaymentEventStore:
     """Observed payments go to the inbox, each with a ``payment.process`` job ordered by
-    gateway transaction, so that events of one transaction are handled in arrival order."""
+    gateway transaction, so that the states of one transaction (approved, captured, voided,
+    settled) are handled in arrival order. A refund is its own transaction: it waits for its
+    sale in the posting flow, not in the queue, so a refund that arrives first cannot block
+    the sale it waits for."""
 
     def __init__(self, inbox: Inbox) -> None:
         self.inbox = inbox
@@ -44,7 +47,7 @@ class SqlPaymentEventStore:
                     external_id=event.event_id,
                     payload=payment_to_dict(event.payment),
                     job_kind=PROCESS_PAYMENT,
-                    ordering_key=f"{source}:{event.payment.root_txn_id}",
+                    ordering_key=f"{source}:{event.payment.gateway_txn_id}",
                 )
                 duplicates += receipt.duplicate
                 new += not receipt.duplicate
