@@ -191,6 +191,7 @@ class Container:
             await self._paytrace.aclose()
         if self._d365 is not None:
             await self._d365.aclose()
+            await self._d365.credential.aclose()
         await self.database.dispose()
 
 

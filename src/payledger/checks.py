@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from functools import partial
 from typing import TYPE_CHECKING, Any, TypeVar
 
+import structlog
 from sqlalchemy.engine import make_url
 
 from payledger.adapters.d365 import D365Client, ODataQuery, ServiceMetadata, field
@@ -21,7 +22,7 @@ from payledger.adapters.db.migrate import current_revision, head_revision
 from payledger.adapters.vault import SecretNotFound
 from payledger.adapters.vault.keys import MASTER_KEY_ENV
 from payledger.config import Settings
-from payledger.domain.errors import AuthError, ConfigError
+from payledger.domain.errors import AuthError, ConfigError, ConnectorError
 from payledger.mapping import (
     EntitySchema,
     FieldType,
@@ -42,6 +43,8 @@ if TYPE_CHECKING:
 
 ACCESS, CONFIGURE, VALIDATE = "access", "configure and map", "validate"
 T = TypeVar("T")
+
+log = structlog.get_logger(__name__)
 
 
 @dataclass(frozen=True)
@@ -155,6 +158,25 @@ async def template_issues(container: Container, *, offline: bool | None = None) 
         else await container.schema_catalog()
     )
     return issues + validate_templates(templates, catalog, container.template_settings())
+
+
+async def require_valid_templates(container: Container) -> None:
+    """Stop start-up when a template is broken: better no service than wrong postings.
+
+    When D365 cannot be reached the templates are checked offline (start-up does not wait
+    for an outage to end); the online check runs again with ``payledger mapping check``.
+
+    Raises:
+        ConfigError: naming every template, field and reason found.
+    """
+    try:
+        issues = await template_issues(container)
+    except ConnectorError as exc:
+        log.warning("mapping.check_offline", reason=str(exc))
+        issues = await template_issues(container, offline=True)
+    if issues:
+        listed = "; ".join(f"{i.template}.{i.field}: {i.reason}" for i in issues)
+        raise ConfigError(f"{len(issues)} mapping problem(s) stop start-up: {listed}")
 
 
 async def mapping_check(container: Container, *, offline: bool) -> CheckResult:
@@ -374,6 +396,8 @@ class _Setting:
     missing_hint: str
     unverified_hint: str = ""
     """Empty: finding the value nowhere is a failure (e.g. a company with no setup at all)."""
+    used_as: str = ""
+    """The value as rows that use it hold it, when that differs (a ledger display value)."""
 
 
 async def _verify(
@@ -389,7 +413,7 @@ async def _verify(
         detail = f"{item.value!r} not found in {authority} ({company})"
         return _fail(CONFIGURE, item.name, detail, item.missing_hint)
     for source in item.usage:
-        if await _exists(client, metadata, source, item.value, company):
+        if await _exists(client, metadata, source, item.used_as or item.value, company):
             used = f"{source.entity_set}.{source.properties[0]}"
             detail = f"{item.value!r} found in {used} (no {authority} entity here to read it from)"
             return _ok(CONFIGURE, item.name, detail)
@@ -429,6 +453,7 @@ def _account(settings: Settings, key: str, kind: str, value: str) -> _Setting:
         usage,
         f"create it in F&O ({where}) or correct [d365] {key}",
         f"F&O checks it on the first journal line; confirm it under {where}",
+        value,
     )
 
 

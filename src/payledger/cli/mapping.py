@@ -16,7 +16,7 @@ from payledger.bootstrap import Container
 from payledger.checks import template_issues
 from payledger.cli.common import console, errors, opened, run, settings_from
 from payledger.config import Settings
-from payledger.domain.errors import PayLedgerError
+from payledger.domain.errors import ConfigError, PayLedgerError
 from payledger.mapping import (
     ENRICHMENTS,
     FieldLineage,
@@ -88,7 +88,7 @@ def check(
 def _count(container: Container) -> int:
     try:
         return len(container.templates())
-    except TemplateError:
+    except ConfigError:  # reported as an issue already
         return 0
 
 
@@ -197,6 +197,9 @@ def _sample_problems(document: Mapping[str, Any]) -> tuple[list[str], list[str]]
         if section in FREE_NAMESPACES:
             continue
         if section == "enrich":
+            if not isinstance(content, dict):
+                problems.append(f"sample section enrich: expected an object, got {content!r}")
+                continue
             unknown += [f"enrich.{name}" for name in content if name not in ENRICHMENTS]
             continue
         for path, value in _leaves(content, ()):

@@ -10,6 +10,7 @@ import typer
 
 from payledger.adapters.db.migrate import current_revision, migrate
 from payledger.bootstrap import Container, run_scheduler
+from payledger.checks import require_valid_templates
 from payledger.cli import serving
 from payledger.cli.common import console, opened, run, settings_from, setup_logging, with_container
 from payledger.cli.serving import serve_together
@@ -31,6 +32,7 @@ def serve(
 
     async def go() -> None:
         async with opened(settings) as container:
+            await require_valid_templates(container)
             app = create_app(container, embedded_worker=False if no_worker else None)
             await serve_together(
                 serving.config(app, host or settings.service.host, port or settings.service.port)
@@ -50,6 +52,7 @@ def worker(
     setup_logging(settings)
 
     async def go(container: Container) -> None:
+        await require_valid_templates(container)
         work = container.worker(concurrency=concurrency)
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()

@@ -11,8 +11,8 @@ from typing import Any
 import uvicorn
 
 
-class _QuietSignalsServer(uvicorn.Server):
-    """A server that leaves signal handling to :func:`serve_together`."""
+class QuietSignalsServer(uvicorn.Server):
+    """A server that leaves signal handling to its owner (:func:`serve_together`, the demo)."""
 
     @contextlib.contextmanager
     def capture_signals(self) -> Iterator[None]:
@@ -25,7 +25,7 @@ async def serve_together(*configs: uvicorn.Config) -> None:
     uvicorn on its own re-raises the signal after shutting down (exit status -15); payledger
     exits 0 after a clean shutdown, like any well-behaved service.
     """
-    servers = [_QuietSignalsServer(config) for config in configs]
+    servers = [QuietSignalsServer(config) for config in configs]
     loop = asyncio.get_running_loop()
 
     def stop() -> None:
