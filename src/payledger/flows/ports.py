@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Protocol
+from typing import Any, Protocol
 
 from payledger.domain.events import PaymentObserved, Recorded
+from payledger.domain.model import Payment
 from payledger.domain.posting import Posting
 
 
@@ -106,6 +107,11 @@ class Ledger(JournalOpener, Protocol):
         ...
 
     async def journal_is_posted(self, batch_number: str) -> bool: ...
+
+    async def enrichment(self, need: str, payment: Payment, account: str) -> dict[str, Any] | None:
+        """The ERP row a template declared under ``needs`` (``d365_customer``, ``d365_order``,
+        ``d365_invoice``) for this payment, or None when there is none."""
+        ...
 
     async def write(self, lines: Sequence[Posting], others: Sequence[Posting]) -> LedgerWriteResult:
         """One request: ``lines`` in one atomic changeset, each removal or order update in its own.

@@ -9,6 +9,7 @@ owed lines in batches, so a payment costs a fraction of one request.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from payledger.domain.errors import MappingError, TransientError
@@ -79,7 +80,8 @@ async def post_payment(
         owed.append(_removal_posting(payment, plan.line, original, rules))
     elif plan.line is not None:
         account = await _customer_account(payment, plan.line, rules, ledger, store)
-        owed.append(_line_posting(payment, plan.line, account, rules, templates))
+        enrich = await _enrichment(templates.journal_line, payment, account, ledger)
+        owed.append(_line_posting(payment, plan.line, account, rules, templates, enrich))
     if plan.order_update is not None and templates.order_status is not None:
         order_number = await _order_number(payment, plan.order_update, rules, ledger)
         if order_number:
@@ -159,6 +161,18 @@ async def _order_number(
     return given or await ledger.order_number_for(update.order_ref)
 
 
+async def _enrichment(
+    template: CompiledTemplate, payment: Payment, account: str, ledger: Ledger
+) -> dict[str, Any]:
+    """The ERP rows the template declared it needs, looked up before mapping."""
+    found = {}
+    for need in template.needs:
+        row = await ledger.enrichment(need, payment, account)
+        if row is not None:
+            found[need] = row
+    return found
+
+
 def business_day(payment: Payment, timezone: str) -> str:
     return payment.occurred_at.astimezone(ZoneInfo(timezone)).date().isoformat()
 
@@ -169,6 +183,7 @@ def _line_posting(
     account: str,
     rules: PostingRules,
     templates: PostingTemplates,
+    enrich: dict[str, Any],
 ) -> Posting:
     context = {
         "journal_batch_number": PENDING_JOURNAL,
@@ -176,7 +191,7 @@ def _line_posting(
         "operation": line.operation.value,
         "payment_reference": line.reference,
     }
-    document = source_document(payment, context=context)
+    document = source_document(payment, context=context, enrich=enrich)
     document.setdefault("customer", {})["account"] = account
     payload = templates.journal_line.map(document)
     return Posting(

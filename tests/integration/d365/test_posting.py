@@ -247,3 +247,18 @@ async def test_throttling_owes_everything_again_and_backs_off(
     )
     result = await flush_journals(FLUSH, store=store, ledger=posting_ledger)
     assert result.posted == 3
+
+
+async def test_the_line_marks_the_invoice_found_by_enrichment(
+    store, posting_ledger, templates, control
+):
+    invoices = (
+        await control.get("/_sandbox/state/SalesInvoiceHeadersV2", params={"company": "usmf"})
+    ).json()
+    invoices = invoices if isinstance(invoices, list) else invoices["value"]
+    invoice = invoices[0]["InvoiceNumber"]
+    await post(store, posting_ledger, templates, payment("9801", invoice_ref=invoice))
+    await flush_journals(FLUSH, store=store, ledger=posting_ledger)
+    [line] = await lines(control, PaymentReference="PT-9801-PAY")
+    assert line["MarkedInvoice"] == invoice
+    assert line["MarkedInvoiceCompany"] == "usmf"

@@ -5,14 +5,17 @@ from __future__ import annotations
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 from payledger.adapters.d365.batch import BatchRequest, ChangeSetResponse
 from payledger.adapters.d365.errors import SYSTEM
 from payledger.adapters.d365.ledger import D365Ledger
 from payledger.adapters.d365.odata import ODataQuery, key_path
 from payledger.adapters.d365.odata import field as odata_field
+from payledger.domain.model import Payment
 from payledger.domain.posting import Posting
+
+V = TypeVar("V")
 
 
 @dataclass
@@ -21,20 +24,20 @@ class WriteResult:
     failed: dict[str, str] = field(default_factory=dict)
 
 
-class _TtlCache:
+class _TtlCache(Generic[V]):
     """Answers of ERP lookups kept ``ttl`` seconds (customers and orders change rarely)."""
 
     def __init__(self, ttl: float) -> None:
         self.ttl = ttl
-        self._values: dict[str, tuple[float, str | None]] = {}
+        self._values: dict[str, tuple[float, V]] = {}
 
-    def get(self, key: str) -> tuple[bool, str | None]:
+    def get(self, key: str) -> tuple[bool, V | None]:
         hit = self._values.get(key)
         if hit is None or time.monotonic() - hit[0] > self.ttl:
             return False, None
         return True, hit[1]
 
-    def put(self, key: str, value: str | None) -> None:
+    def put(self, key: str, value: V) -> None:
         self._values[key] = (time.monotonic(), value)
 
 
@@ -46,8 +49,9 @@ class D365PostingLedger:
         self.client = ledger.client
         self.settings = ledger.settings
         self.sets = ledger.sets
-        self._customers = _TtlCache(lookup_ttl)
-        self._orders = _TtlCache(lookup_ttl)
+        self._customers: _TtlCache[str | None] = _TtlCache(lookup_ttl)
+        self._orders: _TtlCache[str | None] = _TtlCache(lookup_ttl)
+        self._rows: _TtlCache[dict[str, Any] | None] = _TtlCache(lookup_ttl)
 
     def _in_company(self, entity_set: str) -> ODataQuery:
         return ODataQuery(entity_set).where(odata_field("dataAreaId").eq(self.settings.company))
@@ -82,6 +86,38 @@ class D365PostingLedger:
         number = str(row["SalesOrderNumber"]) if row else None
         self._orders.put(reference, number)
         return number
+
+    async def enrichment(self, need: str, payment: Payment, account: str) -> dict[str, Any] | None:
+        """``d365_customer`` by account, ``d365_order`` by order reference, ``d365_invoice`` by
+        invoice number; cached for ``lookup_ttl`` seconds."""
+        if need == "d365_customer":
+            query, key = (
+                self._in_company(self.sets.customers).where(
+                    odata_field("CustomerAccount").eq(account)
+                ),
+                account,
+            )
+        elif need == "d365_order" and payment.order_ref:
+            query, key = (
+                self._in_company(self.sets.sales_orders).where(
+                    odata_field("CustomersOrderReference").eq(payment.order_ref)
+                ),
+                payment.order_ref,
+            )
+        elif need == "d365_invoice" and payment.invoice_ref:
+            query, key = (
+                self._in_company(self.sets.invoices).where(
+                    odata_field("InvoiceNumber").eq(payment.invoice_ref)
+                ),
+                payment.invoice_ref,
+            )
+        else:
+            return None
+        known, row = self._rows.get(f"{need}:{key}")
+        if not known:
+            row = await self.client.first(query)
+            self._rows.put(f"{need}:{key}", row)
+        return row
 
     async def open_payment_journal(self, description: str) -> str:
         """The header with this description, created if it does not exist yet."""
