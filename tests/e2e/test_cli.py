@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import signal
 import sqlite3
 import subprocess
@@ -139,8 +140,8 @@ def test_replay_needs_to_be_told_what(workdir):
     assert "--all" in result.stderr
 
 
-def test_the_demo_runs_its_self_check_and_says_what_it_proved(workdir):
-    result = payledger(workdir, "demo", timeout=300)
+def test_the_engine_self_check_says_what_it_proved(workdir):
+    result = payledger(workdir, "demo", "--self-check", timeout=300)
     assert result.returncode == 0, result.stdout + result.stderr
     assert "all 5 checks passed" in result.stdout
     assert "0 hit(s)" in result.stdout
@@ -214,3 +215,17 @@ def test_worker_stops_gracefully_on_sigterm(workdir):
     _out, err = proc.communicate(timeout=30)
     assert proc.returncode == 0, err
     assert "worker.stopped" in err
+
+
+def test_the_demo_runs_a_day_through_both_sandboxes_and_proves_agreement(workdir):
+    result = payledger(workdir, "demo", timeout=300)
+    assert result.returncode == 0, result.stdout + result.stderr
+    out = result.stdout
+    assert "PayTrace and D365 agree" in out
+    assert "D365 goes down" in out and "429" in out
+    parked = re.search(r"parked \(dead letters\)\W+(\d+)", out)
+    assert parked is not None and parked.group(1) == "0"
+    lines = re.search(r"lines\W+(\d+)\W+(\d+)\W+yes", out)
+    assert lines is not None and lines.group(1) == lines.group(2) and int(lines.group(1)) > 150
+    log = (workdir / "var/demo/payledger.log").read_text()
+    assert "4012000098765439" not in log and "5499740000000057" not in log

@@ -1,0 +1,1 @@
+"""``payledger demo``: a realistic day of payments through both sandboxes, proven to agree."""
