@@ -229,3 +229,21 @@ def test_the_demo_runs_a_day_through_both_sandboxes_and_proves_agreement(workdir
     assert lines is not None and lines.group(1) == lines.group(2) and int(lines.group(1)) > 150
     log = (workdir / "var/demo/payledger.log").read_text()
     assert "4012000098765439" not in log and "5499740000000057" not in log
+
+
+def test_status_shows_the_queue_and_dead_letters(workdir):
+    assert payledger(workdir, "migrate").returncode == 0
+    db = sqlite3.connect(workdir / "var/payledger.db")
+    db.execute(
+        "INSERT INTO jobs (kind, payload, status, run_at, attempts, max_attempts, created_at,"
+        " history, last_error) VALUES ('payment.process', '{}', 'dead', '2026-01-01 00:00:00',"
+        " 8, 8, '2026-01-01 00:00:00', '[]', 'RejectedError: customer US-999 does not exist')"
+    )
+    db.commit()
+    result = payledger(workdir, "status")
+    assert result.returncode == 0, result.stderr
+    assert "payment.process" in result.stdout
+    assert "US-999 does not exist" in result.stdout
+    replayed = payledger(workdir, "replay", "--kind", "payment.process")
+    assert "replayed 1 dead job(s)" in replayed.stdout
+    assert "no dead letters" in payledger(workdir, "status").stdout

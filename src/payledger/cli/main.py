@@ -7,6 +7,7 @@ from typing import Annotated
 import typer
 
 from payledger.cli import bench, demo, doctor, mapping, operate, sandbox, scan, secrets
+from payledger.cli import status as status_command
 from payledger.cli.common import load
 
 app = typer.Typer(
@@ -37,6 +38,7 @@ app.command("serve")(operate.serve)
 app.command("worker")(operate.worker)
 app.command("migrate")(operate.migrate_command)
 app.command("replay")(operate.replay)
+app.command("status")(status_command.status)
 app.command("scan-pan")(scan.scan_pan)
 app.command("sandbox")(sandbox.sandbox)
 app.command("doctor")(doctor.doctor_command)

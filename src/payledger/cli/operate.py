@@ -14,6 +14,7 @@ from payledger.checks import require_valid_templates
 from payledger.cli import serving
 from payledger.cli.common import console, opened, run, settings_from, setup_logging, with_container
 from payledger.cli.serving import serve_together
+from payledger.engine.postings import replay_dead_postings
 
 
 def serve(
@@ -92,20 +93,43 @@ def replay(
     error: Annotated[
         str | None, typer.Option(help="Replay dead jobs whose error contains this text.")
     ] = None,
-    all_: Annotated[bool, typer.Option("--all", help="Replay every dead job.")] = False,
+    posting: Annotated[
+        list[str] | None,
+        typer.Option("--posting", help="Replay this dead posting, by reference (repeatable)."),
+    ] = None,
+    postings: Annotated[
+        bool, typer.Option("--postings", help="Replay every dead posting.")
+    ] = False,
+    all_: Annotated[bool, typer.Option("--all", help="Replay every dead job and posting.")] = False,
     actor: Annotated[
         str, typer.Option(help="Who is replaying (written to the audit log).")
     ] = "cli",
 ) -> None:
-    """Return dead letters to the queue after the data or configuration was fixed."""
-    if not (job_id or kind or error or all_):
-        raise typer.BadParameter("say which dead jobs to replay: --id, --kind, --error or --all")
+    """Return dead letters to work after the data or configuration was fixed.
+
+    Dead jobs go back to the queue with a fresh retry budget; dead postings are mapped again
+    from their payment event with the current configuration and templates.
+    """
+    if not (job_id or kind or error or posting or postings or all_):
+        raise typer.BadParameter(
+            "say what to replay: --id, --kind, --error, --posting, --postings or --all"
+        )
     settings = settings_from(ctx)
 
-    async def go(container: Container) -> int:
-        return await container.queue.replay(
-            actor=actor, ids=job_id, kind=kind, error_contains=error
-        )
+    async def go(container: Container) -> tuple[int, int]:
+        jobs = 0
+        if job_id or kind or error or all_:
+            jobs = await container.queue.replay(
+                actor=actor, ids=job_id, kind=kind, error_contains=error
+            )
+        replayed_postings = 0
+        if posting or postings or all_:
+            replayed_postings = await replay_dead_postings(
+                container.queue, actor=actor, references=posting or None
+            )
+        return jobs, replayed_postings
 
-    count = with_container(settings, go)
-    console.print(f"replayed [bold]{count}[/bold] dead job(s)")
+    jobs, replayed = with_container(settings, go)
+    console.print(
+        f"replayed [bold]{jobs}[/bold] dead job(s) and [bold]{replayed}[/bold] dead posting(s)"
+    )

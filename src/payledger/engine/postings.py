@@ -16,11 +16,13 @@ from typing import Any, Protocol
 from sqlalchemy import func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from payledger.adapters.db.audit import record_audit
 from payledger.adapters.db.statements import insert_ignoring_duplicates
 from payledger.adapters.db.tables import inbox, journals, postings
 from payledger.domain.money import Money
 from payledger.domain.posting import Posting, PostingState
 from payledger.engine.jobs import NewJob
+from payledger.engine.payment_events import PROCESS_PAYMENT
 from payledger.engine.queue import Queue
 from payledger.mapping.jsonio import dumps, loads
 
@@ -359,3 +361,38 @@ class SqlPostingStore:
 def _in_flight() -> Any:
     """Only postings on their way change by outcome; posted, dead or cancelled ones never do."""
     return postings.c.state.in_((PostingState.SENDING.value, PostingState.UNKNOWN.value))
+
+
+async def replay_dead_postings(
+    queue: Queue, *, actor: str, references: Sequence[str] | None = None
+) -> int:
+    """Process the events behind dead postings again, after the data or mapping was fixed.
+
+    The dead posting is removed (its history stays in the audit log) and its inbox event gets
+    a new processing job, so the current configuration and templates map it afresh.
+    """
+    now = queue.clock.now()
+    filters = [postings.c.state == PostingState.DEAD.value]
+    if references:
+        filters.append(postings.c.reference.in_(list(references)))
+    async with queue.database.transaction() as conn:
+        dead = (await conn.execute(select(postings).where(*filters))).all()
+        for row in dead:
+            await conn.execute(postings.delete().where(postings.c.id == row.id))
+            if row.inbox_id is not None:
+                job = NewJob(
+                    PROCESS_PAYMENT,
+                    {"inbox_id": row.inbox_id},
+                    dedupe_key=f"inbox:{row.inbox_id}:replay:{now.isoformat()}",
+                    ordering_key=f"replay:{row.gateway_txn_id}",
+                )
+                await queue.enqueue(conn, job)
+            await record_audit(
+                conn,
+                at=now,
+                actor=actor,
+                action="posting.replay",
+                subject=row.reference,
+                detail={"error": row.last_error, "inbox_id": row.inbox_id},
+            )
+    return len(dead)

@@ -262,3 +262,28 @@ async def test_the_line_marks_the_invoice_found_by_enrichment(
     [line] = await lines(control, PaymentReference="PT-9801-PAY")
     assert line["MarkedInvoice"] == invoice
     assert line["MarkedInvoiceCompany"] == "usmf"
+
+
+async def test_a_dead_posting_is_replayed_from_its_event(
+    store, posting_ledger, templates, database
+):
+    from sqlalchemy import select
+
+    from payledger.adapters.db.tables import audit_log, jobs
+    from payledger.engine.overview import overview
+    from payledger.engine.postings import replay_dead_postings
+
+    bad = payment("9901", custom_fields={"D365 Customer": "NO-SUCH-CUSTOMER"})
+    await post(store, posting_ledger, templates, bad)
+    await flush_journals(FLUSH, store=store, ledger=posting_ledger)
+    seen = await overview(database)
+    assert seen.postings[("payment", "dead")] == 1
+    assert seen.dead_postings[0]["reference"] == "PT-9901-PAY"
+
+    assert await replay_dead_postings(store.queue, actor="ops", references=["PT-9901-PAY"]) == 1
+    assert await store.find("9901", LedgerOperation.PAYMENT) is None
+    async with database.transaction() as conn:
+        [job] = (await conn.execute(select(jobs).where(jobs.c.kind == "payment.process"))).all()
+        audit = (await conn.execute(select(audit_log))).one()
+    assert job.payload == {"inbox_id": 1}
+    assert (audit.action, audit.subject) == ("posting.replay", "PT-9901-PAY")
