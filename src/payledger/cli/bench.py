@@ -3,15 +3,26 @@
 from __future__ import annotations
 
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated
 
 import typer
 from rich.table import Table
 
-from payledger.bench.postgres import find_server_binaries, start_cluster
+from payledger.bench.chaos import ChaosResult, run_chaos
+from payledger.bench.e2e import (
+    LATENCY_MODEL,
+    E2EOptions,
+    E2EPhase,
+    E2EResult,
+    mean_service_ms,
+    run_e2e,
+)
+from payledger.bench.postgres import PostgresCluster, find_server_binaries, start_cluster
 from payledger.bench.queue import QueueBenchResult, bench_queue
-from payledger.cli.common import console, run
+from payledger.cli.common import console, run, setup_logging
+from payledger.config import LoggingSettings, Settings
 from payledger.mapping import TemplateError, bench_mapping
 
 app = typer.Typer(
@@ -124,3 +135,202 @@ def mapping(
         f"{wall_rate:,.0f}",
     )
     console.print(table)
+
+
+@app.command("chaos")
+def chaos(
+    payments: Annotated[int, typer.Option(help="Payments per backend.")] = 10_000,
+    workers: Annotated[int, typer.Option(help="Worker processes.")] = 3,
+    kills: Annotated[int, typer.Option(help="Workers SIGKILLed during the run.")] = 3,
+    backend: Annotated[
+        list[str] | None, typer.Option(help="sqlite and/or postgres (default both).")
+    ] = None,
+    postgres_url: Annotated[str | None, typer.Option(help="Use this PostgreSQL database.")] = None,
+) -> None:
+    """Payments through 10% 429, 5% 5xx, 2% commit-then-timeout, 1-5 deliveries each and killed
+    workers: prove 0 lost, 0 duplicated and equal totals per kind. Exit 1 if not."""
+    chosen = backend or ["sqlite", "postgres"]
+    results: list[ChaosResult] = []
+    with tempfile.TemporaryDirectory(prefix="payledger-chaos-") as tmp:
+        for name in chosen:
+            workdir = Path(tmp) / name
+            workdir.mkdir()
+            url, cluster = _database_for(name, workdir, postgres_url)
+            try:
+                results.append(
+                    run(
+                        run_chaos(
+                            workdir, url, name, payments=payments, workers=workers, kills=kills
+                        )
+                    )
+                )
+            finally:
+                if cluster is not None:
+                    cluster.stop()
+    table = Table("", *(r.backend for r in results), title="payledger chaos")
+    rows: dict[str, Callable[[ChaosResult], str]] = {
+        "payments": lambda r: f"{r.payments:,}",
+        "deliveries (1-5 each, shuffled)": lambda r: f"{r.deliveries:,}",
+        "worker processes killed": lambda r: str(r.kills),
+        "lost": lambda r: str(len(r.lost)),
+        "duplicated D365 lines": lambda r: str(len(r.duplicated)),
+        "sales: PayTrace / D365": lambda r: "{:,} / {:,}".format(*r.totals["sale"]),
+        "refunds: PayTrace / D365": lambda r: "{:,} / {:,}".format(*r.totals["refund"]),
+        "D365 requests / throttled / 5xx / dropped": lambda r: "{} / {} / {} / {}".format(
+            r.fault_counts.get("requests", 0),
+            r.fault_counts.get("rate_limited", 0),
+            r.fault_counts.get("errors", 0),
+            r.fault_counts.get("dropped_after_commit", 0),
+        ),
+        "seconds": lambda r: f"{r.seconds:.0f}",
+        "verdict": lambda r: "[green]ok[/green]" if r.ok else "[red]FAILED[/red]",
+    }
+    for label, cell in rows.items():
+        table.add_row(label, *(cell(r) for r in results))
+    console.print(table)
+    if not all(r.ok for r in results):
+        raise typer.Exit(1)
+
+
+def _database_for(
+    name: str, workdir: Path, postgres_url: str | None
+) -> tuple[str, PostgresCluster | None]:
+    if name == "sqlite":
+        return f"sqlite:///{workdir / 'payledger.db'}", None
+    if postgres_url:
+        return postgres_url, None
+    if find_server_binaries() is None:
+        raise typer.BadParameter(
+            "PostgreSQL is not installed; give --postgres-url or --backend sqlite"
+        )
+    cluster = start_cluster(workdir / "pg", durable=True)
+    cluster.psql("CREATE DATABASE chaos")
+    return cluster.url("chaos"), cluster
+
+
+@app.command("e2e")
+def e2e(
+    payments: Annotated[
+        int, typer.Option(help="Events recorded at once for the throughput run.", min=1)
+    ] = 5_000,
+    naive: Annotated[
+        int, typer.Option(help="Payments written one request each, sequentially.", min=1)
+    ] = 200,
+    rate: Annotated[
+        float, typer.Option(help="Events per second of the latency run.", min=0.1)
+    ] = 100.0,
+    seconds: Annotated[float, typer.Option(help="Length of the latency run.", min=0.1)] = 20.0,
+    max_lines: Annotated[
+        int, typer.Option(help="[posting] max_lines: lines per $batch request.", min=1, max=1000)
+    ] = 100,
+    max_wait_ms: Annotated[
+        int, typer.Option(help="[posting] max_wait_ms: how long owed lines gather.", min=0)
+    ] = 500,
+    parallel: Annotated[
+        int,
+        typer.Option(
+            help="[posting] parallel_requests (default: the model's capacity, so every slot "
+            "can be busy).",
+            min=1,
+        ),
+    ] = LATENCY_MODEL.capacity,
+    postgres_url: Annotated[
+        str | None, typer.Option(help="An empty PostgreSQL database (else SQLite in a temp dir).")
+    ] = None,
+) -> None:
+    """Payments posted to the D365 sandbox per second, requests per payment and latency.
+
+    The D365 sandbox runs in its own process under the latency model of ``realistic_faults()``:
+    each request holds one of C slots for latency + U(0, jitter) + per_operation x n ms (n
+    operations inside it). Mean service time t(n) = latency + jitter/2 + per_operation x n, so
+    the model's ceiling is C x n / t(n) payments/s at max_lines n (1,250/s for 16 slots,
+    60 + 20 + 12 x 100 = 1,280 ms). Three runs: naive (one POST per payment, sequential);
+    throughput (--payments events recorded at once, timed from the first record to the last
+    line posted); latency (--rate events/s for --seconds, each event's received-to-posted
+    time). Exit 1 if any payment was not posted.
+    """
+    options = E2EOptions(
+        payments=payments,
+        naive=naive,
+        rate=rate,
+        seconds=seconds,
+        max_lines=max_lines,
+        max_wait_ms=max_wait_ms,
+        parallel=parallel,
+        postgres_url=postgres_url,
+    )
+    with tempfile.TemporaryDirectory(prefix="payledger-e2e-") as tmp:
+        workdir = Path(tmp)
+        setup_logging(
+            Settings(logging=LoggingSettings(file=workdir / "payledger.log", level="WARNING")),
+            stderr=False,
+        )
+        result = run(run_e2e(workdir, options))
+    console.print(_e2e_table(result))
+    if not result.all_posted:
+        console.print("[red]not every payment was posted[/red]")
+        raise typer.Exit(1)
+
+
+def _e2e_table(r: E2EResult) -> Table:
+    o, t, s = r.options, r.throughput, r.latency
+    vs_ceiling = t.per_second / r.ceiling
+    vs_naive = t.per_second / r.naive.per_second if r.naive.per_second else float("inf")
+    service_ms = mean_service_ms(LATENCY_MODEL, o.max_lines)
+    table = Table(
+        "figure",
+        "measured",
+        "goal",
+        "",
+        title=f"payledger bench e2e ({r.backend}, {o.workers} workers x {o.concurrency}, "
+        f"max_lines {o.max_lines}, max_wait_ms {o.max_wait_ms}, parallel {o.parallel})",
+        caption=f"latency model: C = {LATENCY_MODEL.capacity} slots, each request "
+        f"{LATENCY_MODEL.latency_ms:g} + U(0, {LATENCY_MODEL.jitter_ms:g}) + "
+        f"{LATENCY_MODEL.per_operation_ms:g}·n ms; ceiling = C·n / t(n), "
+        f"t(n) = {LATENCY_MODEL.latency_ms:g} + {LATENCY_MODEL.jitter_ms / 2:g} + "
+        f"{LATENCY_MODEL.per_operation_ms:g}·n = {service_ms:,.0f} ms at n = {o.max_lines} "
+        f"→ {r.ceiling:,.0f} payments/s",
+    )
+    rows = [
+        (f"payments posted/s ({t.events:,} events at once)", f"{t.per_second:,.0f}", "", None),
+        (
+            f"  vs model ceiling ({r.ceiling:,.0f}/s)",
+            f"{vs_ceiling:.0%}",
+            "≥ 90%",
+            vs_ceiling >= 0.9,
+        ),
+        (
+            f"  vs naive ({r.naive.per_second:,.1f}/s: 1 request per payment, sequential)",
+            f"{vs_naive:,.1f}x",
+            "≥ 30x",
+            vs_naive >= 30,
+        ),
+        _requests_row(f"D365 requests/payment ({t.events:,} at once)", t),
+        _requests_row(f"D365 requests/payment (steady load, {o.rate:g}/s)", s),
+        (f"p50 event→D365 latency at {o.rate:g}/s", f"{s.percentile(0.5):.2f} s", "", None),
+        (
+            f"p99 event→D365 latency at {o.rate:g}/s",
+            f"{s.percentile(0.99):.2f} s",
+            "< 2 s",
+            s.percentile(0.99) < 2,
+        ),
+        (f"max event→D365 latency at {o.rate:g}/s", f"{s.percentile(1.0):.2f} s", "", None),
+        (
+            "payments posted (naive / at once / steady)",
+            f"{r.naive.posted:,}/{r.naive.events:,} · {t.posted:,}/{t.events:,} · "
+            f"{s.posted:,}/{s.events:,}",
+            "all",
+            r.all_posted,
+        ),
+        ("payledger CPU (at-once run)", f"{t.cpu_seconds / t.seconds:.0%} of one core", "", None),
+        ("peak RSS (payledger process)", f"{r.peak_rss_mb:,.0f} MB", "", None),
+    ]
+    for label, measured, goal, met in rows:
+        verdict = "" if met is None else "[green]met[/green]" if met else "[red]missed[/red]"
+        table.add_row(label, measured, goal or "—", verdict)
+    return table
+
+
+def _requests_row(label: str, phase: E2EPhase) -> tuple[str, str, str, bool]:
+    rpp = phase.requests_per_payment
+    return label, f"{rpp:.4f} ({phase.requests:,} requests)", "≤ 0.02", rpp <= 0.02
