@@ -6,6 +6,7 @@ import os
 import pwd
 import shutil
 import socket
+import stat
 import subprocess
 from dataclasses import dataclass
 from pathlib import Path
@@ -66,7 +67,9 @@ class PostgresCluster:
         self._run([str(self.bindir / "pg_ctl"), "-D", str(self.datadir), "-m", "immediate", "stop"])
 
     def _run(self, argv: list[str]) -> None:
-        done = subprocess.run(_as_postgres_user(argv), capture_output=True, text=True, timeout=120)
+        done = subprocess.run(
+            _as_postgres_user(argv), capture_output=True, text=True, timeout=120, cwd="/"
+        )
         if done.returncode:
             raise RuntimeError(
                 f"{argv[0]} failed ({done.returncode}): {done.stderr or done.stdout}"
@@ -80,6 +83,15 @@ def _as_postgres_user(argv: list[str]) -> list[str]:
     return argv
 
 
+def _let_others_traverse(directory: Path) -> None:
+    """Give "search" permission on ``directory`` and its ancestors, so the postgres user can
+    reach a cluster made inside root's private temporary directories."""
+    for path in (directory, *directory.parents):
+        mode = path.stat().st_mode
+        if not mode & stat.S_IXOTH:
+            os.chmod(path, stat.S_IMODE(mode) | stat.S_IXOTH)
+
+
 def start_cluster(base: Path, *, durable: bool = False) -> PostgresCluster:
     """Start a cluster under ``base``; ``durable=False`` turns fsync off (fine for tests only)."""
     bindir = find_server_binaries()
@@ -87,7 +99,7 @@ def start_cluster(base: Path, *, durable: bool = False) -> PostgresCluster:
     user = "postgres" if os.geteuid() == 0 else pwd.getpwuid(os.geteuid()).pw_name
     base.mkdir(parents=True, exist_ok=True)
     if os.geteuid() == 0:
-        os.chmod(base.parent, 0o755)  # let the postgres user reach its directory
+        _let_others_traverse(base.parent)
         shutil.chown(base, user="postgres")
         os.chmod(base, 0o700)
     datadir = base / "data"
