@@ -179,9 +179,10 @@ async def run_chaos(
     workers: int = 3,
     kills: int = 3,
     seed: int = 1,
-    within: float = 600,
+    within: float | None = None,
 ) -> ChaosResult:
     rng = random.Random(seed)
+    within = within or 120 + payments * 0.15
     truth = _truth(payments, rng)
     deliveries = _deliveries(truth, rng)
     started = time.monotonic()
