@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from payledger.adapters.db.statements import insert_ignoring_duplicates
@@ -76,6 +76,13 @@ class Inbox:
         )
         await self.queue.enqueue(conn, job)
         return InboxReceipt(inbox_id=inserted, duplicate=False)
+
+    async def oldest_unprocessed_age(self, conn: AsyncConnection) -> float:
+        """Seconds the oldest event still ``received`` has waited (0 when none)."""
+        oldest = await conn.scalar(
+            select(func.min(inbox.c.received_at)).where(inbox.c.status == "received")
+        )
+        return max((self.queue.clock.now() - oldest).total_seconds(), 0.0) if oldest else 0.0
 
     async def get(self, conn: AsyncConnection, inbox_id: int) -> dict[str, Any] | None:
         row = (await conn.execute(select(inbox).where(inbox.c.id == inbox_id))).one_or_none()

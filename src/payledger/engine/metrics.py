@@ -35,6 +35,12 @@ class EngineMetrics:
         self.ledger_requests = Counter(
             "payledger_ledger_write_requests", "Write requests sent to the ledger", registry=r
         )
+        self.oldest_unprocessed_event_seconds = Gauge(
+            "payledger_oldest_unprocessed_event_seconds",
+            "Age of the oldest inbox event not yet turned into postings (e.g. a refund waiting"
+            " for its sale); alert when it grows",
+            registry=r,
+        )
         self.oldest_pending_seconds = Gauge(
             "payledger_oldest_pending_seconds", "Age of the oldest runnable job", registry=r
         )

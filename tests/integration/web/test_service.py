@@ -42,6 +42,8 @@ async def test_metrics_expose_queue_depth_and_worker_counters(client, container)
         "payledger_jobs_failed",
         "payledger_jobs_dead",
         "payledger_job_lease_expiries_total",
+        "payledger_oldest_unprocessed_event_seconds",
+        "payledger_payments_processed",
     ):
         assert name in body
 

@@ -36,9 +36,11 @@ async def metrics(container: ContainerDep) -> Response:
         async with container.database.transaction() as conn:
             counts = await container.queue.counts(conn)
             oldest = await container.queue.oldest_pending_age(conn)
+            waiting = await container.inbox.oldest_unprocessed_age(conn)
         for status, count in counts.items():
             engine_metrics.queue_depth.labels(status.value).set(count)
         engine_metrics.oldest_pending_seconds.set(oldest)
+        engine_metrics.oldest_unprocessed_event_seconds.set(waiting)
     except PayLedgerError:
         pass  # counters are still worth scraping while the database is down
     return Response(generate_latest(engine_metrics.registry), media_type=CONTENT_TYPE_LATEST)
