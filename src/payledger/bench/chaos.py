@@ -66,7 +66,7 @@ class ChaosResult:
 def _config(workdir: Path, database_url: str, sandbox: SandboxProcess) -> Path:
     path = workdir / "payledger.toml"
     path.write_text(
-        f'[database]\nurl = "{database_url}"\n'
+        f'[database]\nurl = "{database_url}"\nbusy_timeout_ms = 60000\n'
         f'[vault]\nkey_file = "{workdir / "master.key"}"\n'
         f'[logging]\nfile = "{workdir / "payledger.log"}"\nlevel = "WARNING"\n'
         "[worker]\nconcurrency = 32\nlease_seconds = 3\npoll_interval_seconds = 0.05\n"
@@ -219,7 +219,7 @@ async def _feed_and_kill(
     within: float,
 ) -> None:
     store = SqlPaymentEventStore(container.inbox)
-    chunk = max(len(deliveries) // 20, 1)
+    chunk = 200  # short write transactions: SQLite writers queue for one lock
     for start in range(0, len(deliveries), chunk):
         await store.record(
             "chaos", deliveries[start : start + chunk], watermark=("chaos", datetime.now(UTC))
