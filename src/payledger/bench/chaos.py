@@ -48,6 +48,7 @@ class ChaosResult:
     backend: str
     payments: int
     deliveries: int
+    workers: int
     kills: int
     seconds: float
     lost: list[str] = field(default_factory=list)
@@ -204,7 +205,9 @@ async def run_chaos(
             lines = sandbox.rows("CustomerPaymentJournalLines")
         finally:
             await container.aclose()
-    result = _judge(truth, lines, backend, len(deliveries), crew.kills, time.monotonic() - started)
+    result = _judge(
+        truth, lines, backend, len(deliveries), workers, crew.kills, time.monotonic() - started
+    )
     result.fault_counts = fault_counts
     return result
 
@@ -245,12 +248,18 @@ def _judge(
     lines: list[dict[str, object]],
     backend: str,
     deliveries: int,
+    workers: int,
     kills: int,
     seconds: float,
 ) -> ChaosResult:
     counted = Counter(str(row.get("PaymentReference", "")) for row in lines)
     result = ChaosResult(
-        backend=backend, payments=len(truth), deliveries=deliveries, kills=kills, seconds=seconds
+        backend=backend,
+        payments=len(truth),
+        deliveries=deliveries,
+        workers=workers,
+        kills=kills,
+        seconds=seconds,
     )
     result.duplicated = sorted(ref for ref, n in counted.items() if ref.startswith("PT-") and n > 1)
     totals: dict[str, list[Decimal]] = {
