@@ -41,7 +41,14 @@ from payledger.config import (
     VaultSettings,
     WorkerSettings,
 )
-from payledger.domain import ConfigError, Money, Payment, PaymentKind, PaymentStatus
+from payledger.domain import (
+    ConfigError,
+    Money,
+    Payment,
+    PaymentKind,
+    PaymentStatus,
+    TransientError,
+)
 from payledger.domain.events import PaymentObserved
 from payledger.domain.posting import LedgerOperation, PostingState, payment_reference
 from payledger.engine.payment_events import SqlPaymentEventStore
@@ -53,7 +60,7 @@ LATENCY_MODEL = realistic_faults()
 """The latency model every figure is measured under (and the ceiling is computed from)."""
 CUSTOMER_ACCOUNT = "US-001"
 STALL_SECONDS = 30.0
-"""A run gives up waiting when no posting moved for this long."""
+"""A run stops waiting when no event was processed and no line posted for this long."""
 
 
 def mean_service_ms(model: FaultSettings, lines: int) -> float:
@@ -68,6 +75,8 @@ def ceiling_per_second(model: FaultSettings, lines: int) -> float:
 
 @dataclass(frozen=True)
 class E2EOptions:
+    """Sizes of the three runs and the ``[posting]``/``[worker]`` settings they use."""
+
     payments: int = 5_000
     naive: int = 200
     rate: float = 100.0
@@ -91,6 +100,8 @@ class E2EPhase:
     cpu_seconds: float
     latencies: tuple[float, ...] = ()
     """Per payment, posted_at - received_at in seconds, sorted."""
+    processing_seconds: float = math.nan
+    """From the first record to the last event turned into owed lines."""
 
     @property
     def per_second(self) -> float:
@@ -115,6 +126,9 @@ class E2EResult:
     throughput: E2EPhase
     latency: E2EPhase
     peak_rss_mb: float
+    concurrency_limit: tuple[float, float] = (math.nan, math.nan)
+    """The D365 connector's adaptive limit on requests in flight, before and after the
+    at-once run (it starts at 4 and grows with each success)."""
 
     @property
     def ceiling(self) -> float:
@@ -167,8 +181,11 @@ async def run_e2e(workdir: Path, options: E2EOptions) -> E2EResult:
         try:
             await _prepare(container)
             naive = await _naive(container, sandbox, options.naive, tag)
+            limiter = (await container.d365_client()).credential.limiter
+            limit_before = limiter.limit
             async with _workers(container, options):
                 throughput = await _throughput(container, sandbox, options.payments, tag)
+                limit_after = limiter.limit
                 latency = await _steady(container, sandbox, options, tag)
         finally:
             await container.aclose()
@@ -179,6 +196,7 @@ async def run_e2e(workdir: Path, options: E2EOptions) -> E2EResult:
         throughput=throughput,
         latency=latency,
         peak_rss_mb=round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+        concurrency_limit=(limit_before, limit_after),
     )
 
 
@@ -281,10 +299,16 @@ async def _throughput(
     started = datetime.now(UTC)
     await SqlPaymentEventStore(container.inbox).record(source, events, watermark=(source, started))
     posted = await _wait_posted(container, source, count)
-    requests = await _requests(sandbox) - before
-    last = await _last_posted(container, source)
-    seconds = (last - started).total_seconds() if last else math.inf
-    return E2EPhase(count, posted, seconds, requests, time.process_time() - cpu)
+    requests, cpu = await _requests(sandbox) - before, time.process_time() - cpu
+    processed, last = await _last_times(container, source)
+    return E2EPhase(
+        events=count,
+        posted=posted,
+        seconds=(last - started).total_seconds() if last else math.inf,
+        requests=requests,
+        cpu_seconds=cpu,
+        processing_seconds=(processed - started).total_seconds() if processed else math.inf,
+    )
 
 
 async def _steady(
@@ -335,18 +359,25 @@ async def _wait_posted(container: Container, source: str, expected: int) -> int:
     progress, moved = (0, 0), time.monotonic()
     while progress[1] < expected and time.monotonic() - moved < STALL_SECONDS:
         await asyncio.sleep(0.25)
-        now = await _progress(container, source)
+        try:
+            now = await _progress(container, source)
+        except TransientError:
+            continue  # SQLite under load: a busy writer lock; look again next time
         if now != progress:
             progress, moved = now, time.monotonic()
     return progress[1]
 
 
-async def _last_posted(container: Container, source: str) -> datetime | None:
+async def _last_times(container: Container, source: str) -> tuple[datetime | None, datetime | None]:
+    """When the last event of ``source`` was processed, and when its last line was posted."""
     async with container.database.transaction() as conn:
-        last: datetime | None = await conn.scalar(
+        processed: datetime | None = await conn.scalar(
+            select(func.max(inbox.c.processed_at)).where(inbox.c.source == source)
+        )
+        posted: datetime | None = await conn.scalar(
             select(func.max(postings.c.posted_at)).where(_of_source(source))
         )
-    return last
+    return processed, posted
 
 
 async def _latencies(container: Container, source: str) -> tuple[float, ...]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
@@ -140,7 +141,12 @@ def mapping(
 @app.command("chaos")
 def chaos(
     payments: Annotated[int, typer.Option(help="Payments per backend.")] = 10_000,
-    workers: Annotated[int, typer.Option(help="Worker processes.")] = 3,
+    sqlite_workers: Annotated[
+        int, typer.Option(help="Worker processes on SQLite (its one write lock favours one).")
+    ] = 1,
+    chaos_postgres_workers: Annotated[
+        int, typer.Option("--postgres-workers", help="Worker processes on PostgreSQL.")
+    ] = 3,
     kills: Annotated[int, typer.Option(help="Workers SIGKILLed during the run.")] = 3,
     backend: Annotated[
         list[str] | None, typer.Option(help="sqlite and/or postgres (default both).")
@@ -156,12 +162,11 @@ def chaos(
             workdir = Path(tmp) / name
             workdir.mkdir()
             url, cluster = _database_for(name, workdir, postgres_url)
+            count = sqlite_workers if name == "sqlite" else chaos_postgres_workers
             try:
                 results.append(
                     run(
-                        run_chaos(
-                            workdir, url, name, payments=payments, workers=workers, kills=kills
-                        )
+                        run_chaos(workdir, url, name, payments=payments, workers=count, kills=kills)
                     )
                 )
             finally:
@@ -171,6 +176,7 @@ def chaos(
     rows: dict[str, Callable[[ChaosResult], str]] = {
         "payments": lambda r: f"{r.payments:,}",
         "deliveries (1-5 each, shuffled)": lambda r: f"{r.deliveries:,}",
+        "worker processes": lambda r: str(r.workers),
         "worker processes killed": lambda r: str(r.kills),
         "lost": lambda r: str(len(r.lost)),
         "duplicated D365 lines": lambda r: str(len(r.duplicated)),
@@ -247,7 +253,8 @@ def e2e(
     60 + 20 + 12 x 100 = 1,280 ms). Three runs: naive (one POST per payment, sequential);
     throughput (--payments events recorded at once, timed from the first record to the last
     line posted); latency (--rate events/s for --seconds, each event's received-to-posted
-    time). Exit 1 if any payment was not posted.
+    time). The naive run goes first and, like a long-running worker, leaves the connector's
+    adaptive in-flight limit warm. Exit 1 if any payment was not posted.
     """
     options = E2EOptions(
         payments=payments,
@@ -272,11 +279,12 @@ def e2e(
         raise typer.Exit(1)
 
 
+Row = tuple[str, str, str, bool | None]
+"""A figure, what was measured, its goal ("" for none) and whether the goal was met."""
+
+
 def _e2e_table(r: E2EResult) -> Table:
-    o, t, s = r.options, r.throughput, r.latency
-    vs_ceiling = t.per_second / r.ceiling
-    vs_naive = t.per_second / r.naive.per_second if r.naive.per_second else float("inf")
-    service_ms = mean_service_ms(LATENCY_MODEL, o.max_lines)
+    o, m = r.options, LATENCY_MODEL
     table = Table(
         "figure",
         "measured",
@@ -284,18 +292,27 @@ def _e2e_table(r: E2EResult) -> Table:
         "",
         title=f"payledger bench e2e ({r.backend}, {o.workers} workers x {o.concurrency}, "
         f"max_lines {o.max_lines}, max_wait_ms {o.max_wait_ms}, parallel {o.parallel})",
-        caption=f"latency model: C = {LATENCY_MODEL.capacity} slots, each request "
-        f"{LATENCY_MODEL.latency_ms:g} + U(0, {LATENCY_MODEL.jitter_ms:g}) + "
-        f"{LATENCY_MODEL.per_operation_ms:g}·n ms; ceiling = C·n / t(n), "
-        f"t(n) = {LATENCY_MODEL.latency_ms:g} + {LATENCY_MODEL.jitter_ms / 2:g} + "
-        f"{LATENCY_MODEL.per_operation_ms:g}·n = {service_ms:,.0f} ms at n = {o.max_lines} "
+        caption=f"latency model: C = {m.capacity} slots, each request {m.latency_ms:g} + "
+        f"U(0, {m.jitter_ms:g}) + {m.per_operation_ms:g}·n ms; ceiling = C·n / t(n), "
+        f"t(n) = {m.latency_ms:g} + {m.jitter_ms / 2:g} + {m.per_operation_ms:g}·n = "
+        f"{mean_service_ms(m, o.max_lines):,.0f} ms at n = {o.max_lines} "
         f"→ {r.ceiling:,.0f} payments/s",
     )
-    rows = [
+    for label, measured, goal, met in [*_throughput_rows(r), *_latency_rows(r), *_run_rows(r)]:
+        verdict = "" if met is None else "[green]met[/green]" if met else "[red]missed[/red]"
+        table.add_row(label, measured, goal or "—", verdict)
+    return table
+
+
+def _throughput_rows(r: E2EResult) -> list[Row]:
+    t = r.throughput
+    vs_ceiling = t.per_second / r.ceiling
+    vs_naive = t.per_second / r.naive.per_second if r.naive.per_second else float("inf")
+    return [
         (f"payments posted/s ({t.events:,} events at once)", f"{t.per_second:,.0f}", "", None),
         (
             f"  vs model ceiling ({r.ceiling:,.0f}/s)",
-            f"{vs_ceiling:.0%}",
+            f"{vs_ceiling:.1%}",
             "≥ 90%",
             vs_ceiling >= 0.9,
         ),
@@ -305,32 +322,60 @@ def _e2e_table(r: E2EResult) -> Table:
             "≥ 30x",
             vs_naive >= 30,
         ),
-        _requests_row(f"D365 requests/payment ({t.events:,} at once)", t),
-        _requests_row(f"D365 requests/payment (steady load, {o.rate:g}/s)", s),
-        (f"p50 event→D365 latency at {o.rate:g}/s", f"{s.percentile(0.5):.2f} s", "", None),
         (
-            f"p99 event→D365 latency at {o.rate:g}/s",
-            f"{s.percentile(0.99):.2f} s",
-            "< 2 s",
-            s.percentile(0.99) < 2,
+            "  all events processed / all lines posted after",
+            f"{t.processing_seconds:.1f} s / {t.seconds:.1f} s",
+            "",
+            None,
         ),
-        (f"max event→D365 latency at {o.rate:g}/s", f"{s.percentile(1.0):.2f} s", "", None),
+        _requests_row(f"D365 requests/payment ({t.events:,} at once)", t),
+    ]
+
+
+def _latency_rows(r: E2EResult) -> list[Row]:
+    s, rate = r.latency, f"{r.options.rate:g}/s"
+    p99 = s.percentile(0.99)
+    fed = s.events / s.seconds if s.seconds else math.inf
+    return [
+        (
+            f"events fed in the latency run (target {rate})",
+            f"{fed:,.0f}/s for {s.seconds:.1f} s",
+            "",
+            None,
+        ),
+        _requests_row(f"D365 requests/payment (steady load, {rate})", s),
+        (f"p50 event→D365 latency at {rate}", f"{s.percentile(0.5):.2f} s", "", None),
+        (f"p99 event→D365 latency at {rate}", f"{p99:.2f} s", "< 2 s", p99 < 2),
+        (f"max event→D365 latency at {rate}", f"{s.percentile(1.0):.2f} s", "", None),
+    ]
+
+
+def _run_rows(r: E2EResult) -> list[Row]:
+    n, t, s = r.naive, r.throughput, r.latency
+    return [
         (
             "payments posted (naive / at once / steady)",
-            f"{r.naive.posted:,}/{r.naive.events:,} · {t.posted:,}/{t.events:,} · "
-            f"{s.posted:,}/{s.events:,}",
+            f"{n.posted:,}/{n.events:,} · {t.posted:,}/{t.events:,} · {s.posted:,}/{s.events:,}",
             "all",
             r.all_posted,
         ),
-        ("payledger CPU (at-once run)", f"{t.cpu_seconds / t.seconds:.0%} of one core", "", None),
+        (
+            "payledger process CPU (at-once run)",
+            f"{t.cpu_seconds / t.posted * 1000 if t.posted else math.inf:.1f} ms per payment, "
+            f"{t.cpu_seconds / t.seconds:.0%} of one core",
+            "",
+            None,
+        ),
+        (
+            "D365 connector in-flight limit before → after at-once run",
+            "{:.1f} → {:.1f}".format(*r.concurrency_limit),
+            "",
+            None,
+        ),
         ("peak RSS (payledger process)", f"{r.peak_rss_mb:,.0f} MB", "", None),
     ]
-    for label, measured, goal, met in rows:
-        verdict = "" if met is None else "[green]met[/green]" if met else "[red]missed[/red]"
-        table.add_row(label, measured, goal or "—", verdict)
-    return table
 
 
-def _requests_row(label: str, phase: E2EPhase) -> tuple[str, str, str, bool]:
+def _requests_row(label: str, phase: E2EPhase) -> Row:
     rpp = phase.requests_per_payment
     return label, f"{rpp:.4f} ({phase.requests:,} requests)", "≤ 0.02", rpp <= 0.02
