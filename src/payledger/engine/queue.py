@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, exists, func, or_, select, update
+from sqlalchemy import and_, exists, func, literal_column, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from payledger.adapters.db.audit import record_audit
@@ -89,15 +89,17 @@ class Queue:
         """Lease up to ``limit`` runnable jobs to ``owner`` for ``lease`` seconds."""
         now = self.clock.now()
         earlier = jobs.alias("earlier")
+        # Statuses are written literally so that SQLite's planner can use the partial indexes
+        # (a bound parameter hides the match; the subquery then scans every active job).
         blocked_by_earlier = exists().where(
             earlier.c.ordering_key == jobs.c.ordering_key,
             earlier.c.id < jobs.c.id,
-            earlier.c.status.in_(_ACTIVE),
+            earlier.c.status.in_([literal_column(f"'{status}'") for status in _ACTIVE]),
         )
         candidates = (
             select(jobs.c.id)
             .where(
-                jobs.c.status == JobStatus.PENDING.value,
+                jobs.c.status == literal_column(f"'{JobStatus.PENDING.value}'"),
                 jobs.c.run_at <= now,
                 or_(jobs.c.ordering_key.is_(None), ~blocked_by_earlier),
             )
