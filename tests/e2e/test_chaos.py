@@ -45,7 +45,7 @@ def test_faults_and_killed_workers_lose_and_double_nothing(backend, tmp_path):
     out = result.stdout
     assert result.returncode == 0, out + result.stderr
     assert re.search(r"worker processes killed\W+3", out)
-    assert re.search(r"worker processes\W+[13]\b", out)
+    assert re.search(r"worker processes\W+3\b", out)
     assert re.search(r"\blost\W+0\b", out)
     assert re.search(r"duplicated D365 lines\W+0\b", out)
     sales = re.search(r"sales: PayTrace / D365\W+([\d,.]+) / ([\d,.]+)", out)

@@ -141,9 +141,7 @@ def mapping(
 @app.command("chaos")
 def chaos(
     payments: Annotated[int, typer.Option(help="Payments per backend.")] = 10_000,
-    sqlite_workers: Annotated[
-        int, typer.Option(help="Worker processes on SQLite (its one write lock favours one).")
-    ] = 1,
+    sqlite_workers: Annotated[int, typer.Option(help="Worker processes on SQLite.")] = 3,
     chaos_postgres_workers: Annotated[
         int, typer.Option("--postgres-workers", help="Worker processes on PostgreSQL.")
     ] = 3,
