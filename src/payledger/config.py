@@ -126,6 +126,8 @@ class D365Fields(_Section):
     """Names of the D365 extension (custom) fields payledger reads and writes."""
 
     customer_paytrace_id: str = "PayTraceCustomerId"
+    customer_sync: str = "PayTraceSync"
+    """NoYes field on customers: Yes keeps the customer in step with a PayTrace profile."""
     order_payment_status: str = "PaymentStatus"
     order_payment_auth_id: str = "PaymentAuthId"
     order_payment_amount: str = "PaymentAmount"
@@ -203,6 +205,31 @@ class PostingSettings(_Section):
     """How long customer and order lookups are reused."""
 
 
+class SyncSettings(_Section):
+    """Customer and token sync: D365 customers flagged for sync ⇄ PayTrace customer profiles."""
+
+    customers_enabled: bool = False
+    """Run ``sync customers`` on ``customers_cron`` (needs ``[paytrace]`` and ``[d365]``)."""
+    customers_cron: str = "*/15 * * * *"
+    conflict_policy: Literal["d365", "paytrace"] = "d365"
+    """Whose value stays when both sides hold different values for a field."""
+    create_d365_customers: bool = True
+    """A PayTrace profile linked to no D365 customer gets one (flagged for sync)."""
+    blocked_statuses: list[str] = Field(default_factory=lambda: ["Invoice", "All", "Payment"])
+    """``OnHoldStatus`` values that count as blocked: auto-pay is turned off."""
+
+
+class OrderSettings(_Section):
+    """Shop orders (``POST /api/v1/orders``): charge, then create the order in D365."""
+
+    transaction: Literal["sale", "authorization"] = "sale"
+    """What the card is charged with: a sale, or an authorization captured at fulfilment."""
+    on_decline: Literal["nothing", "hold"] = "nothing"
+    """``hold``: a declined order is still created in D365, with payment status Declined."""
+    d365_timeout_seconds: float = Field(10.0, gt=0)
+    """How long the request waits for D365 before answering 202 and finishing in the queue."""
+
+
 class MappingSettings(_Section):
     """Where templates come from."""
 
@@ -225,6 +252,8 @@ class Settings(BaseSettings):
     paytrace: PayTraceSettings = PayTraceSettings()
     d365: D365Settings = D365Settings()
     posting: PostingSettings = PostingSettings()
+    sync: SyncSettings = SyncSettings()
+    orders: OrderSettings = OrderSettings()
     mapping: MappingSettings = MappingSettings()
 
     @classmethod

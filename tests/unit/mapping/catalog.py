@@ -60,7 +60,10 @@ READ_ONLY = {
     "CustomersV3": {"PartyNumber", "FullPrimaryAddress"},
 }  # fmt: skip
 EXTENSIONS = {
-    "CustomersV3": {"PayTraceCustomerId": PropertySchema(FieldType.STRING, max_length=50)},
+    "CustomersV3": {
+        "PayTraceCustomerId": PropertySchema(FieldType.STRING, max_length=50),
+        "PayTraceSync": PropertySchema(FieldType.ENUM, enum_members=("No", "Yes")),
+    },
     "SalesOrderHeadersV2": {
         "PaymentStatus": PropertySchema(FieldType.STRING, max_length=20),
         "PaymentAuthId": PropertySchema(FieldType.STRING, max_length=20),

@@ -146,6 +146,16 @@ CASES: dict[str, Callable[[], dict[str, Any]]] = {
     ),
     "d365_customer.organization": lambda: source_document(customer=ACME),
     "d365_customer.person": lambda: source_document(customer=STEVE),
+    "d365_customer_from_paytrace.profile": lambda: source_document(
+        customer=Customer(
+            name="Nathan Williams",
+            account="US-027",
+            gateway_customer_id="cust-0001",
+            email="nathan@example.com",
+            phone="+1-509-555-0100",
+            billing_address=Address(("100 Main St.", "Unit 4"), "Spokane", "WA", "99201", "us"),
+        )
+    ),
     "d365_sales_order_header.shop_order": lambda: source_document(
         payment(PaymentKind.AUTHORIZATION), order=ORDER
     ),
