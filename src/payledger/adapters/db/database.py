@@ -12,6 +12,7 @@ from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
+from payledger.adapters.db.group_commit import GroupCommit
 from payledger.domain.errors import ConfigError, TransientError
 
 _ASYNC_DRIVERS = {"sqlite": "sqlite+aiosqlite", "postgresql": "postgresql+psycopg"}
@@ -32,6 +33,11 @@ class Database:
     On SQLite every transaction starts with ``BEGIN IMMEDIATE`` so that a claim is one writer
     transaction and two writers never deadlock upgrading a read lock; on PostgreSQL claims use
     ``FOR UPDATE SKIP LOCKED`` instead.
+
+    SQLite has one writer at a time, so the transactions of one process take turns on one
+    connection instead of polling for the file lock, and those that queue up behind each other
+    share one commit (one fsync): see :class:`~payledger.adapters.db.group_commit.GroupCommit`.
+    A block still returns only once its writes are durable.
     """
 
     def __init__(self, url: str, *, busy_timeout_ms: int = 10_000, pool_size: int = 10) -> None:
@@ -41,10 +47,12 @@ class Database:
             self._prepare_sqlite_file()
             self.engine: AsyncEngine = create_async_engine(self.url)
             _install_sqlite_pragmas(self.engine, busy_timeout_ms)
+            self._group: GroupCommit | None = GroupCommit(self.engine)
         else:
             self.engine = create_async_engine(
                 self.url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True
             )
+            self._group = None
 
     @property
     def is_sqlite(self) -> bool:
@@ -59,8 +67,12 @@ class Database:
     async def transaction(self) -> AsyncIterator[AsyncConnection]:
         """One transaction: committed when the block ends, rolled back if it raises."""
         try:
-            async with self.engine.begin() as conn:
-                yield conn
+            if self._group is not None:
+                async with self._group.transaction() as conn:
+                    yield conn
+            else:
+                async with self.engine.begin() as conn:
+                    yield conn
         except (OperationalError, DBAPIError) as exc:
             if exc.connection_invalidated or _is_unavailable(exc):
                 raise TransientError(
@@ -74,6 +86,8 @@ class Database:
             await conn.execute(text("SELECT 1"))
 
     async def dispose(self) -> None:
+        if self._group is not None:
+            await self._group.close()
         await self.engine.dispose()
 
 

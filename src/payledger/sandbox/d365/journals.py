@@ -136,8 +136,8 @@ class JournalLineRules(EntityRules):
         company, batch = values["dataAreaId"], values.get("JournalBatchNumber", "")
         header = open_header(ctx, entity, HEADER_OF[entity.set_name], company, batch)
         journal_name = ctx.state.reference.journal_name(header["JournalName"])
-        siblings = journal_lines(ctx, entity.set_name, company, batch)
         if "LineNumber" not in values:
+            siblings = journal_lines(ctx, entity.set_name, company, batch)
             values["LineNumber"] = max((v["LineNumber"] for v in siblings), default=0) + 1
         if not values.get("Voucher") and journal_name:
             sequence = ctx.store.next_number(f"Voucher:{journal_name.voucher_prefix}")
