@@ -2,10 +2,17 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
 from datetime import datetime
+from typing import Any
 
+from payledger.domain.errors import AmbiguousOutcome
 from payledger.domain.events import PaymentObserved, Recorded
+from payledger.domain.model import Payment
+from payledger.domain.posting import Posting, PostingState
+from payledger.flows.ports import JournalOpener, Ledger, PostingStore
 
 
 class FakePaymentSource:
@@ -40,3 +47,346 @@ class FakePaymentEventStore:
             self.events.setdefault((source, event.event_id), event)
         self.watermarks[watermark[0]] = watermark[1]
         return Recorded(new=new, duplicates=len(events) - new)
+
+
+# --- posting flows: an in-memory posting store and ledger ------------------------------------
+
+
+class FakePostingStore(PostingStore):
+    """``postings`` and ``journals`` in memory, with the SQL store's rules: one posting per
+    (transaction, operation) and per reference, outcomes change only postings on their way,
+    one open journal per (company, day, currency, journal name) numbering its lines."""
+
+    def __init__(self) -> None:
+        self.postings: dict[str, Posting] = {}
+        """By reference, oldest first (the order a flush claims them in)."""
+        self.events: dict[int, tuple[str, str | None]] = {}
+        self.flushes_due: list[str] = []
+        self.journals: list[FakeStoreJournal] = []
+        self.sending_abandoned = False
+        """Knob: postings left ``sending`` belong to a flush whose worker died (its lease ran
+        out), so the next claim takes them again, as unknown."""
+
+    def add(self, *postings: Posting) -> None:
+        """Postings as a test needs them, in whatever state they carry."""
+        for posting in postings:
+            self.postings[posting.reference] = posting
+
+    def state_of(self, reference: str) -> PostingState:
+        return self.postings[reference].state
+
+    async def find(self, gateway_txn_id: str, operation: str) -> Posting | None:
+        for posting in self.postings.values():
+            if (posting.gateway_txn_id, posting.operation) == (gateway_txn_id, operation):
+                return posting
+        return None
+
+    async def record(self, inbox_id: int, owed: Sequence[Posting], *, company: str) -> int:
+        new = 0
+        for posting in owed:
+            known = posting.reference in self.postings or await self.find(
+                posting.gateway_txn_id, posting.operation
+            )
+            if not known:
+                self.postings[posting.reference] = posting
+                new += 1
+        self.events[inbox_id] = ("processed", None)
+        if new:
+            self.flushes_due.append(company)
+        return new
+
+    async def mark_event(self, inbox_id: int, status: str, error: str | None = None) -> None:
+        self.events[inbox_id] = (status, error)
+
+    async def cancel(self, reference: str) -> bool:
+        posting = self.postings.get(reference)
+        if posting is None or posting.state is not PostingState.PLANNED:
+            return False
+        self.change(reference, state=PostingState.CANCELLED)
+        return True
+
+    async def claim(self, company: str, limit: int) -> list[Posting]:
+        claimable = {PostingState.PLANNED, PostingState.UNKNOWN}
+        if self.sending_abandoned:
+            claimable.add(PostingState.SENDING)
+        claimed = [
+            posting
+            for posting in self.postings.values()
+            if posting.company == company and posting.state in claimable
+        ][:limit]
+        for posting in claimed:
+            self.change(
+                posting.reference, state=PostingState.SENDING, attempts=posting.attempts + 1
+            )
+        return [
+            replace(p, state=PostingState.UNKNOWN) if p.state is PostingState.SENDING else p
+            for p in claimed
+        ]
+
+    async def place_lines(
+        self, company: str, journal_name: str, lines: Sequence[Posting], ledger: JournalOpener
+    ) -> list[Posting]:
+        open_numbers = {
+            j.batch_number for j in self.journals if not j.closed and j.company == company
+        }
+        placed: list[Posting] = []
+        groups: dict[tuple[str, str], list[Posting]] = {}
+        for line in lines:
+            if line.journal_batch_number and line.journal_batch_number in open_numbers:
+                placed.append(line)
+            else:
+                groups.setdefault((line.business_day, line.amount.currency), []).append(line)
+        for (day, currency), group in groups.items():
+            journal = await self._journal_for(company, day, currency, journal_name, ledger)
+            for line in group:
+                payload = {
+                    **line.payload,
+                    "JournalBatchNumber": journal.batch_number,
+                    "LineNumber": journal.next_line,
+                }
+                placed.append(
+                    self.change(
+                        line.reference,
+                        journal_batch_number=journal.batch_number,
+                        line_number=journal.next_line,
+                        payload=payload,
+                    )
+                )
+                journal.next_line += 1
+        return placed
+
+    async def _journal_for(
+        self, company: str, day: str, currency: str, journal_name: str, ledger: JournalOpener
+    ) -> FakeStoreJournal:
+        same = [
+            j
+            for j in self.journals
+            if (j.company, j.business_day, j.currency, j.journal_name)
+            == (company, day, currency, journal_name)
+        ]
+        if same and not same[-1].closed:
+            return same[-1]
+        generation = len(same) + 1
+        description = f"payledger {company} {day} {currency} #{generation}"
+        journal = FakeStoreJournal(
+            company, day, currency, journal_name, generation,
+            batch_number=await ledger.open_payment_journal(description),
+        )  # fmt: skip
+        self.journals.append(journal)
+        return journal
+
+    async def close_journal(self, batch_number: str) -> None:
+        for journal in self.journals:
+            if journal.batch_number == batch_number:
+                journal.closed = True
+
+    async def settle(
+        self,
+        *,
+        posted: Sequence[str] = (),
+        replan: Sequence[str] = (),
+        unknown: Sequence[str] = (),
+        dead: Sequence[tuple[str, str]] = (),
+    ) -> None:
+        in_flight = (PostingState.SENDING, PostingState.UNKNOWN)
+        for references, state in (
+            (posted, PostingState.POSTED),
+            (replan, PostingState.PLANNED),
+            (unknown, PostingState.UNKNOWN),
+        ):
+            for reference in references:
+                if self.postings[reference].state in in_flight:
+                    self.change(reference, state=state)
+        for reference, error in dead:
+            self.change(reference, state=PostingState.DEAD, last_error=error)
+
+    async def planned_count(self, company: str) -> int:
+        owed = (PostingState.PLANNED, PostingState.UNKNOWN)
+        return sum(p.company == company and p.state in owed for p in self.postings.values())
+
+    def change(self, reference: str, **changes: Any) -> Posting:
+        """Move a posting on (a test uses it to put one in the state it needs)."""
+        self.postings[reference] = replace(self.postings[reference], **changes)
+        return self.postings[reference]
+
+
+@dataclass
+class FakeStoreJournal:
+    company: str
+    business_day: str
+    currency: str
+    journal_name: str
+    generation: int
+    batch_number: str
+    next_line: int = 1
+    closed: bool = False
+
+
+@dataclass
+class FakeWriteResult:
+    lines_error: str | None = None
+    failed: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass
+class FakeJournal:
+    """A payment journal header in the fake ERP and its lines by line number."""
+
+    description: str
+    lines: dict[int, dict[str, Any]] = field(default_factory=dict)
+    posted: bool = False
+
+
+class FakeLedger(Ledger):
+    """The ERP in memory. Lines are keyed like D365's (journal, line number): a changeset is
+    atomic and refused whole for a bad line, a posted journal or a key that already exists.
+
+    Fault knobs: ``refuse`` (reference → the ERP's error for that line, removal or order
+    update), ``fail_next`` (raised by the next writes before anything is applied),
+    ``commit_then_raise`` (the next N writes are applied, then the answer is lost),
+    ``lookups_fail`` (raised by the next reads by reference), ``hold`` (request number →
+    an event the request waits for before it is applied).
+    """
+
+    def __init__(
+        self,
+        *,
+        customers: dict[str, str] | None = None,
+        orders: dict[str, str] | None = None,
+        rows: dict[tuple[str, str], dict[str, Any]] | None = None,
+        refuse: dict[str, str] | None = None,
+        fail_next: list[Exception] | None = None,
+        lookups_fail: list[Exception] | None = None,
+    ) -> None:
+        self.customers = dict(customers or {})
+        """Gateway customer id → ERP customer account (the extension field)."""
+        self.orders = dict(orders or {})
+        """Shop order reference → sales order number."""
+        self.rows = dict(rows or {})
+        """(need, key) → the ERP row an enrichment lookup finds."""
+        self.refuse = dict(refuse or {})
+        self.fail_next = list(fail_next or [])
+        self.lookups_fail = list(lookups_fail or [])
+        self.commit_then_raise = 0
+        self.hold: dict[int, asyncio.Event] = {}
+        self.journals: dict[str, FakeJournal] = {}
+        self.order_updates: list[dict[str, Any]] = []
+        self.removed: list[dict[str, Any]] = []
+        self.requests: list[tuple[list[str], list[str]]] = []
+        """References of every write request, in the order they were sent."""
+        self.asked: list[tuple[str, str]] = []
+        """Every read: (what, key)."""
+        self.in_flight = 0
+        self.most_in_flight = 0
+
+    def post_journal(self, batch_number: str) -> None:
+        """An accountant posts the journal in the ERP."""
+        self.journals[batch_number].posted = True
+
+    def lines(self, reference: str | None = None) -> list[dict[str, Any]]:
+        """Lines in the ERP (with ``reference`` only, when given), duplicates included."""
+        return [
+            line
+            for journal in self.journals.values()
+            for line in journal.lines.values()
+            if reference is None or line["PaymentReference"] == reference
+        ]
+
+    async def customer_account_for(self, gateway_customer_id: str) -> str | None:
+        self.asked.append(("customer", gateway_customer_id))
+        return self.customers.get(gateway_customer_id)
+
+    async def order_number_for(self, reference: str) -> str | None:
+        self.asked.append(("order", reference))
+        return self.orders.get(reference)
+
+    async def journal_is_posted(self, batch_number: str) -> bool:
+        self.asked.append(("journal", batch_number))
+        return self.journals[batch_number].posted
+
+    async def enrichment(self, need: str, payment: Payment, account: str) -> dict[str, Any] | None:
+        key = {
+            "d365_customer": account,
+            "d365_order": payment.order_ref,
+            "d365_invoice": payment.invoice_ref,
+        }.get(need, "")
+        self.asked.append((need, key))
+        return self.rows.get((need, key))
+
+    async def open_payment_journal(self, description: str) -> str:
+        for number, journal in self.journals.items():
+            if journal.description == description:
+                return number
+        number = f"JRN-{len(self.journals) + 1:05d}"
+        self.journals[number] = FakeJournal(description)
+        return number
+
+    async def write(self, lines: Sequence[Posting], others: Sequence[Posting]) -> FakeWriteResult:
+        self.requests.append(([p.reference for p in lines], [p.reference for p in others]))
+        number = len(self.requests)
+        self.in_flight += 1
+        self.most_in_flight = max(self.most_in_flight, self.in_flight)
+        try:
+            await asyncio.sleep(0)  # requests in flight together overlap here
+            if number in self.hold:
+                await self.hold[number].wait()
+            if self.fail_next:
+                raise self.fail_next.pop(0)
+            result = self._apply(lines, others)
+        finally:
+            self.in_flight -= 1
+        if self.commit_then_raise:
+            self.commit_then_raise -= 1
+            raise AmbiguousOutcome("the answer was lost after the ERP committed", system="fake")
+        return result
+
+    def _apply(self, lines: Sequence[Posting], others: Sequence[Posting]) -> FakeWriteResult:
+        result = FakeWriteResult(lines_error=self._refusal(lines))
+        if result.lines_error is None:
+            for line in lines:
+                self.journals[line.journal_batch_number].lines[line.payload["LineNumber"]] = dict(
+                    line.payload
+                )
+        for other in others:
+            if other.reference in self.refuse:
+                result.failed[other.reference] = self.refuse[other.reference]
+            elif other.is_removal:
+                journal = self.journals[other.payload["JournalBatchNumber"]]
+                if journal.posted:
+                    result.failed[other.reference] = "400 the journal is posted"
+                else:
+                    journal.lines.pop(other.payload["LineNumber"], None)  # gone already: fine
+                    self.removed.append(dict(other.payload))
+            else:
+                self.order_updates.append(dict(other.payload))
+        return result
+
+    def _refusal(self, lines: Sequence[Posting]) -> str | None:
+        keys: set[tuple[str, int]] = set()
+        for line in lines:
+            journal = self.journals.get(line.journal_batch_number)
+            key = (line.journal_batch_number, line.payload["LineNumber"])
+            if line.reference in self.refuse:
+                return self.refuse[line.reference]
+            if journal is None:
+                return f"404 journal {line.journal_batch_number} not found"
+            if journal.posted:
+                return f"400 journal {line.journal_batch_number} is posted"
+            if key[1] in journal.lines or key in keys:
+                return f"400 line {key} cannot be created: the record already exists"
+            keys.add(key)
+        return None
+
+    async def existing_references(self, lines: Sequence[Posting]) -> set[str]:
+        self.asked.extend(("reference", p.reference) for p in lines)
+        if self.lookups_fail:
+            raise self.lookups_fail.pop(0)
+        return {
+            p.reference
+            for p in lines
+            if p.journal_batch_number in self.journals
+            and any(
+                line["PaymentReference"] == p.reference
+                for line in self.journals[p.journal_batch_number].lines.values()
+            )
+        }

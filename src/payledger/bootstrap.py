@@ -212,7 +212,11 @@ def build(settings: Settings, *, clock: Clock | None = None) -> Container:
         database=database,
         queue=queue,
         inbox=Inbox(queue),
-        idempotency=IdempotencyKeys(clock, dialect=database.dialect, ttl=timedelta(hours=24)),
+        idempotency=IdempotencyKeys(
+            clock,
+            dialect=database.dialect,
+            ttl=timedelta(hours=settings.api.idempotency_ttl_hours),
+        ),
         vault=DatabaseSecretProvider(database, MasterKeyStore(settings.vault.key_file), clock),
         metrics=EngineMetrics(),
     )

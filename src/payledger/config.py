@@ -133,6 +133,8 @@ class D365Fields(_Section):
     order_payment_amount: str = "PaymentAmount"
     order_payment_message: str = "PaymentMessage"
     """Human-readable reason of the last decline."""
+    customer_auto_pay: str = "PayTraceAutoPay"
+    """NoYes field on customers: charge their card on file when an invoice is posted."""
 
 
 class D365EntitySetNames(_Section):
@@ -205,6 +207,17 @@ class PostingSettings(_Section):
     """How long customer and order lookups are reused."""
 
 
+class ApiSettings(_Section):
+    """The request/reply API and the D365 business-event receiver."""
+
+    idempotency_ttl_hours: float = Field(24.0, gt=0)
+    """How long an ``Idempotency-Key`` and its stored response are kept."""
+    business_events_secret: str = "d365-business-events-key"  # noqa: S105 - a vault name
+    """Name of the vault secret D365's HTTPS endpoint carries (``?key=`` or a header)."""
+    auto_pay: bool = True
+    """Charge invoices of customers with a card on file and auto-pay on (business events)."""
+
+
 class SyncSettings(_Section):
     """Customer and token sync: D365 customers flagged for sync ⇄ PayTrace customer profiles."""
 
@@ -255,6 +268,7 @@ class Settings(BaseSettings):
     sync: SyncSettings = SyncSettings()
     orders: OrderSettings = OrderSettings()
     mapping: MappingSettings = MappingSettings()
+    api: ApiSettings = ApiSettings()
 
     @classmethod
     def settings_customise_sources(

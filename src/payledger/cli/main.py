@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from payledger.cli import bench, demo, doctor, mapping, operate, sandbox, scan, secrets
+from payledger.cli import bench, demo, doctor, mapping, operate, sandbox, scan, secrets, tokens
 from payledger.cli import status as status_command
 from payledger.cli.common import load
 
@@ -43,6 +43,7 @@ app.command("scan-pan")(scan.scan_pan)
 app.command("sandbox")(sandbox.sandbox)
 app.command("doctor")(doctor.doctor_command)
 app.add_typer(secrets.app, name="secrets")
+app.add_typer(tokens.app, name="tokens")
 app.add_typer(bench.app, name="bench")
 app.add_typer(mapping.app, name="mapping")
 

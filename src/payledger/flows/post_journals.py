@@ -15,8 +15,9 @@ the ledger allows: many lines per atomic changeset, several requests in flight. 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
+from collections.abc import Coroutine, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from payledger.domain.errors import AmbiguousOutcome, RateLimited, TransientError
 from payledger.domain.posting import Posting, PostingState
@@ -48,21 +49,24 @@ async def flush_journals(cmd: FlushJournals, *, store: PostingStore, ledger: Led
     claimed = await store.claim(cmd.company, cmd.max_lines * cmd.parallel_requests)
     if not claimed:
         return result
-    lines = await _skip_written(
-        [posting for posting in claimed if posting.is_line],
-        store=store,
-        ledger=ledger,
-        result=result,
-    )
     others = [posting for posting in claimed if not posting.is_line]
     try:
+        lines = await _skip_written(
+            [posting for posting in claimed if posting.is_line],
+            store=store,
+            ledger=ledger,
+            result=result,
+        )
         placed = await store.place_lines(cmd.company, cmd.journal_name, lines, ledger)
         gate = asyncio.Semaphore(cmd.parallel_requests)
-        work = [
-            _write(chunk_lines, chunk_others, store=store, ledger=ledger, gate=gate, result=result)
-            for chunk_lines, chunk_others in _requests(placed, others, cmd.max_lines)
-        ]
-        await asyncio.gather(*work)
+        await _all_or_stop(
+            [
+                _write(
+                    chunk_lines, chunk_others, store=store, ledger=ledger, gate=gate, result=result
+                )
+                for chunk_lines, chunk_others in _requests(placed, others, cmd.max_lines)
+            ]
+        )
     except BaseException:
         # Whatever is still on its way may or may not have reached the ledger: the next flush
         # looks those up before sending anything again.
@@ -71,6 +75,19 @@ async def flush_journals(cmd: FlushJournals, *, store: PostingStore, ledger: Led
     if result.retry_after is not None:
         raise RateLimited("the ledger asked payledger to slow down", retry_after=result.retry_after)
     return result
+
+
+async def _all_or_stop(requests: list[Coroutine[Any, Any, None]]) -> None:
+    """Run the requests together; when one fails, stop the others before giving up, so none is
+    still writing while a retry of this flush sends the same lines again."""
+    tasks = [asyncio.ensure_future(request) for request in requests]
+    try:
+        await asyncio.gather(*tasks)
+    except BaseException:
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        raise
 
 
 async def _skip_written(
@@ -180,13 +197,14 @@ async def _resolve_unknown(
     result: FlushResult,
 ) -> None:
     references = [p.reference for p in lines]
-    await store.settle(unknown=references)
+    # Removals and order updates are idempotent: sending them again is harmless.
+    await store.settle(unknown=references, replan=[p.reference for p in others])
+    result.owed_again += len(others)
     try:
         existing = await ledger.existing_references(lines) if lines else set()
     except TransientError:
         return  # still unknown; the next flush looks them up again
     missing = [ref for ref in references if ref not in existing]
-    # Removals and order updates are idempotent: sending them again is harmless.
-    await store.settle(posted=sorted(existing), replan=missing + [p.reference for p in others])
+    await store.settle(posted=sorted(existing), replan=missing)
     result.posted += len(existing)
-    result.owed_again += len(missing) + len(others)
+    result.owed_again += len(missing)

@@ -113,7 +113,9 @@ async def _voided_line(
 ) -> tuple[OriginalLine | None, Posting | None]:
     if payment.status is not PaymentStatus.VOIDED:
         return None, None
-    original = await store.find(payment.gateway_txn_id, LedgerOperation.PAYMENT)
+    # A voided refund cancels the refund's own line, not a payment line.
+    operation = LedgerOperation.REFUND if payment.kind.moves_money_out else LedgerOperation.PAYMENT
+    original = await store.find(payment.gateway_txn_id, operation)
     if original is None or original.state in (PostingState.DEAD, PostingState.CANCELLED):
         return None, None
     if original.state is PostingState.PLANNED and await store.cancel(original.reference):
@@ -124,10 +126,29 @@ async def _voided_line(
             system="payledger",
             operation="post payment",
         )
-    posted = await ledger.journal_is_posted(original.journal_batch_number)
-    if posted:
-        await store.close_journal(original.journal_batch_number)
+    posted = await _void_already_owed(payment, store)
+    if posted is None:
+        posted = await ledger.journal_is_posted(original.journal_batch_number)
+        if posted:
+            await store.close_journal(original.journal_batch_number)
+    if posted and operation is LedgerOperation.REFUND:
+        raise MappingError(
+            f"void of refund {payment.gateway_txn_id}: its line is in posted journal "
+            f"{original.journal_batch_number}; reversing a refund needs a credit line, which "
+            "payledger does not post: reverse it by hand"
+        )
     return OriginalLine(reference=original.reference, journal_posted=posted), original
+
+
+async def _void_already_owed(payment: Payment, store: PostingStore) -> bool | None:
+    """A void processed again keeps its first decision (True: reversal, False: removal), so a
+    removal already sent is never followed by a reversal once the journal gets posted. A
+    removal the ledger refused (dead) does not count: the journal was posted before it."""
+    for operation in (LedgerOperation.REVERSAL, LedgerOperation.REMOVAL):
+        owed = await store.find(payment.gateway_txn_id, operation)
+        if owed is not None and owed.state is not PostingState.DEAD:
+            return operation is LedgerOperation.REVERSAL
+    return None
 
 
 async def _customer_account(

@@ -13,6 +13,7 @@ from fastapi.responses import JSONResponse
 from payledger import __version__
 from payledger.bootstrap import Container, run_scheduler
 from payledger.domain.errors import (
+    AmbiguousOutcome,
     CardDataRejected,
     ConfigError,
     DomainError,
@@ -22,6 +23,7 @@ from payledger.domain.errors import (
     TransientError,
 )
 from payledger.web.middleware import CorrelationIdMiddleware, InboundGuardMiddleware
+from payledger.web.problems import install_problem_handler
 from payledger.web.routes import health
 
 log = structlog.get_logger(__name__)
@@ -31,6 +33,7 @@ _STATUS_FOR_ERROR: list[tuple[type[PayLedgerError], int]] = [
     (DomainError, 422),
     (MappingError, 422),
     (RejectedError, 502),
+    (AmbiguousOutcome, 502),
     (TransientError, 503),
     (ConfigError, 500),
 ]
@@ -66,6 +69,7 @@ def create_app(container: Container, *, embedded_worker: bool | None = None) -> 
     app = FastAPI(title="payledger", version=__version__, lifespan=lifespan)
     app.state.container = container
     app.include_router(health.router)
+    install_problem_handler(app)
 
     @app.exception_handler(PayLedgerError)
     async def payledger_error(_request: Request, exc: PayLedgerError) -> JSONResponse:

@@ -180,3 +180,67 @@ audit_log = Table(
     Column("subject", String(200), nullable=False),
     Column("detail", JsonDoc, nullable=False),
 )
+
+api_clients = Table(
+    "api_clients",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("name", String(80), nullable=False, unique=True),
+    Column("created_at", UTCDateTime, nullable=False),
+)
+
+api_tokens = Table(
+    "api_tokens",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("client_id", BigInteger, nullable=False),
+    Column("token_hash", String(64), nullable=False, unique=True),  # sha256 hex, never the token
+    Column("prefix", String(16), nullable=False),
+    Column("scopes", String(200), nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("expires_at", UTCDateTime),
+    Column("revoked_at", UTCDateTime),
+    Column("last_used_at", UTCDateTime),
+    Index("ix_api_tokens_client_id", "client_id"),
+)
+
+api_payments = Table(
+    "api_payments",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("gateway_txn_id", String(64), nullable=False, unique=True),
+    Column("client", String(80), nullable=False),
+    Column("kind", String(20), nullable=False),
+    Column("status", String(20), nullable=False),
+    Column("amount", String(32), nullable=False),
+    Column("currency", String(3), nullable=False),
+    Column("captured_amount", String(32), nullable=False, server_default="0"),
+    Column("refunded_amount", String(32), nullable=False, server_default="0"),
+    Column("original_txn_id", String(64), nullable=False, server_default=""),
+    Column("invoice_number", String(40), nullable=False, server_default=""),
+    Column("sales_order_number", String(40), nullable=False, server_default=""),
+    Column("customer_account", String(40), nullable=False, server_default=""),
+    Column("response_code", String(10), nullable=False, server_default=""),
+    Column("approval_code", String(20), nullable=False, server_default=""),
+    Column("masked_card", String(32), nullable=False, server_default=""),
+    Column("message", Text, nullable=False, server_default=""),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+    Index("ix_api_payments_invoice_number", "invoice_number"),
+    Index("ix_api_payments_sales_order_number", "sales_order_number"),
+)
+
+business_events = Table(
+    "business_events",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("event_id", String(64), nullable=False, unique=True),
+    Column("control_number", BigInteger, unique=True),
+    Column("business_event_id", String(120), nullable=False),
+    Column("legal_entity", String(10), nullable=False, server_default=""),
+    Column("payload", JsonDoc, nullable=False),
+    Column("status", String(20), nullable=False),
+    Column("outcome", Text, nullable=False, server_default=""),
+    Column("received_at", UTCDateTime, nullable=False),
+    Column("processed_at", UTCDateTime),
+)

@@ -16,7 +16,11 @@ DEFAULT_CLIENT_SECRET = "payledger-secret"
 def default_extension_fields() -> dict[str, dict[str, str]]:
     """The custom fields a typical payledger deployment adds to F&O entities."""
     return {
-        "CustomersV3": {"PayTraceCustomerId": "str", "PayTraceSync": "enum NoYes"},
+        "CustomersV3": {
+            "PayTraceCustomerId": "str",
+            "PayTraceAutoPay": "enum NoYes",
+            "PayTraceSync": "enum NoYes",
+        },
         "SalesOrderHeadersV2": {
             "PaymentStatus": "str",
             "PaymentAuthId": "str",
