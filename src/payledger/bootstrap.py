@@ -31,6 +31,7 @@ from payledger.adapters.db.migrate import migrate
 from payledger.adapters.paytrace import PayTraceClient
 from payledger.adapters.paytrace.gateway import PayTraceGateway
 from payledger.adapters.vault import DatabaseSecretProvider, MasterKeyStore
+from payledger.bootstrap_sync import register_customer_sync
 from payledger.config import Settings
 from payledger.domain.clock import Clock, SystemClock
 from payledger.domain.codec import payment_from_dict
@@ -225,6 +226,8 @@ def build(settings: Settings, *, clock: Clock | None = None) -> Container:
         _register_paytrace_polling(container)
     if settings.d365.enabled:
         register_posting(container)
+    if settings.sync.customers_enabled:
+        register_customer_sync(container)
     return container
 
 
