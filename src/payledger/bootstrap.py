@@ -31,6 +31,8 @@ from payledger.adapters.db.migrate import migrate
 from payledger.adapters.paytrace import PayTraceClient
 from payledger.adapters.paytrace.gateway import PayTraceGateway
 from payledger.adapters.vault import DatabaseSecretProvider, MasterKeyStore
+from payledger.alerts import AlertCenter, watch_handlers
+from payledger.alerts.wiring import build_alert_center, register_alerts
 from payledger.bootstrap_sync import register_customer_sync
 from payledger.config import Settings
 from payledger.domain.clock import Clock, SystemClock
@@ -71,6 +73,8 @@ class Container:
     idempotency: IdempotencyKeys
     vault: DatabaseSecretProvider
     metrics: EngineMetrics
+    alerts: AlertCenter
+    """Operator alerts: ``await container.alerts.notify(key, title, text, facts=...)``."""
     handlers: dict[str, Handler] = field(default_factory=dict)
     schedules: list[Schedule] = field(default_factory=list)
     _paytrace: PayTraceClient | None = None
@@ -177,7 +181,8 @@ class Container:
             poll_interval=w.poll_interval_seconds,
             shutdown_grace=w.shutdown_grace_seconds,
         )
-        return Worker(self.queue, self.handlers, options=options, metrics=self.metrics, name=name)
+        handlers = watch_handlers(self.handlers, self.alerts)
+        return Worker(self.queue, handlers, options=options, metrics=self.metrics, name=name)
 
     def scheduler(self, name: str | None = None) -> Scheduler:
         return Scheduler(self.queue, self.schedules, name=name or worker_name())
@@ -207,6 +212,7 @@ def build(settings: Settings, *, clock: Clock | None = None) -> Container:
     )
     backoff = Backoff(settings.worker.backoff_base_seconds, settings.worker.backoff_cap_seconds)
     queue = Queue(database, clock=clock, backoff=backoff, max_attempts=settings.worker.max_attempts)
+    vault = DatabaseSecretProvider(database, MasterKeyStore(settings.vault.key_file), clock)
     container = Container(
         settings=settings,
         clock=clock,
@@ -218,10 +224,12 @@ def build(settings: Settings, *, clock: Clock | None = None) -> Container:
             dialect=database.dialect,
             ttl=timedelta(hours=settings.api.idempotency_ttl_hours),
         ),
-        vault=DatabaseSecretProvider(database, MasterKeyStore(settings.vault.key_file), clock),
+        vault=vault,
         metrics=EngineMetrics(),
+        alerts=build_alert_center(settings.alerts, queue, vault),
     )
     _register_housekeeping(container)
+    register_alerts(container.handlers, container.schedules, container.alerts, settings.alerts)
     if settings.paytrace.enabled:
         _register_paytrace_polling(container)
     if settings.d365.enabled:

@@ -12,7 +12,14 @@ import tomllib
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 from payledger.domain.errors import ConfigError
@@ -250,6 +257,51 @@ class MappingSettings(_Section):
     """A folder of YAML templates; one named like a default template replaces it."""
 
 
+class AlertWebhookSettings(_Section):
+    """A chat webhook for alerts (Slack incoming webhook or Teams workflow)."""
+
+    url_secret: str = "alerts-webhook-url"  # noqa: S105 - a vault name, not a secret
+    """Name of the vault secret holding the webhook URL (the URL is the credential)."""
+    style: Literal["slack", "teams"] = "slack"
+    timeout_seconds: float = Field(10.0, gt=0)
+
+
+class AlertSmtpSettings(_Section):
+    """An SMTP server for alert e-mails."""
+
+    host: str = "localhost"
+    port: int = Field(587, ge=1, le=65535)
+    security: Literal["starttls", "tls", "none"] = "starttls"
+    username: str = ""
+    password_secret: str = "alerts-smtp-password"  # noqa: S105 - a vault name, not a secret
+    """Name of the vault secret holding the SMTP password (used when ``username`` is set)."""
+    sender: str = "payledger@localhost"
+    recipients: list[str] = Field(default_factory=list)
+    ca_file: Path | None = None
+    """Extra CA certificate to trust for the server's TLS certificate (a private CA)."""
+    timeout_seconds: float = Field(10.0, gt=0)
+
+
+class AlertsSettings(_Section):
+    """What raises an alert, how alerts are deduplicated and where they go."""
+
+    sinks: list[Literal["webhook", "smtp"]] = Field(default_factory=list)
+    """Where alerts go besides the log (empty: the log only)."""
+    check_cron: str = "* * * * *"
+    gather_seconds: float = Field(30.0, ge=0)
+    dedup_window_seconds: float = Field(900.0, ge=0)
+    event_wait_seconds: float = Field(900.0, gt=0)
+    outage_after_failures: int = Field(5, ge=1)
+    webhook: AlertWebhookSettings = AlertWebhookSettings()
+    smtp: AlertSmtpSettings = AlertSmtpSettings()
+
+    @model_validator(mode="after")
+    def _smtp_has_recipients(self) -> AlertsSettings:
+        if "smtp" in self.sinks and not self.smtp.recipients:
+            raise ValueError("smtp.recipients must list at least one address when sinks has smtp")
+        return self
+
+
 class Settings(BaseSettings):
     """All of payledger's configuration, validated at start-up."""
 
@@ -268,6 +320,7 @@ class Settings(BaseSettings):
     sync: SyncSettings = SyncSettings()
     orders: OrderSettings = OrderSettings()
     mapping: MappingSettings = MappingSettings()
+    alerts: AlertsSettings = AlertsSettings()
     api: ApiSettings = ApiSettings()
 
     @classmethod

@@ -13,6 +13,7 @@ PUBLIC = [
     "payledger.adapters.vault",
     "payledger.adapters.paytrace",
     "payledger.adapters.d365",
+    "payledger.alerts",
 ]
 
 

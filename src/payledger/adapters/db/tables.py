@@ -244,3 +244,22 @@ business_events = Table(
     Column("received_at", UTCDateTime, nullable=False),
     Column("processed_at", UTCDateTime),
 )
+
+alerts = Table(
+    "alerts",
+    metadata,
+    Column("key", String(120), primary_key=True),
+    Column("severity", String(16), nullable=False),
+    Column("title", String(200), nullable=False),
+    Column("text", Text, nullable=False),
+    Column("facts", JsonDoc, nullable=False),
+    # occurrences not sent yet: the next alert of this key carries them all as its count
+    Column("pending", Integer, nullable=False, server_default="0"),
+    Column("first_at", UTCDateTime),
+    Column("last_at", UTCDateTime, nullable=False),
+    Column("due_at", UTCDateTime),
+    Column("sent_at", UTCDateTime),
+    Column("sent", Integer, nullable=False, server_default="0"),
+    Column("total", Integer, nullable=False, server_default="0"),
+    Index("ix_alerts_due_at", "due_at"),
+)

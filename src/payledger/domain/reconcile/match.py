@@ -1,0 +1,238 @@
+"""Match PayTrace's settled transactions against D365 payment journal lines and classify.
+
+Lines payledger wrote carry ``PT-<txn>-<PAY|REF|REV>`` and are found by reference (a dict
+lookup per transaction). Lines keyed by hand in D365 have no such reference; they are found by
+amount, date and customer within the rules' tolerances, and whatever is left on either side is
+missing on the other. Each settled transaction of the period ends in exactly one item; other
+transactions (pending, voided, settled in another period) only explain lines.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from payledger.domain.posting import LedgerOperation
+from payledger.domain.reconcile.compare import Comparer, amount_text
+from payledger.domain.reconcile.handkeyed import find_duplicates, match_by_amount
+from payledger.domain.reconcile.model import (
+    NO_LINES,
+    Discrepancy,
+    GatewayTxn,
+    Item,
+    LedgerEntry,
+    MatchRules,
+    Period,
+    TxnState,
+)
+
+PREFIX = "PT-"
+_SUFFIXES = frozenset(("-PAY", "-REF", "-REV"))
+PAYMENT = LedgerOperation.PAYMENT
+D = Discrepancy
+
+
+def txn_of_reference(reference: str) -> str | None:
+    """The gateway transaction of one of payledger's references, None for any other text."""
+    if reference.startswith(PREFIX) and reference[-4:] in _SUFFIXES and len(reference) > 7:
+        return reference[3:-4]
+    return None
+
+
+@dataclass(slots=True)
+class Reconciliation:
+    """The inputs and every item concluded from them."""
+
+    txns: Sequence[GatewayTxn]
+    lines: Sequence[LedgerEntry]
+    items: list[Item]
+    period: Period
+    rules: MatchRules
+
+    def counts(self) -> Counter[Discrepancy]:
+        return Counter(item.kind for item in self.items)
+
+    @property
+    def exceptions(self) -> list[Item]:
+        return [item for item in self.items if item.exception]
+
+
+def reconcile(
+    txns: Sequence[GatewayTxn],
+    lines: Sequence[LedgerEntry],
+    rules: MatchRules,
+    period: Period,
+) -> Reconciliation:
+    """Classify every settled transaction of ``period`` and every line not explained by one."""
+    matcher = _Matcher(txns, lines, rules, period)
+    matcher.run()
+    return Reconciliation(txns, lines, matcher.items, period, rules)
+
+
+class _References:
+    """Payledger's lines by reference; the rest are lines keyed by hand."""
+
+    def __init__(self, lines: Sequence[LedgerEntry]) -> None:
+        self.first: dict[str, int] = {}
+        self.more: dict[str, list[int]] = {}
+        self.reversed: set[str] = set()
+        self.by_hand: list[int] = []
+        first, more = self.first, self.more
+        for j, line in enumerate(lines):
+            ref = line.reference
+            if ref.startswith(PREFIX) and ref[-4:] in _SUFFIXES and len(ref) > 7:
+                k = first.setdefault(ref, j)
+                if k != j:
+                    more.setdefault(ref, [k]).append(j)
+                if ref.endswith("-REV"):
+                    self.reversed.add(ref[3:-4])
+            else:
+                self.by_hand.append(j)
+
+    def of(self, ref: str) -> list[int]:
+        """Every line carrying ``ref`` (none, one, or duplicates)."""
+        more = self.more.get(ref)
+        if more is not None:
+            return more
+        j = self.first.get(ref, -1)
+        return [j] if j >= 0 else []
+
+
+class _Matcher:
+    def __init__(
+        self,
+        txns: Sequence[GatewayTxn],
+        lines: Sequence[LedgerEntry],
+        rules: MatchRules,
+        period: Period,
+    ) -> None:
+        self.txns, self.lines, self.rules, self.period = txns, lines, rules, period
+        self.refs = _References(lines)
+        self.used = bytearray(len(lines))
+        self.items: list[Item] = []
+        self.unmatched: list[int] = []
+        self.with_line: list[int] = []
+
+    def run(self) -> None:
+        self._by_reference()
+        hand, used, rules = self.refs.by_hand, self.used, self.rules
+        found, missing = match_by_amount(self.txns, self.lines, hand, used, self.unmatched, rules)
+        self.items += found
+        self.with_line += [item.txn for item in found]
+        self.items += find_duplicates(self.txns, self.lines, hand, used, self.with_line, rules)
+        for i in missing:
+            t = self.txns[i]
+            note = f"no D365 line for {amount_text(t.amount, t.currency)} {t.currency}"
+            self.items.append(Item(D.MISSING_IN_D365, i, -1, True, note))
+        self._lines_left()
+
+    def _add(self, kind: Discrepancy, i: int, involved: list[int], note: str) -> None:
+        for j in involved:
+            self.used[j] = 1
+        self.items.append(Item(kind, i, involved[0], True, note, tuple(involved[1:])))
+
+    def _by_reference(self) -> None:
+        first, more, reversed_ids = self.refs.first, self.refs.more, self.refs.reversed
+        items, used, lines, with_line = self.items, self.used, self.lines, self.with_line
+        compare = Comparer(self.rules)
+        normal = self.rules.settlement_days
+        new, matched = tuple.__new__, D.MATCHED  # the common case, built without the keywords
+        for i, t in enumerate(self.txns):
+            txn_id, operation, _, amount, currency, _, settled_day, _, _, _, in_period = t
+            if not in_period:
+                self._explain(i, t)
+                continue
+            paid = operation is PAYMENT
+            ref = f"PT-{txn_id}-PAY" if paid else f"PT-{txn_id}-REF"
+            j = first.get(ref, -1)
+            if j >= 0 and ref not in more and txn_id not in reversed_ids:
+                used[j] = 1
+                with_line.append(i)
+                line = lines[j]
+                if (
+                    line.amount == (amount if paid else -amount)
+                    and line.currency == currency
+                    and 0 <= settled_day - line.day <= normal
+                ):
+                    items.append(new(Item, (matched, i, j, False, "", NO_LINES, True)))
+                else:
+                    items.append(compare.item(i, t, j, line))
+            elif txn_id in reversed_ids:
+                rev = f"PT-{t.txn_id}-REV"
+                note = f"settled in PayTrace, reversed (voided) in D365 by {rev}"
+                self._add(D.STATUS_MISMATCH, i, self.refs.of(ref) + self.refs.of(rev), note)
+            elif j < 0:
+                self._without_line(i, t)
+            else:
+                self._add(D.DUPLICATE_IN_D365, i, more[ref], f"{len(more[ref])} lines carry {ref}")
+                with_line.append(i)
+
+    def _without_line(self, i: int, t: GatewayTxn) -> None:
+        other = self.refs.of(f"PT-{t.txn_id}-{'REF' if t.operation is PAYMENT else 'PAY'}")
+        if not other:
+            self.unmatched.append(i)
+        elif t.operation is PAYMENT:
+            self._add(D.STATUS_MISMATCH, i, other, "paid in PayTrace, posted as a refund in D365")
+        else:
+            note = "refunded in PayTrace, posted as a payment in D365"
+            self._add(D.STATUS_MISMATCH, i, other, note)
+
+    def _explain(self, i: int, t: GatewayTxn) -> None:
+        """Lines of transactions outside the period: voids, pending ones, other batches."""
+        ref = f"PT-{t.txn_id}-{'PAY' if t.operation is PAYMENT else 'REF'}"
+        involved = self.refs.of(ref)
+        if t.state is TxnState.VOIDED:
+            self._voided(i, t, involved)
+            return
+        if not involved:
+            return
+        for j in involved:
+            self.used[j] = 1
+        line, j = self.lines[involved[0]], involved[0]
+        if t.state is TxnState.PENDING:
+            days = self.period.last_day - line.day
+            note = f"posted in D365, not settled in PayTrace after {days} days"
+        elif t.settled_day > self.period.last_day:
+            days = t.settled_day - line.day
+            note = f"settled in a later batch ({t.batch}), {days} days after its ledger date"
+        else:
+            return  # settled before the period: reconciled by an earlier run
+        if days > self.rules.settlement_days:
+            exception = days > self.rules.lag_days
+            self.items.append(Item(D.TIMING_DIFFERENCE, i, j, exception, note))
+
+    def _voided(self, i: int, t: GatewayTxn, involved: list[int]) -> None:
+        rev = f"PT-{t.txn_id}-REV"
+        reversal = self.refs.of(rev) if t.txn_id in self.refs.reversed else []
+        if involved and reversal:
+            for j in involved + reversal:
+                self.used[j] = 1  # paid, then reversed: D365 agrees with the void
+        elif involved:
+            state = "paid" if t.operation is PAYMENT else "refunded"
+            self._add(D.STATUS_MISMATCH, i, involved, f"voided in PayTrace, still {state} in D365")
+        elif reversal:
+            note = f"voided in PayTrace; D365 has the reversal {rev} but not the line it reverses"
+            self._add(D.STATUS_MISMATCH, i, reversal, note)
+
+    def _lines_left(self) -> None:
+        """Lines nothing explained are missing in PayTrace, when dated in the period (lines
+        dated around it belong to the runs of the neighbouring periods)."""
+        used, lines = self.used, self.lines
+        first_day, last_day = self.period.first_day, self.period.last_day
+        orphans = sorted(
+            {j for js in self.refs.more.values() for j in js if not used[j]}
+            | {j for j in self.refs.first.values() if not used[j]}
+        )
+        orphan_ids = {txn_of_reference(lines[j].reference) for j in orphans}
+        known = {t.txn_id for t in self.txns if t.txn_id in orphan_ids}
+        for j in orphans:
+            txn_id = txn_of_reference(lines[j].reference)
+            if txn_id not in known and first_day <= lines[j].day <= last_day:
+                note = f"PayTrace has no transaction {txn_id}"
+                self.items.append(Item(D.MISSING_IN_PAYTRACE, -1, j, True, note))
+        for j in self.refs.by_hand:
+            if not used[j] and first_day <= lines[j].day <= last_day:
+                note = "keyed by hand; no PayTrace transaction with its amount, date and customer"
+                item = Item(D.MISSING_IN_PAYTRACE, -1, j, True, note, by_reference=False)
+                self.items.append(item)
