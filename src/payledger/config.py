@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import tomllib
+from decimal import Decimal
 from pathlib import Path
 from typing import Any, Literal
 
@@ -302,6 +303,56 @@ class AlertsSettings(_Section):
         return self
 
 
+class FeeRuleSettings(_Section):
+    """An expected gateway fee: ``percent`` of the amount plus ``fixed`` (in major units)."""
+
+    percent: Decimal = Field(Decimal(0), ge=0, le=100)
+    fixed: Decimal = Field(Decimal(0), ge=0)
+
+
+class ReconcileSettings(_Section):
+    """Settlement reconciliation: PayTrace's settled batches against D365's payment lines."""
+
+    enabled: bool = False
+    """Reconcile the previous day every day at ``daily_at`` (needs [paytrace] and [d365])."""
+    daily_at: str = "02:30"
+    """``HH:MM`` in ``paytrace.timezone``; after PayTrace's batch cutoff."""
+    auto_heal: bool = True
+    """Enqueue the posting of a settled payment missing in D365 (once), then verify it."""
+    deposits: bool = False
+    """Post each settled batch as a general journal entry: clearing -> bank, fees -> expense."""
+    amount_tolerance: Decimal = Field(Decimal("0.00"), ge=0)
+    """How far a hand-keyed line's amount may differ and still be found (then reported)."""
+    date_window_days: int = Field(3, ge=0)
+    """How far a hand-keyed line's date may be from the payment's."""
+    settlement_days: int = Field(1, ge=0)
+    """Days from a payment's ledger date to its batch that are normal."""
+    lag_days: int = Field(3, ge=0)
+    """A timing difference up to this many days is reported but is not an exception."""
+    fees: dict[str, FeeRuleSettings] = Field(default_factory=dict)
+    """Expected fees by card type (``VISA``, ``MASTERCARD``, ``AMEX``, ``DISCOVER``, ``*``)."""
+    hand_keyed_methods: list[str] = Field(default_factory=list)
+    """Payment methods of lines keyed by hand to compare (empty: ``d365.payment_method``)."""
+    alert_threshold: int = Field(0, ge=0)
+    """Alert when a run has more exceptions than this."""
+    report_url: str = ""
+    """Link to a run's HTML report in alerts; ``{run}`` is replaced by the run id."""
+
+    @field_validator("daily_at")
+    @classmethod
+    def _clock_time(cls, value: str) -> str:
+        hours, _, minutes = value.partition(":")
+        if not (hours.isdigit() and minutes.isdigit() and int(hours) < 24 and int(minutes) < 60):
+            raise ValueError("must be a time of day as HH:MM")
+        return f"{int(hours):02d}:{int(minutes):02d}"
+
+    @model_validator(mode="after")
+    def _lag_covers_settlement(self) -> ReconcileSettings:
+        if self.lag_days < self.settlement_days:
+            raise ValueError("lag_days must be at least settlement_days")
+        return self
+
+
 class Settings(BaseSettings):
     """All of payledger's configuration, validated at start-up."""
 
@@ -320,6 +371,7 @@ class Settings(BaseSettings):
     sync: SyncSettings = SyncSettings()
     orders: OrderSettings = OrderSettings()
     mapping: MappingSettings = MappingSettings()
+    reconcile: ReconcileSettings = ReconcileSettings()
     alerts: AlertsSettings = AlertsSettings()
     api: ApiSettings = ApiSettings()
 
