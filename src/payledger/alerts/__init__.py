@@ -1,7 +1,7 @@
 """Alerts to operators: a deduplicating alert centre and pluggable sinks (webhook, SMTP)."""
 
-from payledger.alerts.center import DISPATCH_ALERTS, AlertCenter, Dispatched
-from payledger.alerts.checks import CHECK_ALERTS, Thresholds, run_checks
+from payledger.alerts.center import AlertCenter, Dispatched
+from payledger.alerts.checks import Thresholds, run_checks
 from payledger.alerts.model import Alert, AlertDeliveryError, AlertSink, Severity
 from payledger.alerts.smtp import SmtpSink
 from payledger.alerts.store import AlertStore, Occurrence, Windows
@@ -9,8 +9,6 @@ from payledger.alerts.watch import watch_handlers
 from payledger.alerts.webhook import WebhookSink
 
 __all__ = [
-    "CHECK_ALERTS",
-    "DISPATCH_ALERTS",
     "Alert",
     "AlertCenter",
     "AlertDeliveryError",

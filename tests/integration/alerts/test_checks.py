@@ -10,7 +10,6 @@ from sqlalchemy import insert
 
 from payledger.adapters.db.tables import postings
 from payledger.alerts import (
-    DISPATCH_ALERTS,
     AlertCenter,
     AlertStore,
     Thresholds,
@@ -18,6 +17,7 @@ from payledger.alerts import (
     Windows,
     run_checks,
 )
+from payledger.alerts.center import DISPATCH_ALERTS
 from payledger.alerts.watch import watch_handlers
 from payledger.domain.errors import AuthError, RejectedError, TransientError
 from payledger.engine.inbox import Inbox

@@ -11,7 +11,8 @@ from sqlalchemy import select
 
 from payledger.adapters.db.database import Database
 from payledger.adapters.db.tables import jobs
-from payledger.alerts import DISPATCH_ALERTS, AlertCenter, AlertStore, WebhookSink, Windows
+from payledger.alerts import AlertCenter, AlertStore, WebhookSink, Windows
+from payledger.alerts.center import DISPATCH_ALERTS
 from payledger.domain.card_data import holds_card_data
 from payledger.engine.queue import Queue
 

@@ -12,7 +12,7 @@ from sqlalchemy import select
 
 from payledger.adapters.db.migrate import migrate
 from payledger.adapters.db.tables import jobs
-from payledger.alerts import CHECK_ALERTS
+from payledger.alerts.checks import CHECK_ALERTS
 from payledger.bootstrap import build
 from payledger.config import (
     AlertSmtpSettings,
