@@ -5,7 +5,7 @@ from payledger.alerts.checks import Thresholds, run_checks
 from payledger.alerts.model import Alert, AlertDeliveryError, AlertSink, Severity
 from payledger.alerts.smtp import SmtpSink
 from payledger.alerts.store import AlertStore, Occurrence, Windows
-from payledger.alerts.watch import watch_handlers
+from payledger.alerts.watch import watch_batch_handlers, watch_handlers
 from payledger.alerts.webhook import WebhookSink
 
 __all__ = [
@@ -22,5 +22,6 @@ __all__ = [
     "WebhookSink",
     "Windows",
     "run_checks",
+    "watch_batch_handlers",
     "watch_handlers",
 ]

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
 import structlog
 
 from payledger.alerts.center import AlertCenter
 from payledger.alerts.model import Severity
 from payledger.domain.errors import AuthError
-from payledger.engine.jobs import Handler, Job
+from payledger.engine.jobs import BatchHandler, Handler, Job
 
 log = structlog.get_logger(__name__)
 
@@ -29,6 +29,28 @@ def _watched(handler: Handler, center: AlertCenter) -> Handler:
         except AuthError as exc:
             await _report(center, job, exc)
             raise
+
+    return run
+
+
+def watch_batch_handlers(
+    handlers: Mapping[str, BatchHandler], center: AlertCenter
+) -> dict[str, BatchHandler]:
+    """The same for batch handlers: a job of the batch that met an :class:`AuthError`."""
+    return {kind: _watched_batch(handler, center) for kind, handler in handlers.items()}
+
+
+def _watched_batch(handler: BatchHandler, center: AlertCenter) -> BatchHandler:
+    async def run(jobs: Sequence[Job]) -> Mapping[int, BaseException | None]:
+        errors = await handler(jobs)
+        refused = next(
+            ((job, e) for job in jobs if isinstance(e := errors.get(job.id), AuthError)), None
+        )
+        if refused is not None:
+            job, error = refused
+            assert isinstance(error, AuthError)
+            await _report(center, job, error)
+        return errors
 
     return run
 

@@ -7,6 +7,7 @@ recognised as a duplicate (and reported as such, not as an error).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -25,6 +26,15 @@ from payledger.engine.queue import Queue
 class InboxReceipt:
     inbox_id: int
     duplicate: bool
+
+
+@dataclass(frozen=True)
+class NewEvent:
+    """One event for :meth:`Inbox.accept_many`."""
+
+    external_id: str
+    payload: dict[str, Any]
+    ordering_key: str | None = None
 
 
 class Inbox:
@@ -77,6 +87,63 @@ class Inbox:
         await self.queue.enqueue(conn, job)
         return InboxReceipt(inbox_id=inserted, duplicate=False)
 
+    async def accept_many(
+        self, conn: AsyncConnection, *, source: str, job_kind: str, events: Sequence[NewEvent]
+    ) -> list[InboxReceipt]:
+        """:meth:`accept` for many events in a few statements; receipts in the given order.
+
+        Raises (before anything is stored) what :meth:`accept` raises for any one of them.
+        """
+        for event in events:
+            require_json(event.payload, f"event {source}/{event.external_id}")
+            card_fields = find_card_data(event.payload) + find_card_data(
+                event.external_id, path="external_id"
+            )
+            if card_fields:
+                raise CardDataRejected(card_fields)
+        if not events:
+            return []
+        now = self.queue.clock.now()
+        rows = [
+            {
+                "source": source,
+                "external_id": event.external_id,
+                "payload": event.payload,
+                "status": "received",
+                "received_at": now,
+            }
+            for event in events
+        ]
+        statement = insert_ignoring_duplicates(inbox, self.queue.database.dialect)
+        inserted = await conn.execute(statement.returning(inbox.c.id, inbox.c.external_id), rows)
+        new = {row.external_id: row.id for row in inserted}
+        seen_before = {e.external_id for e in events} - new.keys()
+        known: dict[str, int] = {}
+        if seen_before:
+            existing = await conn.execute(
+                select(inbox.c.external_id, inbox.c.id).where(
+                    inbox.c.source == source, inbox.c.external_id.in_(sorted(seen_before))
+                )
+            )
+            known = {row.external_id: row.id for row in existing}
+        jobs = [
+            NewJob(
+                kind=job_kind,
+                payload={"inbox_id": new[event.external_id]},
+                dedupe_key=f"inbox:{new[event.external_id]}",
+                ordering_key=event.ordering_key,
+            )
+            for event in {e.external_id: e for e in events if e.external_id in new}.values()
+        ]
+        await self.queue.enqueue_many(conn, jobs)
+        receipts, first_seen = [], set()
+        for event in events:
+            fresh = event.external_id in new and event.external_id not in first_seen
+            first_seen.add(event.external_id)
+            inbox_id = new.get(event.external_id) or known[event.external_id]
+            receipts.append(InboxReceipt(inbox_id=inbox_id, duplicate=not fresh))
+        return receipts
+
     async def oldest_unprocessed_age(self, conn: AsyncConnection) -> float:
         """Seconds the oldest event still ``received`` has waited (0 when none)."""
         oldest = await conn.scalar(
@@ -87,6 +154,13 @@ class Inbox:
     async def get(self, conn: AsyncConnection, inbox_id: int) -> dict[str, Any] | None:
         row = (await conn.execute(select(inbox).where(inbox.c.id == inbox_id))).one_or_none()
         return dict(row._mapping) if row else None
+
+    async def get_many(
+        self, conn: AsyncConnection, inbox_ids: Sequence[int]
+    ) -> dict[int, dict[str, Any]]:
+        """The events among ``inbox_ids`` that exist, by id, in one query."""
+        rows = await conn.execute(select(inbox).where(inbox.c.id.in_(list(inbox_ids))))
+        return {row.id: dict(row._mapping) for row in rows}
 
     async def mark(
         self, conn: AsyncConnection, inbox_id: int, status: str, error: str | None = None

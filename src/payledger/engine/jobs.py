@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
@@ -64,6 +64,11 @@ def require_json(document: Any, what: str) -> None:
 Handler = Callable[[Job], Awaitable[None]]
 """Does a job's work; raising means the attempt failed. Must be idempotent: a job whose
 worker died mid-way runs again."""
+
+BatchHandler = Callable[[Sequence[Job]], Awaitable[Mapping[int, BaseException | None]]]
+"""Does the work of many claimed jobs of one kind at once (sharing reads and one commit) and
+says, per job id, how its attempt ended (an exception, or None when done). Raising fails every
+job of the batch. Idempotent like :data:`Handler`."""
 
 
 @dataclass(frozen=True)

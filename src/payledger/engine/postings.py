@@ -8,12 +8,12 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any, Protocol
 
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import bindparam, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from payledger.adapters.db.audit import record_audit
@@ -80,8 +80,12 @@ class SqlPostingStore:
         *,
         flush_wait: timedelta = timedelta(milliseconds=500),
         abandoned_after: timedelta = timedelta(minutes=5),
+        written_state: PostingState = PostingState.POSTED,
     ) -> None:
         self.queue = queue
+        self.written_state = written_state
+        """What a posting the ledger accepted becomes: ``posted``, or ``shadow`` in shadow mode
+        (where the ledger accepts everything and writes nothing)."""
         self.database = queue.database
         self.flush_wait = flush_wait
         self.abandoned_after = abandoned_after
@@ -119,6 +123,33 @@ class SqlPostingStore:
             if new:
                 await self.queue.enqueue(conn, flush_job(company, now, self.flush_wait))
         return new
+
+    def batch(self) -> PostingBatch:
+        """A store for processing many events at once: their records share one transaction."""
+        return PostingBatch(
+            self.queue, flush_wait=self.flush_wait, abandoned_after=self.abandoned_after
+        )
+
+    async def record_many(self, recorded: Sequence[Recorded]) -> None:
+        """What :meth:`record` does for many events, in one transaction and a few statements."""
+        if not recorded:
+            return
+        now = self._now
+        rows = [self._row(p, r.inbox_id, now) for r in recorded for p in r.owed]
+        owing = sorted({r.company for r in recorded if r.owed})
+        async with self.database.transaction() as conn:
+            if rows:
+                await conn.execute(
+                    insert_ignoring_duplicates(postings, self.database.dialect), rows
+                )
+            await conn.execute(
+                update(inbox)
+                .where(inbox.c.id.in_([r.inbox_id for r in recorded]))
+                .values(status="processed", processed_at=now, last_error=None)
+            )
+            await self.queue.enqueue_many(
+                conn, [flush_job(company, now, self.flush_wait) for company in owing]
+            )
 
     @staticmethod
     def _row(posting: Posting, inbox_id: int, now: datetime) -> dict[str, Any]:
@@ -294,20 +325,24 @@ class SqlPostingStore:
             for offset, line in enumerate(lines):
                 number = int(first or 1) + offset
                 payload = {**line.payload, "JournalBatchNumber": batch_number, "LineNumber": number}
-                await conn.execute(
-                    update(postings)
-                    .where(postings.c.reference == line.reference)
-                    .values(
-                        journal_batch_number=batch_number,
-                        line_number=number,
-                        payload=dumps(payload),
-                    )
-                )
                 numbered.append(
                     replace(
                         line, journal_batch_number=batch_number, line_number=number, payload=payload
                     )
                 )
+            await conn.execute(
+                update(postings)
+                .where(postings.c.reference == bindparam("ref"))
+                .values(
+                    journal_batch_number=batch_number,
+                    line_number=bindparam("number"),
+                    payload=bindparam("body"),
+                ),
+                [
+                    {"ref": line.reference, "number": line.line_number, "body": dumps(line.payload)}
+                    for line in numbered
+                ],
+            )
         return numbered
 
     async def close_journal(self, batch_number: str) -> None:
@@ -327,13 +362,13 @@ class SqlPostingStore:
         now = self._now
         async with self.database.transaction() as conn:
             for references, state in (
-                (posted, PostingState.POSTED),
+                (posted, self.written_state),
                 (replan, PostingState.PLANNED),
                 (unknown, PostingState.UNKNOWN),
             ):
                 if references:
                     values: dict[str, Any] = {"state": state.value, "updated_at": now}
-                    if state is PostingState.POSTED:
+                    if state is self.written_state:
                         values["posted_at"] = now
                     await conn.execute(
                         update(postings)
@@ -343,7 +378,7 @@ class SqlPostingStore:
             for reference, error in dead:
                 await conn.execute(
                     update(postings)
-                    .where(postings.c.reference == reference)
+                    .where(postings.c.reference == reference, _in_flight())
                     .values(state=PostingState.DEAD.value, last_error=error[:2000], updated_at=now)
                 )
 
@@ -356,6 +391,44 @@ class SqlPostingStore:
                 )
             )
         return int(count or 0)
+
+
+@dataclass(frozen=True)
+class Recorded:
+    """The postings one processed event owes (maybe none)."""
+
+    inbox_id: int
+    owed: Sequence[Posting]
+    company: str
+
+
+class PostingBatch(SqlPostingStore):
+    """The posting store as the events of one batch see it: what they owe is kept until
+    :meth:`commit` writes it for all of them in one transaction; everything else goes
+    straight to the database. A posting recorded earlier in the batch is found by
+    :meth:`find`, so a refund processed after its sale in the same batch need not wait."""
+
+    def __init__(self, queue: Queue, **options: Any) -> None:
+        super().__init__(queue, **options)
+        self._recorded: list[Recorded] = []
+        self._owed: dict[tuple[str, str], Posting] = {}
+
+    async def find(self, gateway_txn_id: str, operation: str) -> Posting | None:
+        pending = self._owed.get((gateway_txn_id, operation))
+        return pending or await super().find(gateway_txn_id, operation)
+
+    async def record(self, inbox_id: int, owed: Sequence[Posting], *, company: str) -> int:
+        """Kept for :meth:`commit`; counts as new what the batch has not seen yet."""
+        fresh = [p for p in owed if (p.gateway_txn_id, p.operation) not in self._owed]
+        self._owed.update(((p.gateway_txn_id, p.operation), p) for p in owed)
+        self._recorded.append(Recorded(inbox_id, tuple(owed), company))
+        return len(fresh)
+
+    async def commit(self) -> None:
+        """Write everything recorded; raises (and writes nothing) if the transaction fails."""
+        recorded, self._recorded = self._recorded, []
+        self._owed.clear()
+        await self.record_many(recorded)
 
 
 def _in_flight() -> Any:

@@ -85,8 +85,17 @@ class Queue:
         if rows:
             await conn.execute(insert_ignoring_duplicates(jobs, self.database.dialect), rows)
 
-    async def claim(self, conn: AsyncConnection, owner: str, limit: int, lease: float) -> list[Job]:
-        """Lease up to ``limit`` runnable jobs to ``owner`` for ``lease`` seconds."""
+    async def claim(
+        self,
+        conn: AsyncConnection,
+        owner: str,
+        limit: int,
+        lease: float,
+        *,
+        kinds: Sequence[str] = (),
+    ) -> list[Job]:
+        """Lease up to ``limit`` runnable jobs (of ``kinds`` only, when given) to ``owner`` for
+        ``lease`` seconds, oldest ``run_at`` first."""
         now = self.clock.now()
         earlier = jobs.alias("earlier")
         # Statuses are written literally so that SQLite's planner can use the partial indexes
@@ -102,6 +111,7 @@ class Queue:
                 jobs.c.status == literal_column(f"'{JobStatus.PENDING.value}'"),
                 jobs.c.run_at <= now,
                 or_(jobs.c.ordering_key.is_(None), ~blocked_by_earlier),
+                *([jobs.c.kind.in_(list(kinds))] if kinds else []),
             )
             .order_by(jobs.c.run_at, jobs.c.id)
             .limit(limit)

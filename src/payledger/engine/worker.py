@@ -18,9 +18,10 @@ from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass
 
 import structlog
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from payledger.domain.errors import PayLedgerError
-from payledger.engine.jobs import Handler, Job, Outcome
+from payledger.engine.jobs import BatchHandler, Handler, Job, Outcome
 from payledger.engine.metrics import EngineMetrics
 from payledger.engine.queue import Queue
 
@@ -38,6 +39,9 @@ class WorkerOptions:
     lease_seconds: float = 30.0
     poll_interval: float = 0.2
     shutdown_grace: float = 30.0
+    priority_kinds: tuple[str, ...] = ()
+    """Kinds claimed ahead of older jobs of other kinds (e.g. the flush that sends what a
+    backlog of processed events owes, so sending overlaps processing)."""
 
 
 def worker_name() -> str:
@@ -56,9 +60,12 @@ class Worker:
         options: WorkerOptions | None = None,
         metrics: EngineMetrics | None = None,
         name: str | None = None,
+        batch_handlers: Mapping[str, BatchHandler] | None = None,
     ) -> None:
         self.queue = queue
         self.handlers = dict(handlers)
+        self.batch_handlers = dict(batch_handlers or {})
+        """Kinds whose claimed jobs of one round are handed over together."""
         self.options = options or WorkerOptions()
         self.metrics = metrics or EngineMetrics()
         self.name = name or worker_name()
@@ -119,11 +126,7 @@ class Worker:
                 if outcomes:
                     await self.queue.settle(conn, self.name, outcomes)
                 await self._maybe_reclaim(conn)
-                jobs = (
-                    await self.queue.claim(conn, self.name, free, self.options.lease_seconds)
-                    if free
-                    else []
-                )
+                jobs = await self._claim(conn, free)
         except Exception as exc:
             # Keep the outcomes; a later round settles them (or the leases expire and the
             # idempotent handlers run again).
@@ -132,10 +135,28 @@ class Worker:
             await asyncio.sleep(self.options.poll_interval)
             return 0
         self._count_settled(outcomes)
+        batches: dict[str, list[Job]] = {}
         for job in jobs:
             self.metrics.claimed.labels(job.kind).inc()
-            self._running[job.id] = asyncio.create_task(self._execute(job))
+            if job.kind in self.batch_handlers:
+                batches.setdefault(job.kind, []).append(job)
+            else:
+                self._running[job.id] = asyncio.create_task(self._execute(job))
+        for kind, batch in batches.items():
+            task = asyncio.create_task(self._execute_batch(self.batch_handlers[kind], batch))
+            self._running.update((job.id, task) for job in batch)
         return len(jobs)
+
+    async def _claim(self, conn: AsyncConnection, free: int) -> list[Job]:
+        lease, first = self.options.lease_seconds, self.options.priority_kinds
+        jobs = (
+            await self.queue.claim(conn, self.name, free, lease, kinds=first)
+            if first and free
+            else []
+        )
+        if free > len(jobs):
+            jobs += await self.queue.claim(conn, self.name, free - len(jobs), lease)
+        return jobs
 
     async def _maybe_reclaim(self, conn: object) -> None:
         now = asyncio.get_running_loop().time()
@@ -173,6 +194,25 @@ class Worker:
                 log.warning(
                     "job.failed", attempt=job.attempts, error=f"{type(exc).__name__}: {exc}"
                 )
+        self._finished(job, error)
+
+    async def _execute_batch(self, handler: BatchHandler, batch: list[Job]) -> None:
+        try:
+            errors = await handler(batch)
+        except Exception as exc:
+            errors = {job.id: exc for job in batch}
+        for job in batch:
+            error = errors.get(job.id)
+            if error is not None:
+                with structlog.contextvars.bound_contextvars(job_id=job.id, job_kind=job.kind):
+                    log.warning(
+                        "job.failed",
+                        attempt=job.attempts,
+                        error=f"{type(error).__name__}: {error}",
+                    )
+            self._finished(job, error)
+
+    def _finished(self, job: Job, error: BaseException | None) -> None:
         self._running.pop(job.id, None)
         self._outcomes.append(Outcome(job, error))
         self._wake.set()
@@ -193,7 +233,7 @@ class Worker:
     async def _drain(self) -> None:
         if self._running:
             _done, pending = await asyncio.wait(
-                list(self._running.values()), timeout=self.options.shutdown_grace
+                set(self._running.values()), timeout=self.options.shutdown_grace
             )
             for task in pending:
                 task.cancel()  # their leases expire and another worker takes them

@@ -7,7 +7,7 @@ from sqlalchemy import func, select
 
 from payledger.adapters.db.tables import inbox, jobs
 from payledger.domain.errors import CardDataRejected
-from payledger.engine.inbox import Inbox
+from payledger.engine.inbox import Inbox, NewEvent
 from payledger.engine.queue import Queue
 
 
@@ -82,3 +82,32 @@ async def test_a_payload_that_is_not_a_json_object_is_refused_whole(box, payload
         await accept(box, "evt-1", payload)
     assert await rows(box, inbox) == 0
     assert await rows(box, jobs) == 0
+
+
+async def test_many_events_are_stored_at_once_each_once_with_its_job(box):
+    await accept(box, "txn-0:approved", {"transaction_id": "txn-0"})
+    events = [
+        NewEvent(f"txn-{n}:approved", {"transaction_id": f"txn-{n}"}, ordering_key=f"txn-{n}")
+        for n in (0, 1, 2, 1)
+    ]
+    async with box.queue.database.transaction() as conn:
+        receipts = await box.accept_many(
+            conn, source="paytrace", job_kind="payment.process", events=events
+        )
+    assert [r.duplicate for r in receipts] == [True, False, False, True]
+    assert receipts[1].inbox_id == receipts[3].inbox_id
+    assert await rows(box, inbox) == 3
+    assert await rows(box, jobs) == 3
+
+
+async def test_one_card_number_refuses_the_whole_batch(box):
+    events = [
+        NewEvent("txn-1:approved", {"transaction_id": "txn-1"}),
+        NewEvent("txn-2:approved", {"note": "card 4111 1111 1111 1111"}),
+    ]
+    with pytest.raises(CardDataRejected):
+        async with box.queue.database.transaction() as conn:
+            await box.accept_many(
+                conn, source="paytrace", job_kind="payment.process", events=events
+            )
+    assert await rows(box, inbox) == 0

@@ -132,3 +132,52 @@ async def test_a_long_job_keeps_its_lease_by_renewal(queue):
     await Worker(queue, {"long": long}, options=options, metrics=metrics).run_until_idle()
     assert (await counts(queue))[JobStatus.DONE] == 1
     assert metric(metrics, "payledger_job_lease_expiries_total") == 0
+
+
+async def test_a_batch_handler_gets_a_claim_round_at_once_and_settles_each_job(queue):
+    batches: list[list[int]] = []
+
+    async def record_many(jobs):
+        batches.append([job.payload["n"] for job in jobs])
+        # Odd numbers are refused for good (a permanent error); the others are done.
+        return {job.id: RejectedError("odd") if job.payload["n"] % 2 else None for job in jobs}
+
+    await enqueue(queue, [NewJob("record", {"n": n}) for n in range(20)])
+    options = WorkerOptions(concurrency=20, claim_batch=20, lease_seconds=5, poll_interval=0.02)
+    worker = Worker(queue, {}, options=options, batch_handlers={"record": record_many})
+    await worker.run_until_idle()
+    assert batches == [list(range(20))]  # one call for all twenty, and no retries
+    settled = await counts(queue)
+    assert settled[JobStatus.DONE] == 10
+    assert settled[JobStatus.DEAD] == 10
+
+
+async def test_a_batch_handler_that_raises_fails_every_job_of_its_batch(queue):
+    calls: list[int] = []
+
+    async def broken(jobs):
+        calls.append(len(jobs))
+        if len(calls) == 1:
+            raise ConnectionError("database went away")
+        return {job.id: None for job in jobs}
+
+    await enqueue(queue, [NewJob("record", {"n": n}) for n in range(5)])
+    await Worker(queue, {}, options=FAST, batch_handlers={"record": broken}).run_until_idle()
+    assert calls[0] == 5 and sum(calls[1:]) == 5  # all five again on their retry
+    assert (await counts(queue))[JobStatus.DONE] == 5
+
+
+async def test_priority_kinds_are_claimed_ahead_of_an_older_backlog(queue):
+    order: list[str] = []
+
+    async def note(job: Job) -> None:
+        order.append(job.kind)
+
+    await enqueue(queue, [NewJob("backlog", {"n": n}) for n in range(30)])
+    await enqueue(queue, [NewJob("flush")])
+    options = WorkerOptions(
+        concurrency=1, claim_batch=1, lease_seconds=5, poll_interval=0.02, priority_kinds=("flush",)
+    )
+    await Worker(queue, {"backlog": note, "flush": note}, options=options).run_until_idle()
+    assert order[0] == "flush"
+    assert order.count("backlog") == 30

@@ -306,3 +306,65 @@ recon_items = Table(
     Index("ix_recon_items_run_id", "run_id"),
     Index("ix_recon_items_heal_state", "heal_state"),
 )
+
+alerts = Table(
+    "alerts",
+    metadata,
+    Column("key", String(120), primary_key=True),
+    Column("severity", String(16), nullable=False),
+    Column("title", String(200), nullable=False),
+    Column("text", Text, nullable=False),
+    Column("facts", JsonDoc, nullable=False),
+    # occurrences not sent yet: the next alert of this key carries them all as its count
+    Column("pending", Integer, nullable=False, server_default="0"),
+    Column("first_at", UTCDateTime),
+    Column("last_at", UTCDateTime, nullable=False),
+    Column("due_at", UTCDateTime),
+    Column("sent_at", UTCDateTime),
+    Column("sent", Integer, nullable=False, server_default="0"),
+    Column("total", Integer, nullable=False, server_default="0"),
+    Index("ix_alerts_due_at", "due_at"),
+)
+
+recon_runs = Table(
+    "recon_runs",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("company", String(10), nullable=False),
+    Column("first_day", String(10), nullable=False),
+    Column("last_day", String(10), nullable=False),
+    Column("trigger", String(20), nullable=False),
+    Column("status", String(16), nullable=False),  # running, done, failed
+    Column("started_at", UTCDateTime, nullable=False),
+    Column("finished_at", UTCDateTime),
+    Column("exceptions", Integer, nullable=False, server_default="0"),
+    Column("counts", JsonDoc),
+    Column("report", JsonDoc),  # the JSON report; CSV and HTML are its renderings
+    Column("report_csv", Text),
+    Column("report_html", Text),
+    Column("error", Text),
+    Index("ix_recon_runs_company_first_day", "company", "first_day"),
+)
+
+recon_items = Table(
+    "recon_items",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("run_id", BigInteger, nullable=False),
+    Column("class", String(24), nullable=False),
+    Column("exception", Integer, nullable=False),
+    Column("txn_id", String(64), nullable=False, server_default=""),
+    Column("reference", String(80), nullable=False, server_default=""),
+    Column("batch_number", String(20), nullable=False, server_default=""),
+    Column("card_type", String(20), nullable=False, server_default=""),
+    Column("currency", String(3), nullable=False, server_default=""),
+    Column("paytrace_amount", String(32), nullable=False, server_default=""),
+    Column("d365_amount", String(32), nullable=False, server_default=""),
+    Column("d365_lines", String(200), nullable=False, server_default=""),
+    Column("note", Text, nullable=False, server_default=""),
+    # auto-heal of a line missing in D365: enqueued, in_flight, parked, needs_attention, verified
+    Column("heal_state", String(20)),
+    Column("heal_checked_at", UTCDateTime),
+    Index("ix_recon_items_run_id", "run_id"),
+    Index("ix_recon_items_heal_state", "heal_state"),
+)
