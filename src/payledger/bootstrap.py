@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import ssl
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
@@ -31,16 +32,17 @@ from payledger.adapters.db.migrate import migrate
 from payledger.adapters.paytrace import PayTraceClient
 from payledger.adapters.paytrace.gateway import PayTraceGateway
 from payledger.adapters.vault import DatabaseSecretProvider, MasterKeyStore
-from payledger.alerts import AlertCenter, watch_handlers
+from payledger.alerts import AlertCenter, watch_batch_handlers, watch_handlers
 from payledger.alerts.wiring import build_alert_center, register_alerts
 from payledger.bootstrap_sync import register_customer_sync
 from payledger.config import Settings
 from payledger.domain.clock import Clock, SystemClock
 from payledger.domain.codec import payment_from_dict
 from payledger.domain.errors import DomainError, MappingError
+from payledger.domain.model import Payment
 from payledger.engine.idempotency import IdempotencyKeys
 from payledger.engine.inbox import Inbox
-from payledger.engine.jobs import Handler, Job
+from payledger.engine.jobs import BatchHandler, Handler, Job
 from payledger.engine.metrics import EngineMetrics
 from payledger.engine.payment_events import PROCESS_PAYMENT, SqlPaymentEventStore
 from payledger.engine.postings import FLUSH_JOURNALS, SqlPostingStore, flush_job
@@ -76,6 +78,10 @@ class Container:
     alerts: AlertCenter
     """Operator alerts: ``await container.alerts.notify(key, title, text, facts=...)``."""
     handlers: dict[str, Handler] = field(default_factory=dict)
+    batch_handlers: dict[str, BatchHandler] = field(default_factory=dict)
+    """Kinds whose jobs a worker hands over a claim round at a time (see ``BatchHandler``)."""
+    priority_kinds: list[str] = field(default_factory=list)
+    """Kinds a worker claims ahead of older jobs of other kinds."""
     schedules: list[Schedule] = field(default_factory=list)
     _paytrace: PayTraceClient | None = None
     _d365: D365Client | None = None
@@ -180,9 +186,17 @@ class Container:
             lease_seconds=w.lease_seconds,
             poll_interval=w.poll_interval_seconds,
             shutdown_grace=w.shutdown_grace_seconds,
+            priority_kinds=tuple(self.priority_kinds),
         )
         handlers = watch_handlers(self.handlers, self.alerts)
-        return Worker(self.queue, handlers, options=options, metrics=self.metrics, name=name)
+        return Worker(
+            self.queue,
+            handlers,
+            options=options,
+            metrics=self.metrics,
+            name=name,
+            batch_handlers=watch_batch_handlers(self.batch_handlers, self.alerts),
+        )
 
     def scheduler(self, name: str | None = None) -> Scheduler:
         return Scheduler(self.queue, self.schedules, name=name or worker_name())
@@ -304,26 +318,44 @@ def register_posting(container: Container) -> None:
     )
     metrics = container.metrics
 
-    async def process(job: Job) -> None:
-        inbox_id = int(job.payload["inbox_id"])
+    async def process_many(jobs: Sequence[Job]) -> dict[int, BaseException | None]:
+        """Events of one claim round: one read, flows side by side, one commit."""
+        inbox_ids = {job.id: int(job.payload["inbox_id"]) for job in jobs}
         async with container.database.transaction() as conn:
-            event = await container.inbox.get(conn, inbox_id)
-        if event is None:
-            raise DomainError(f"inbox event {inbox_id} does not exist")
-        payment = payment_from_dict(event["payload"])
-        try:
-            await post_payment(
-                inbox_id,
-                payment,
-                rules=rules,
-                templates=container.posting_templates(),
-                ledger=await container.posting_ledger(),
-                store=store,
-            )
-        except MappingError as exc:
-            await store.mark_event(inbox_id, "parked", str(exc))
-            raise
-        metrics.payments.labels(payment.kind.value, payment.outcome.value).inc()
+            events = await container.inbox.get_many(conn, list(inbox_ids.values()))
+        batch = store.batch()
+        templates, ledger = container.posting_templates(), await container.posting_ledger()
+
+        async def one(inbox_id: int) -> Payment:
+            event = events.get(inbox_id)
+            if event is None:
+                raise DomainError(f"inbox event {inbox_id} does not exist")
+            payment = payment_from_dict(event["payload"])
+            try:
+                await post_payment(
+                    inbox_id, payment, rules=rules, templates=templates, ledger=ledger, store=batch
+                )
+            except MappingError as exc:
+                await store.mark_event(inbox_id, "parked", str(exc))
+                raise
+            return payment
+
+        results = await asyncio.gather(
+            *(one(inbox_ids[job.id]) for job in jobs), return_exceptions=True
+        )
+        await batch.commit()
+        for result in results:
+            if isinstance(result, Payment):
+                metrics.payments.labels(result.kind.value, result.outcome.value).inc()
+        return {
+            job.id: result if isinstance(result, BaseException) else None
+            for job, result in zip(jobs, results, strict=True)
+        }
+
+    async def process(job: Job) -> None:
+        error = (await process_many([job]))[job.id]
+        if error is not None:
+            raise error
 
     async def write(job: Job) -> None:
         result = await flush_journals(flush, store=store, ledger=await container.posting_ledger())
@@ -336,7 +368,9 @@ def register_posting(container: Container) -> None:
                 await container.queue.enqueue(conn, flush_job(d.company, now, timedelta(0)))
 
     container.handlers[PROCESS_PAYMENT] = process
+    container.batch_handlers[PROCESS_PAYMENT] = process_many
     container.handlers[FLUSH_JOURNALS] = write
+    container.priority_kinds.append(FLUSH_JOURNALS)
 
 
 async def run_scheduler(container: Container, stop: asyncio.Event) -> None:

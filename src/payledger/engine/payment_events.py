@@ -11,7 +11,7 @@ from payledger.adapters.db.statements import insert_ignoring_duplicates
 from payledger.adapters.db.tables import watermarks
 from payledger.domain.codec import payment_to_dict
 from payledger.domain.events import PaymentObserved, Recorded
-from payledger.engine.inbox import Inbox
+from payledger.engine.inbox import Inbox, NewEvent
 
 PROCESS_PAYMENT = "payment.process"
 """The job kind that processes one observed payment."""
@@ -38,19 +38,22 @@ class SqlPaymentEventStore:
     async def record(
         self, source: str, events: Sequence[PaymentObserved], *, watermark: tuple[str, datetime]
     ) -> Recorded:
-        new = duplicates = 0
         async with self.database.transaction() as conn:
-            for event in events:
-                receipt = await self.inbox.accept(
-                    conn,
-                    source=source,
-                    external_id=event.event_id,
-                    payload=payment_to_dict(event.payment),
-                    job_kind=PROCESS_PAYMENT,
-                    ordering_key=f"{source}:{event.payment.gateway_txn_id}",
-                )
-                duplicates += receipt.duplicate
-                new += not receipt.duplicate
+            receipts = await self.inbox.accept_many(
+                conn,
+                source=source,
+                job_kind=PROCESS_PAYMENT,
+                events=[
+                    NewEvent(
+                        event.event_id,
+                        payment_to_dict(event.payment),
+                        ordering_key=f"{source}:{event.payment.gateway_txn_id}",
+                    )
+                    for event in events
+                ],
+            )
+            duplicates = sum(receipt.duplicate for receipt in receipts)
+            new = len(receipts) - duplicates
             name, value = watermark
             now = self.inbox.queue.clock.now()
             inserted = await conn.execute(
