@@ -29,7 +29,7 @@ from payledger.adapters.d365.catalog import entities_from_metadata
 from payledger.adapters.d365.posting import D365PostingLedger
 from payledger.adapters.db.database import Database
 from payledger.adapters.db.migrate import migrate
-from payledger.adapters.paytrace import PayTraceClient
+from payledger.adapters.paytrace import PayTraceClient, PayTracePaths
 from payledger.adapters.paytrace.gateway import PayTraceGateway
 from payledger.adapters.vault import DatabaseSecretProvider, MasterKeyStore
 from payledger.alerts import AlertCenter, watch_batch_handlers, watch_handlers
@@ -102,6 +102,7 @@ class Container:
                 vendor_timezone=pt.timezone,
                 currency=pt.currency,
                 correlation_field=pt.correlation_field or None,
+                paths=PayTracePaths(check_export=pt.check_export_path),
                 clock=self.clock,
             )
         return self._paytrace

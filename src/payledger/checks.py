@@ -502,6 +502,21 @@ def _settings_to_verify(settings: Settings) -> list[_Setting]:
             "create it under Accounts receivable > Payment setup > Methods of payment, or "
             "correct [d365] payment_method",
         ),
+        *(
+            [
+                _Setting(
+                    "ACH method of payment",
+                    "ach_payment_method",
+                    d.ach_payment_method,
+                    _Source("CustomerPaymentMethods", ("Name",)),
+                    (),
+                    "create it under Accounts receivable > Payment setup > Methods of payment, "
+                    "or correct [d365] ach_payment_method (empty: payment_method)",
+                )
+            ]
+            if d.ach_payment_method
+            else []
+        ),
         _account(settings, "clearing_account", d.clearing_account_type, d.clearing_account),
         _account(settings, "deposit_account", d.deposit_account_type, d.deposit_account),
         _account(settings, "fee_account", "Ledger", d.fee_account),

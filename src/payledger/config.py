@@ -128,6 +128,9 @@ class PayTraceSettings(_Section):
     """The discretionary title that carries the D365 sales order number."""
     customer_title: str = "D365 Customer"
     """The discretionary title that carries the D365 customer account."""
+    check_export_path: str = "/v1/transactions/export/by_date_range"
+    """Where check (ACH) transactions are exported (UNCERTAIN: none is documented); the
+    default reads them from the transaction export, ``""`` does not look for them."""
 
 
 class D365Fields(_Section):
@@ -182,6 +185,8 @@ class D365Settings(_Section):
     payment_journal_name: str = "CustPay"
     general_journal_name: str = "GenJrn"
     payment_method: str = "ELECTRONIC"
+    ach_payment_method: str = ""
+    """Method of payment of ACH (check) lines; empty: ``payment_method``."""
     clearing_account_type: Literal["Bank", "Ledger"] = "Bank"
     clearing_account: str = "USMF OPER"
     deposit_account_type: Literal["Bank", "Ledger"] = "Bank"

@@ -20,6 +20,7 @@ def template_settings(settings: Settings) -> dict[str, Any]:
         "d365": {
             "payment_journal_name": d.payment_journal_name,
             "payment_method": d.payment_method,
+            "ach_payment_method": d.ach_payment_method or d.payment_method,
             "clearing_account_type": d.clearing_account_type,
             "clearing_account": d.clearing_account,
             "deposit_account_type": d.deposit_account_type,

@@ -227,6 +227,9 @@ def test_the_demo_runs_a_day_through_both_sandboxes_and_proves_agreement(workdir
     assert parked is not None and parked.group(1) == "0"
     lines = re.search(r"lines\W+(\d+)\W+(\d+)\W+yes", out)
     assert lines is not None and lines.group(1) == lines.group(2) and int(lines.group(1)) > 150
+    for kind in ("ACH payments in", "ACH refunds"):  # check (ACH) payments reach D365 too
+        row = re.search(rf"{kind}\W+([\d,]+\.\d\d)\W+([\d,]+\.\d\d)\W+yes", out)
+        assert row is not None and row.group(1) == row.group(2) and row.group(1) != "0.00", kind
     log = (workdir / "var/demo/payledger.log").read_text()
     assert "4012000098765439" not in log and "5499740000000057" not in log
 

@@ -63,6 +63,10 @@ def _print_day(report: DemoReport) -> None:
     table.add_row(
         "  declines / refunds / voids", f"{len(t.declines)} / {len(t.refunds)} / {len(t.voids)}"
     )
+    table.add_row(
+        "  ACH payments / refunds / not processed / voids",
+        f"{len(t.ach_sales)} / {len(t.ach_refunds)} / {len(t.ach_declines)} / {len(t.ach_voids)}",
+    )
     table.add_row("events ingested (inbox)", str(report.events))
     table.add_row("duplicates ignored", str(report.duplicates))
     lines = sum(p.get(f"posted:{op}", 0) for op in ("payment", "refund", "reversal"))

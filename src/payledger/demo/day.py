@@ -10,13 +10,22 @@ import random
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from payledger.adapters.paytrace import PayTraceClient, PayTraceEncryptedCard, PayTraceSaleDetails
+from payledger.adapters.paytrace import (
+    PayTraceCheck,
+    PayTraceClient,
+    PayTraceEncryptedCard,
+    PayTraceSaleDetails,
+)
 from payledger.sandbox.paytrace import encrypt_field
 from payledger.sandbox.paytrace.demo import DEMO_CUSTOMERS
 
 ACCOUNTS = ("US-001", "US-002", "US-003", "US-004", "US-005")
 ORDERS = ("PG-ORDER-1001", "PG-ORDER-1002", "PG-ORDER-1003")
 SOFT_DECLINE, HARD_DECLINE = Decimal("1.12"), Decimal("0.29")
+CHECK_NOT_PROCESSED = Decimal("1.12")
+"""The sandbox answers 125 (not processed) to checks of this amount."""
+BANK_ROUTING = "325070760"
+"""PayTrace's test routing number (fact sheet §7)."""
 
 
 @dataclass
@@ -29,6 +38,11 @@ class Traffic:
     declines: list[int] = field(default_factory=list)
     refunds: list[int] = field(default_factory=list)
     voids: list[int] = field(default_factory=list)
+    ach_sales: list[int] = field(default_factory=list)
+    """Check (ACH) transaction ids, a sequence of their own."""
+    ach_refunds: list[int] = field(default_factory=list)
+    ach_declines: list[int] = field(default_factory=list)
+    ach_voids: list[int] = field(default_factory=list)
 
     @property
     def total(self) -> int:
@@ -45,6 +59,8 @@ class Shop:
         self._invoice = 0
         self._settled = 0
         """How many of ``traffic.sales`` are in settled batches (they can no longer be voided)."""
+        self._ach_refunded: set[int] = set()
+        """ACH payments that were partly refunded (the demo does not void those)."""
 
     def _card(self) -> PayTraceEncryptedCard:
         card = self.rng.choice(DEMO_CUSTOMERS)[2]
@@ -113,3 +129,43 @@ class Shop:
         for txn in self.rng.sample(candidates, count):
             await self.client.void(txn)
             self.traffic.voids.append(txn)
+
+    def _bank_account(self) -> PayTraceCheck:
+        return PayTraceCheck(
+            account_number=str(self.rng.randint(10_000_000, 99_999_999)),
+            routing_number=BANK_ROUTING,
+        )
+
+    async def ach_sales(self, count: int) -> None:
+        """Customers paying invoices straight from their bank account (PayTrace checks)."""
+        for _ in range(count):
+            result = await self.client.check_sale_by_account(
+                self._amount(), self._bank_account(), details=self._details()
+            )
+            assert result.check_transaction_id is not None and result.success
+            self.traffic.ach_sales.append(result.check_transaction_id)
+
+    async def ach_declines(self, count: int) -> None:
+        """Checks the ACH processor does not accept (answer 125): no ledger line."""
+        for _ in range(count):
+            result = await self.client.check_sale_by_account(
+                CHECK_NOT_PROCESSED, self._bank_account(), details=self._details()
+            )
+            assert result.check_transaction_id is not None and not result.success
+            self.traffic.ach_declines.append(result.check_transaction_id)
+
+    async def ach_refunds(self, count: int) -> None:
+        """Part of an ACH payment sent back to the customer's account."""
+        refundable = [c for c in self.traffic.ach_sales if c not in self.traffic.ach_voids]
+        for check in self.rng.sample(refundable, count):
+            refund = await self.client.check_refund(check, Decimal("7.50"))
+            assert refund.check_transaction_id is not None
+            self.traffic.ach_refunds.append(refund.check_transaction_id)
+            self._ach_refunded.add(check)
+
+    async def ach_voids(self, count: int) -> None:
+        """The newest unrefunded ACH payments are voided before they settle."""
+        candidates = [c for c in reversed(self.traffic.ach_sales) if c not in self._ach_refunded]
+        for check in candidates[:count]:
+            await self.client.check_void(check)
+            self.traffic.ach_voids.append(check)

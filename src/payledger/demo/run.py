@@ -80,6 +80,7 @@ def demo_settings(workdir: Path, stage: Stage) -> Settings:
             client_id="payledger-client",
             ca_file=stage.certificate,
             timeout_seconds=10,
+            ach_payment_method="ACH",
         ),
         posting=PostingSettings(max_lines=100, max_wait_ms=300, parallel_requests=8),
     )
@@ -134,6 +135,9 @@ async def _day(container: Container, stage: Stage, say: Say, started: float) -> 
         await shop.sales(90)
         await shop.declines(10)
         await shop.authorizations(20, capture_share=0.6)
+        say("6 ACH payments from bank accounts (PayTrace checks), 1 of them not processed (125)")
+        await shop.ach_sales(5)
+        await shop.ach_declines(1)
         await poll()
         await poll()  # a second look at the same window: everything is a duplicate
         say("D365 goes down; 30 more sales keep arriving and wait in payledger's queue")
@@ -153,6 +157,10 @@ async def _day(container: Container, stage: Stage, say: Say, started: float) -> 
         await shop.refunds(15)
         await shop.sales(20)
         await shop.voids(8)
+        say("2 ACH refunds, 2 more ACH payments, 1 of them voided")
+        await shop.ach_refunds(2)
+        await shop.ach_sales(2)
+        await shop.ach_voids(1)
         await poll()
         await poll()
         say("waiting for every event to reach the ledger ...")
@@ -163,7 +171,11 @@ async def _day(container: Container, stage: Stage, say: Say, started: float) -> 
         await asyncio.gather(*running, return_exceptions=True)
     day = container.clock.now().astimezone(ZoneInfo("America/Los_Angeles")).date()
     agreement = await check_agreement(
-        paytrace, await container.d365_client(), company="usmf", day=day
+        paytrace,
+        await container.d365_client(),
+        company="usmf",
+        day=day,
+        ach_payment_method=container.settings.d365.ach_payment_method,
     )
     return await _report(container, stage, shop.traffic, agreement, duplicates, started)
 
@@ -213,7 +225,7 @@ async def _report(
             "payledger_payments_processed_total", {"kind": kind, "outcome": outcome}
         )
         or 0
-        for kind in ("sale", "authorization")
+        for kind in ("sale", "authorization", "ach_sale")
         for outcome in ("soft_decline", "hard_decline")
     )
     return DemoReport(

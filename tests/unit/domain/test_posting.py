@@ -97,3 +97,74 @@ def test_references_are_deterministic_and_distinct_per_operation():
     assert payment_reference("1001", LedgerOperation.PAYMENT) == payment_reference(
         "1001", LedgerOperation.PAYMENT
     )
+
+
+# ---- ACH (PayTrace checks) -------------------------------------------------------------------
+
+
+def ach(kind: PaymentKind, status: PaymentStatus = PaymentStatus.APPROVED, **extra) -> Payment:
+    values = {"order_ref": "SO-1", "amount": Money.of("42.10"), **extra}
+    return Payment("CHK-981619", kind, status, values.pop("amount"), WHEN, **values)
+
+
+def test_an_ach_sale_is_a_customer_payment_line_like_a_card_sale():
+    plan = plan_posting(ach(PaymentKind.ACH_SALE))
+    assert (plan.line.operation, plan.line.is_credit) == (LedgerOperation.PAYMENT, True)
+    assert plan.line.reference == "PT-CHK-981619-PAY"
+    assert (plan.line.amount, plan.line.gateway_txn_id) == (Money.of("42.10"), "CHK-981619")
+    assert plan.order_update.status is OrderPaymentStatus.PAID
+
+
+def test_an_ach_refund_is_a_reversing_line_of_the_refund_amount():
+    refund = Payment(
+        "CHK-981620",
+        PaymentKind.ACH_REFUND,
+        PaymentStatus.APPROVED,
+        Money.of("10.00"),
+        WHEN,
+        original_txn_id="CHK-981619",
+    )
+    plan = plan_posting(refund)
+    assert (plan.line.operation, plan.line.is_credit) == (LedgerOperation.REFUND, False)
+    assert (plan.line.reference, plan.line.amount) == ("PT-CHK-981620-REF", Money.of("10.00"))
+    assert plan.order_update is None  # no order reference on the refund
+
+
+def test_a_settled_ach_sale_plans_the_same_line_as_the_approved_one():
+    assert (
+        plan_posting(ach(PaymentKind.ACH_SALE, PaymentStatus.SETTLED)).line
+        == plan_posting(ach(PaymentKind.ACH_SALE)).line
+    )
+
+
+def test_a_declined_check_posts_nothing_and_tells_the_order_why():
+    declined = ach(
+        PaymentKind.ACH_SALE,
+        PaymentStatus.DECLINED,
+        outcome=Outcome.SOFT_DECLINE,
+        message="Check not accepted by the ACH processor.",
+    )
+    plan = plan_posting(declined)
+    assert plan.line is None
+    assert plan.order_update.status is OrderPaymentStatus.DECLINED
+    assert plan.order_update.reason == "Check not accepted by the ACH processor."
+
+
+@pytest.mark.parametrize(
+    ("journal_posted", "operation", "reference"),
+    [
+        (False, LedgerOperation.REMOVAL, "PT-CHK-981619-REM"),
+        (True, LedgerOperation.REVERSAL, "PT-CHK-981619-REV"),
+    ],
+)
+def test_a_voided_check_removes_or_reverses_its_line(journal_posted, operation, reference):
+    original = OriginalLine(reference="PT-CHK-981619-PAY", journal_posted=journal_posted)
+    plan = plan_posting(ach(PaymentKind.ACH_SALE, PaymentStatus.VOIDED), voided_line=original)
+    assert (plan.line.operation, plan.line.reference) == (operation, reference)
+    assert plan.line.target_reference == "PT-CHK-981619-PAY"
+    assert plan.order_update.status is OrderPaymentStatus.VOIDED
+
+
+def test_a_voided_check_that_never_posted_changes_only_the_order():
+    plan = plan_posting(ach(PaymentKind.ACH_SALE, PaymentStatus.VOIDED))
+    assert plan.line is None and plan.order_update.status is OrderPaymentStatus.VOIDED

@@ -135,6 +135,17 @@ CASES: dict[str, Callable[[], dict[str, Any]]] = {
         enrich={"d365_invoice": {"InvoiceNumber": "CIV-000817",
                                  "InvoiceCustomerAccountNumber": "US-001"}},
     ),
+    "d365_payment_journal_line.ach_sale": lambda: source_document(
+        payment(PaymentKind.ACH_SALE, gateway_txn_id="CHK-981619", response_code="120",
+                message="", auth_code="", token=None, invoice_ref=""),
+        context={**LINE, "payment_reference": "PT-CHK-981619-PAY"},
+    ),
+    "d365_payment_journal_line.ach_refund": lambda: source_document(
+        payment(PaymentKind.ACH_REFUND, gateway_txn_id="CHK-981620",
+                original_txn_id="CHK-981619", amount=Money.of("20"), response_code="122",
+                message="", auth_code="", token=None, invoice_ref=""),
+        context={**REFUND_LINE, "payment_reference": "PT-CHK-981620-REF"},
+    ),
     "d365_payment_journal_header.usd": lambda: source_document(
         context={"currency": "USD", "business_day": "2025-03-04"}
     ),

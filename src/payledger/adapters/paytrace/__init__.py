@@ -7,6 +7,7 @@ from payledger.adapters.paytrace.schemas import (
     PayTraceAddress,
     PayTraceBatch,
     PayTraceCheck,
+    PayTraceCheckRecord,
     PayTraceCheckResult,
     PayTraceCustomerDetails,
     PayTraceCustomerProfile,
@@ -29,12 +30,14 @@ from payledger.adapters.paytrace.translate import (
     payment_from_result,
     token_from_profile,
 )
+from payledger.adapters.paytrace.translate_checks import payment_from_check
 
 __all__ = [
     "PayTraceAddress",
     "PayTraceAuthError",
     "PayTraceBatch",
     "PayTraceCheck",
+    "PayTraceCheckRecord",
     "PayTraceCheckResult",
     "PayTraceClient",
     "PayTraceCustomerDetails",
@@ -57,6 +60,7 @@ __all__ = [
     "message_of",
     "outcome_of",
     "parse_pacific",
+    "payment_from_check",
     "payment_from_export",
     "payment_from_result",
     "token_from_profile",

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 from payledger.adapters.paytrace.client import PayTraceClient
 from payledger.adapters.paytrace.translate import event_key, lookup_window, payment_from_export
+from payledger.adapters.paytrace.translate_checks import payment_from_check
+from payledger.domain import Payment
 from payledger.domain.events import PaymentObserved
 
 
@@ -16,6 +18,14 @@ class PayTraceGateway:
 
     def __init__(self, client: PayTraceClient) -> None:
         self.client = client
+
+    async def payments_on(self, day: date) -> list[Payment]:
+        """Every card and check (ACH) transaction created on one vendor-local day."""
+        export = await self.client.export_payments(day, day)
+        currency, tz = self.client.currency, self.client.tz
+        cards = [payment_from_export(r, currency=currency, tz=tz) for r in export.transactions]
+        checks = [payment_from_check(r, currency=currency, tz=tz) for r in export.checks]
+        return cards + checks
 
     async def payments_changed(self, since: datetime, until: datetime) -> list[PaymentObserved]:
         """Every transaction created on the vendor-local days covering ``since``..``until``.
@@ -28,11 +38,7 @@ class PayTraceGateway:
         observed: list[PaymentObserved] = []
         day = first
         while day <= last:
-            records = await self.client.export_transactions(day, day)
-            for record in records:
-                payment = payment_from_export(
-                    record, currency=self.client.currency, tz=self.client.tz
-                )
+            for payment in await self.payments_on(day):
                 observed.append(PaymentObserved(event_key(payment), payment))
             day += timedelta(days=1)
         return observed

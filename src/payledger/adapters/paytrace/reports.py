@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
 from payledger.adapters.paytrace.schemas import (
     PayTraceBatch,
     PayTraceBatches,
+    PayTraceCheckRecord,
     PayTraceEnvelope,
     PayTraceTransaction,
     PayTraceTransactions,
@@ -27,8 +29,19 @@ TRANSACTION_TYPES = (
 )
 
 
+TRANSACTION_EXPORT = "/v1/transactions/export/by_date_range"
+
+
 def _date(day: date) -> str:
     return day.strftime("%m/%d/%Y")
+
+
+@dataclass(frozen=True)
+class PayTraceExport:
+    """Everything created in a date range: card transactions and check (ACH) transactions."""
+
+    transactions: list[PayTraceTransaction]
+    checks: list[PayTraceCheckRecord]
 
 
 class PayTraceReports(PayTraceSession):
@@ -83,12 +96,31 @@ class PayTraceReports(PayTraceSession):
         }
         payload.update({k: v for k, v in optional.items() if v is not None})
         reply = await self._read(
-            "export_by_date_range",
-            "/v1/transactions/export/by_date_range",
-            payload,
-            PayTraceTransactions,
+            "export_by_date_range", TRANSACTION_EXPORT, payload, PayTraceTransactions
         )
         return reply.transactions
+
+    async def export_checks(self, start: date, end: date) -> list[PayTraceCheckRecord]:
+        """Check (ACH) transactions created between two vendor-local dates, both inclusive,
+        from ``paths.check_export``; none when that path is empty."""
+        path = self.paths.check_export
+        if not path:
+            return []
+        payload = {"start_date": _date(start), "end_date": _date(end)}
+        reply = await self._read("export_checks", path, payload, PayTraceTransactions)
+        return reply.checks
+
+    async def export_payments(self, start: date, end: date) -> PayTraceExport:
+        """Card and check transactions created between two vendor-local dates: one request
+        when checks come with the transaction export, two when they are exported apart."""
+        if self.paths.check_export != TRANSACTION_EXPORT:
+            cards = await self.export_transactions(start, end)
+            return PayTraceExport(cards, await self.export_checks(start, end))
+        payload = {"start_date": _date(start), "end_date": _date(end), "include_bin": False}
+        reply = await self._read(
+            "export_by_date_range", TRANSACTION_EXPORT, payload, PayTraceTransactions
+        )
+        return PayTraceExport(reply.transactions, reply.checks)
 
     async def export_batches(self, start: date, end: date) -> list[PayTraceBatch]:
         """Settlement batches closed between two vendor-local dates."""

@@ -8,7 +8,7 @@ from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Annotated, Any, ClassVar
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PlainSerializer
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PlainSerializer, model_validator
 
 CENT = Decimal("0.01")
 
@@ -238,8 +238,64 @@ class PayTraceTransaction(_Response):
     """Sandbox extra (UNCERTAIN for real PayTrace)."""
 
 
+class PayTraceCheckAccount(_Response):
+    masked_account_number: Text = ""
+    routing_number: Text = ""
+
+
+class PayTraceCheckRecord(_Response):
+    """One exported check (ACH) transaction; the shape is an assumption (fact sheet §4.14:
+    no check export is documented), modelled on the card record with ``check_transaction_id``."""
+
+    check_transaction_id: int
+    transaction_type: Text = ""
+    """``CHECK SALE``, ``CHECK HOLD`` or ``CHECK REFUND`` in the sandbox."""
+    amount: Decimal
+    check: PayTraceCheckAccount = Field(default_factory=PayTraceCheckAccount)
+    description: Text = ""
+    invoice_id: Text = ""
+    customer_reference_id: Text = ""
+    billing_address: PayTraceAddressOut = Field(default_factory=PayTraceAddressOut)
+    status_code: Text = ""
+    status_message: Text = ""
+    ach_code: int | None = None
+    ach_message: Text = ""
+    created: PayTraceCreated = Field(default_factory=PayTraceCreated)
+    settled: Text = ""
+    customer_id: Text = ""
+    discretionary_data: dict[str, str] = Field(default_factory=dict)
+    original_check_id: int | None = None
+
+
+def _is_check_record(record: Any) -> bool:
+    return (
+        isinstance(record, dict)
+        and "check_transaction_id" in record
+        and "transaction_id" not in record
+    )
+
+
 class PayTraceTransactions(PayTraceEnvelope):
+    """An export answer. Check records, whether listed under ``transactions`` (told apart by
+    ``check_transaction_id``) or under ``checks``, are parsed into ``checks``."""
+
     transactions: list[PayTraceTransaction] = Field(default_factory=list)
+    checks: list[PayTraceCheckRecord] = Field(default_factory=list)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _split_checks(cls, data: Any) -> Any:
+        if not isinstance(data, dict) or not isinstance(data.get("transactions"), list):
+            return data
+        records = data["transactions"]
+        checks = [r for r in records if _is_check_record(r)]
+        if not checks:
+            return data
+        return {
+            **data,
+            "transactions": [r for r in records if not _is_check_record(r)],
+            "checks": [*(data.get("checks") or []), *checks],
+        }
 
 
 class PayTraceBatch(_Response):

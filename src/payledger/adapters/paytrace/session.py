@@ -62,6 +62,11 @@ class PayTracePaths:
     recurrence_export_approved: str = "/v1/recurrence/export_approved"
     protect_authorization: str = "/v1/transactions/authorization/pt_protect"
     check_refund_by_account: str = "/v1/checks/refund/by_account"
+    check_export: str = "/v1/transactions/export/by_date_range"
+    """Where check (ACH) records are exported by date range (fact sheet §4.14: no check export
+    is documented). The default assumes they come with the card transactions, told apart by
+    ``check_transaction_id``; another path is asked separately; ``""`` means checks are not
+    exported (ACH payments are then not observed)."""
     batch_number_key: str = "batch_number"
     """Key of the batch number in ``/v1/batches/transaction_list`` requests."""
 

@@ -38,6 +38,7 @@ def open_check(
     *,
     customer_id: str = "",
     details: dict[str, Any] | None = None,
+    discretionary_data: dict[str, str] | None = None,
     from_ip: str = "",
     original_check_id: int | None = None,
 ) -> CheckTransaction:
@@ -53,6 +54,7 @@ def open_check(
         created=state.origin(at, from_ip=from_ip),
         customer_id=customer_id,
         details=dict(details or {}),
+        discretionary_data=dict(discretionary_data or {}),
         original_check_id=original_check_id,
     )
     state.checks[check.check_transaction_id] = check
@@ -114,6 +116,8 @@ def refund(
         amount,
         original.account,
         customer_id=original.customer_id,
+        details=original.details,
+        discretionary_data=original.discretionary_data,
         from_ip=from_ip,
         original_check_id=original.check_transaction_id,
     )

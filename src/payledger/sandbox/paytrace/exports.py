@@ -11,6 +11,7 @@ from typing import Any
 
 from payledger.sandbox.paytrace.clock import pacific_text
 from payledger.sandbox.paytrace.records import (
+    CHECK_STATUS_TEXT,
     STATUS_TEXT,
     Batch,
     CheckTransaction,
@@ -156,3 +157,56 @@ def check_record(check: CheckTransaction) -> dict[str, Any]:
         "original_check_id": check.original_check_id,
         "created": created(check.created),
     }
+
+
+CHECK_TYPES = {"sale": "CHECK SALE", "hold": "CHECK HOLD", "refund": "CHECK REFUND"}
+"""INVENTED ``transaction_type`` words of check records (no check export is documented)."""
+
+
+def check_export_record(check: CheckTransaction) -> dict[str, Any]:
+    """A check as the sandbox exports it (fact sheet §4.14: check export UNCERTAIN).
+
+    The shape is INVENTED after the card record: ``check_transaction_id`` instead of
+    ``transaction_id`` (which tells a check record apart in a mixed export), the bank account
+    masked instead of the card, ``status_code`` one of ``HELD``, ``PENDING``, ``SETTLED``,
+    ``VOIDED``, ``DECLINED``, and ``original_check_id`` on refunds.
+    """
+    details = check.details
+    return {
+        "check_transaction_id": check.check_transaction_id,
+        "transaction_type": CHECK_TYPES[check.kind],
+        "amount": check.amount,
+        "check": {
+            "masked_account_number": check.account.masked,
+            "routing_number": check.account.routing_number,
+        },
+        "description": details.get("description", ""),
+        "invoice_id": details.get("invoice_id", ""),
+        "customer_reference_id": details.get("customer_reference_id", ""),
+        "billing_address": full_address(details.get("billing_address", {}), with_county=False),
+        "status_code": check.status.value,
+        "status_message": CHECK_STATUS_TEXT[check.status],
+        "ach_code": 0,
+        "ach_message": "",
+        "created": created(check.created),
+        "settled": pacific_text(check.settled_at) if check.settled_at else "",
+        "customer_id": check.customer_id,
+        "discretionary_data": dict(check.discretionary_data),
+        "original_check_id": check.original_check_id,
+    }
+
+
+def check_searchable_text(check: CheckTransaction) -> list[str]:
+    """What ``including_text`` searches in a check record (as for card records)."""
+    details = check.details
+    texts = [
+        str(check.check_transaction_id),
+        check.customer_id,
+        *(
+            str(details.get(k, ""))
+            for k in ("invoice_id", "description", "email", "customer_reference_id")
+        ),
+        *details.get("billing_address", {}).values(),
+        *check.discretionary_data.values(),
+    ]
+    return [text for text in texts if text]

@@ -78,11 +78,22 @@ class Transaction:
 
 
 class CheckStatus(StrEnum):
+    """Where a check stands; exported as ``status_code`` (a sandbox convention, like cards)."""
+
     HELD = "HELD"
     PENDING = "PENDING"
     SETTLED = "SETTLED"
     VOIDED = "VOIDED"
     DECLINED = "DECLINED"
+
+
+CHECK_STATUS_TEXT = {
+    CheckStatus.HELD: "Held, not funded",
+    CheckStatus.PENDING: "Pending settlement",
+    CheckStatus.SETTLED: "Settled",
+    CheckStatus.VOIDED: "Voided",
+    CheckStatus.DECLINED: "Not processed",
+}
 
 
 @dataclass
@@ -106,8 +117,10 @@ class CheckTransaction:
     created: Origin
     customer_id: str = ""
     details: dict[str, Any] = field(default_factory=dict)
+    discretionary_data: dict[str, str] = field(default_factory=dict)
     original_check_id: int | None = None
     refunded: Decimal = Decimal("0.00")
+    settled_at: datetime | None = None
 
 
 @dataclass

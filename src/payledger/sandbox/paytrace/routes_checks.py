@@ -55,8 +55,16 @@ def _account(call: Call, *, by_customer: bool) -> tuple[BankAccount, str]:
     return profile.account, customer_id
 
 
+def _discretionary(call: Call) -> dict[str, str]:
+    return call.body.discretionary(call.state.settings)
+
+
 def _open(call: Call, kind: str, *, by_customer: bool) -> Reply:
-    amount, found = collect(call.body.amount, lambda: _account(call, by_customer=by_customer))
+    amount, found, discretionary = collect(
+        call.body.amount,
+        lambda: _account(call, by_customer=by_customer),
+        lambda: _discretionary(call),
+    )
     account, customer_id = found
     check = checks.open_check(
         call.state,
@@ -66,6 +74,7 @@ def _open(call: Call, kind: str, *, by_customer: bool) -> Reply:
         account,
         customer_id=customer_id,
         details=call.body.echoed(),
+        discretionary_data=discretionary,
         from_ip=call.from_ip,
     )
     return check_reply(check, 120, messages.CHECK_PROCESSED)
@@ -95,7 +104,9 @@ def refund_by_transaction(call: Call) -> Reply:
 
 @routes.post("/v1/checks/refund/by_account", permission="refund")
 def refund_by_account(call: Call) -> Reply:
-    amount, found = collect(call.body.amount, lambda: _account(call, by_customer=False))
+    amount, found, discretionary = collect(
+        call.body.amount, lambda: _account(call, by_customer=False), lambda: _discretionary(call)
+    )
     refund = checks.open_check(
         call.state,
         call.now,
@@ -103,6 +114,7 @@ def refund_by_account(call: Call) -> Reply:
         amount,
         found[0],
         details=call.body.echoed(),
+        discretionary_data=discretionary,
         from_ip=call.from_ip,
     )
     return check_reply(refund, 122, messages.CHECK_REFUNDED)

@@ -6,7 +6,7 @@ from collections.abc import Callable, Iterable
 from datetime import date
 from typing import Any
 
-from payledger.sandbox.paytrace import exports, messages, settlement
+from payledger.sandbox.paytrace import check_exports, exports, messages, settlement
 from payledger.sandbox.paytrace.clock import pacific_date, parse_request_date
 from payledger.sandbox.paytrace.dispatch import Call, OperationTable, Reply
 from payledger.sandbox.paytrace.errors import VendorErrors
@@ -50,9 +50,11 @@ def date_range(body: Body) -> tuple[date, date]:
     return start, end
 
 
-def transaction_list(txns: Iterable[Transaction], body: Body) -> Reply:
+def transaction_list(
+    txns: Iterable[Transaction], body: Body, checks: list[dict[str, Any]] | None = None
+) -> Reply:
     records = [exports.transaction_record(t, include_bin=body.flag("include_bin")) for t in txns]
-    return completed(transactions=records, external_transaction_id="")
+    return completed(transactions=records + (checks or []), external_transaction_id="")
 
 
 @routes.post("/v1/transactions/export/by_id", permission="export", writes=False)
@@ -79,7 +81,19 @@ def matches(txn: Transaction, body: Body, start: date, end: date) -> bool:
 def export_by_date_range(call: Call) -> Reply:
     start, end = date_range(call.body)
     found = [t for t in call.state.transactions.values() if matches(t, call.body, start, end)]
-    return transaction_list(sorted(found, key=lambda t: t.transaction_id), call.body)
+    checks = (
+        check_exports.check_records(call.state, call.body, start, end)
+        if call.state.settings.checks_in_transaction_export
+        else []
+    )
+    return transaction_list(sorted(found, key=lambda t: t.transaction_id), call.body, checks)
+
+
+@routes.post("/v1/checks/export/by_date_range", permission="export", writes=False)
+def export_checks_by_date_range(call: Call) -> Reply:
+    """INVENTED: checks only, same filters, answered as a ``checks`` array."""
+    start, end = date_range(call.body)
+    return completed(checks=check_exports.check_records(call.state, call.body, start, end))
 
 
 @routes.post("/v1/transactions/settle", permission="settle")

@@ -58,6 +58,11 @@ class PayTraceSandboxSettings:
     """Amount (as 2-decimal text) → processor text of the decline it triggers."""
     check_decline_amounts: tuple[str, ...] = ("1.12",)
     """INVENTED: check amounts answered 125 "NOT successfully processed"."""
+    checks_in_transaction_export: bool = True
+    """INVENTED (no check export is documented): check records appear in
+    ``/v1/transactions/export/by_date_range`` after the card records, told apart by
+    ``check_transaction_id``. Off: only the invented ``/v1/checks/export/by_date_range``
+    returns them."""
     address_on_file: AddressOnFile = field(default_factory=AddressOnFile)
     discretionary_fields: tuple[str, ...] = ()
     """Titles of the merchant's discretionary data fields (at most 6). Empty: any title is

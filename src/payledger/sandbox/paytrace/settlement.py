@@ -21,6 +21,7 @@ def settle(state: SandboxState, at: datetime) -> Batch | None:
     for check in state.checks.values():
         if check.status is CheckStatus.PENDING:
             check.status = CheckStatus.SETTLED
+            check.settled_at = at
             state.record("check.updated", check.check_transaction_id, at)
     members = open_batch(state)
     if not members:
