@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, exists, func, literal_column, or_, select, update
+from sqlalchemy import and_, bindparam, exists, func, literal_column, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from payledger.adapters.db.audit import record_audit
@@ -55,6 +55,7 @@ class Queue:
         self.clock = clock
         self.backoff = backoff or Backoff()
         self.max_attempts = max_attempts
+        self._claims: dict[bool, Any] = {}
 
     def _row(self, job: NewJob, now: datetime) -> dict[str, Any]:
         return {
@@ -97,6 +98,25 @@ class Queue:
         """Lease up to ``limit`` runnable jobs (of ``kinds`` only, when given) to ``owner`` for
         ``lease`` seconds, oldest ``run_at`` first."""
         now = self.clock.now()
+        params: dict[str, Any] = {
+            "now": now,
+            "limit": limit,
+            "owner": owner,
+            "lease_until": now + timedelta(seconds=lease),
+        }
+        if kinds:
+            params["kinds"] = list(kinds)
+        result = await conn.execute(self._claim_statement(bool(kinds)), params)
+        claimed = [Job(**row._mapping) for row in result]
+        return sorted(claimed, key=lambda job: job.id)
+
+    def _claim_statement(self, by_kind: bool) -> Any:
+        """The claim as one UPDATE ... RETURNING, built once and run with bound values."""
+        if by_kind not in self._claims:
+            self._claims[by_kind] = self._build_claim(by_kind)
+        return self._claims[by_kind]
+
+    def _build_claim(self, by_kind: bool) -> Any:
         earlier = jobs.alias("earlier")
         # Statuses are written literally so that SQLite's planner can use the partial indexes
         # (a bound parameter hides the match; the subquery then scans every active job).
@@ -109,22 +129,22 @@ class Queue:
             select(jobs.c.id)
             .where(
                 jobs.c.status == literal_column(f"'{JobStatus.PENDING.value}'"),
-                jobs.c.run_at <= now,
+                jobs.c.run_at <= bindparam("now"),
                 or_(jobs.c.ordering_key.is_(None), ~blocked_by_earlier),
-                *([jobs.c.kind.in_(list(kinds))] if kinds else []),
+                *([jobs.c.kind.in_(bindparam("kinds", expanding=True))] if by_kind else []),
             )
             .order_by(jobs.c.run_at, jobs.c.id)
-            .limit(limit)
+            .limit(bindparam("limit"))
         )
         if not self.database.is_sqlite:
             candidates = candidates.with_for_update(skip_locked=True, of=jobs)
-        result = await conn.execute(
+        return (
             update(jobs)
             .where(jobs.c.id.in_(candidates.scalar_subquery()))
             .values(
                 status=JobStatus.RUNNING.value,
-                lease_owner=owner,
-                lease_until=now + timedelta(seconds=lease),
+                lease_owner=bindparam("owner"),
+                lease_until=bindparam("lease_until"),
                 attempts=jobs.c.attempts + 1,
             )
             .returning(
@@ -137,8 +157,6 @@ class Queue:
                 jobs.c.ordering_key,
             )
         )
-        claimed = [Job(**row._mapping) for row in result]
-        return sorted(claimed, key=lambda job: job.id)
 
     async def renew(
         self, conn: AsyncConnection, owner: str, ids: Sequence[int], lease: float
