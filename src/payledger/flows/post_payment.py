@@ -23,6 +23,7 @@ from payledger.domain.posting import (
     Posting,
     PostingState,
     order_reference,
+    payment_reference,
     plan_posting,
 )
 from payledger.flows.ports import Ledger, PostingStore
@@ -72,9 +73,10 @@ async def post_payment(
 ) -> Posted:
     """Record what ``payment`` owes the ledger; raise to retry (waiting) or park (mapping)."""
     await _wait_for_original(payment, store)
+    tombstone = await _void_of_an_unseen_line(payment, store, rules)
     voided, original = await _voided_line(payment, store, ledger)
     plan = plan_posting(payment, voided_line=voided)
-    owed: list[Posting] = []
+    owed: list[Posting] = [tombstone] if tombstone else []
     if plan.line is not None and plan.line.operation is LedgerOperation.REMOVAL:
         assert original is not None
         owed.append(_removal_posting(payment, plan.line, original, rules))
@@ -106,6 +108,40 @@ async def _wait_for_original(payment: Payment, store: PostingStore) -> None:
             system="payledger",
             operation="post payment",
         )
+
+
+_KINDS_WITH_A_LINE = frozenset(
+    {
+        PaymentKind.SALE,
+        PaymentKind.CAPTURE,
+        PaymentKind.REFUND,
+        PaymentKind.ACH_SALE,
+        PaymentKind.ACH_REFUND,
+    }
+)
+
+
+async def _void_of_an_unseen_line(
+    payment: Payment, store: PostingStore, rules: PostingRules
+) -> Posting | None:
+    """A void of a transaction whose line payledger never owed leaves a cancelled line behind,
+    so that its approval, should it arrive late (a webhook fetched before the void but
+    committed after it), can never post it."""
+    if payment.status is not PaymentStatus.VOIDED or payment.kind not in _KINDS_WITH_A_LINE:
+        return None
+    operation = LedgerOperation.REFUND if payment.kind.moves_money_out else LedgerOperation.PAYMENT
+    if await store.find(payment.gateway_txn_id, operation) is not None:
+        return None
+    return Posting(
+        reference=payment_reference(payment.gateway_txn_id, operation),
+        gateway_txn_id=payment.gateway_txn_id,
+        operation=operation.value,
+        company=rules.company,
+        business_day=business_day(payment, rules.timezone),
+        amount=payment.amount,
+        payload={},
+        state=PostingState.CANCELLED,
+    )
 
 
 async def _voided_line(

@@ -481,3 +481,14 @@ async def test_an_invoice_the_erp_does_not_know_leaves_the_line_unmarked(process
     [line] = (await process(payment("1502", invoice_ref="INV-NONE"))).owed
     assert "MarkedInvoice" not in line.payload
     assert "MarkedInvoiceCompany" not in line.payload
+
+
+async def test_a_void_seen_before_its_approval_keeps_the_late_approval_from_posting(process, store):
+    """A webhook can fetch a sale while approved and commit it after the poller stored the
+    void: the void leaves a cancelled line behind, so the late approval owes nothing."""
+    sale = payment("1430")
+    await process(voided(sale))
+    assert store.state_of("PT-1430-PAY") is PostingState.CANCELLED
+    late = await process(sale)
+    assert late.new == 0
+    assert store.state_of("PT-1430-PAY") is PostingState.CANCELLED
