@@ -34,6 +34,7 @@ from payledger.adapters.paytrace.gateway import PayTraceGateway
 from payledger.adapters.vault import DatabaseSecretProvider, MasterKeyStore
 from payledger.alerts import AlertCenter, watch_batch_handlers, watch_handlers
 from payledger.alerts.wiring import build_alert_center, register_alerts
+from payledger.bootstrap_reconcile import register_reconciliation
 from payledger.bootstrap_sync import register_customer_sync
 from payledger.config import Settings
 from payledger.domain.clock import Clock, SystemClock
@@ -244,6 +245,7 @@ def build(settings: Settings, *, clock: Clock | None = None) -> Container:
         alerts=build_alert_center(settings.alerts, queue, vault),
     )
     _register_housekeeping(container)
+    register_reconciliation(container)
     register_alerts(container.handlers, container.schedules, container.alerts, settings.alerts)
     if settings.paytrace.enabled:
         _register_paytrace_polling(container)

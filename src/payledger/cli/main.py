@@ -7,6 +7,7 @@ from typing import Annotated
 import typer
 
 from payledger.cli import bench, demo, doctor, mapping, operate, sandbox, scan, secrets, tokens
+from payledger.cli import reconcile as reconcile_command
 from payledger.cli import status as status_command
 from payledger.cli import sync as sync_command
 from payledger.cli.common import load
@@ -47,6 +48,7 @@ app.add_typer(secrets.app, name="secrets")
 app.add_typer(tokens.app, name="tokens")
 app.add_typer(bench.app, name="bench")
 app.add_typer(mapping.app, name="mapping")
+app.add_typer(reconcile_command.app, name="reconcile")
 app.add_typer(sync_command.app, name="sync")
 
 if __name__ == "__main__":

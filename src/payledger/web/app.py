@@ -25,6 +25,7 @@ from payledger.domain.errors import (
 from payledger.web.middleware import CorrelationIdMiddleware, InboundGuardMiddleware
 from payledger.web.problems import install_problem_handler
 from payledger.web.routes import health
+from payledger.web.routes import reconcile as reconcile_routes
 
 log = structlog.get_logger(__name__)
 
@@ -69,6 +70,7 @@ def create_app(container: Container, *, embedded_worker: bool | None = None) -> 
     app = FastAPI(title="payledger", version=__version__, lifespan=lifespan)
     app.state.container = container
     app.include_router(health.router)
+    app.include_router(reconcile_routes.router)
     install_problem_handler(app)
 
     @app.exception_handler(PayLedgerError)

@@ -12,6 +12,7 @@ from typing import Any
 CSV_COLUMNS = (
     "class",
     "exception",
+    "reference",
     "txn_id",
     "kind",
     "paytrace_status",

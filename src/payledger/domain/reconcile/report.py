@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from payledger.domain.posting import LedgerOperation
+from payledger.domain.posting import LedgerOperation, payment_reference
 from payledger.domain.reconcile.compare import amount_text
 from payledger.domain.reconcile.match import Reconciliation
 from payledger.domain.reconcile.model import Discrepancy, GatewayTxn, Item
@@ -20,6 +20,11 @@ from payledger.domain.reconcile.totals import day_text as _day
 from payledger.domain.reconcile.totals import totals
 
 REPORT_VERSION = 1
+
+
+def expected_reference(txn: GatewayTxn) -> str:
+    """The ``PaymentReference`` payledger's line for ``txn`` carries."""
+    return payment_reference(txn.txn_id, txn.operation)
 
 
 def _signed(txn: GatewayTxn) -> int:
@@ -100,6 +105,7 @@ def _item_document(recon: Reconciliation, item: Item, context: ReportContext) ->
     return {
         "class": item.kind.value,
         "exception": item.exception,
+        "reference": expected_reference(txn) if txn else involved[0].reference,
         "txn_id": txn.txn_id if txn else "",
         "kind": txn.operation.value if txn else "",
         "paytrace_status": txn.state.value if txn else "",

@@ -1,0 +1,165 @@
+"""PayTrace's settlement reports as reconciliation sees them (the ``SettlementSource`` port).
+
+Batches closed in the period come from the batch export and their members from each batch's
+transaction list; the transactions created around the period come from the transaction
+export with BINs, which also gives every card's type. Declines and uncaptured
+authorizations never reach a ledger and are left out.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date, timedelta
+
+from payledger.adapters.paytrace.client import PayTraceClient
+from payledger.adapters.paytrace.schemas import PayTraceTransaction
+from payledger.adapters.paytrace.translate import (
+    batch_from_export,
+    event_key,
+    kind_of,
+    parse_pacific,
+    payment_from_export,
+)
+from payledger.domain import Money, PaymentKind, RejectedError
+from payledger.domain.events import PaymentObserved
+from payledger.domain.posting import LedgerOperation
+from payledger.domain.reconcile import GatewayTxn, TxnState
+from payledger.flows.reconcile_ports import Progress, Settlement
+
+_STATES = {"SETTLED": TxnState.SETTLED, "PENDING": TxnState.PENDING, "VOIDED": TxnState.VOIDED}
+
+
+def card_type_of(masked_number: str) -> str:
+    """The card scheme from the BIN of an export's masked number (``""`` without a BIN)."""
+    head = masked_number[:6]
+    if len(head) < 6 or not head.isdigit():
+        return ""
+    two, three, four, six = int(head[:2]), int(head[:3]), int(head[:4]), int(head)
+    if head[0] == "4":
+        return "VISA"
+    if 51 <= two <= 55 or 2221 <= four <= 2720:
+        return "MASTERCARD"
+    if two in (34, 37):
+        return "AMEX"
+    if four == 6011 or two == 65 or 644 <= three <= 649 or 622126 <= six <= 622925:
+        return "DISCOVER"
+    if 3528 <= four <= 3589:
+        return "JCB"
+    if 300 <= three <= 305 or two in (36, 38):
+        return "DINERS"
+    return "OTHER"
+
+
+class PayTraceSettlement:
+    """Implements ``SettlementSource`` with the PayTrace v1 exports."""
+
+    def __init__(self, client: PayTraceClient, *, customer_title: str = "D365 Customer") -> None:
+        self.client = client
+        self.customer_title = customer_title
+
+    def _day(self, text: str) -> int:
+        return parse_pacific(text, self.client.tz).astimezone(self.client.tz).date().toordinal()
+
+    def _txn(
+        self,
+        record: PayTraceTransaction,
+        *,
+        card_type: str,
+        batch: str = "",
+        settled_day: int = 0,
+        in_period: bool = False,
+    ) -> GatewayTxn | None:
+        state = _STATES.get(record.status_code.upper())
+        kind = kind_of(record)
+        if state is None or (kind is PaymentKind.AUTHORIZATION and state is not TxnState.VOIDED):
+            return None
+        if state is TxnState.SETTLED and not settled_day and record.settled:
+            settled_day = self._day(record.settled)
+        currency = self.client.currency
+        return GatewayTxn(
+            txn_id=str(record.transaction_id),
+            operation=LedgerOperation.REFUND
+            if kind is PaymentKind.REFUND
+            else LedgerOperation.PAYMENT,
+            state=state,
+            amount=Money(record.amount, currency).minor,
+            currency=currency,
+            batch=batch or str(record.batch_number or ""),
+            settled_day=settled_day if state is TxnState.SETTLED else 0,
+            created_day=self._day(record.created.at) if record.created.at else settled_day,
+            card_type=card_type or card_type_of(record.credit_card.masked_number),
+            customer=record.discretionary_data.get(self.customer_title, "").upper(),
+            in_period=in_period,
+        )
+
+    async def settlement(
+        self, first: date, last: date, window: tuple[date, date], progress: Progress
+    ) -> Settlement:
+        around = await self._created_between(*window, progress)
+        batches = await self.client.export_batches(first, last)
+        txns: list[GatewayTxn] = []
+        settled: set[int] = set()
+        for done, summary in enumerate(batches, 1):
+            batch = batch_from_export(summary, currency=self.client.currency, tz=self.client.tz)
+            day = batch.settled_at.astimezone(self.client.tz).date().toordinal()
+            for record in await self.client.batch_transactions(summary.batch_number):
+                seen = around.get(record.transaction_id)
+                card = card_type_of(seen.credit_card.masked_number) if seen else ""
+                if not card:
+                    card = await self._card_type(record.transaction_id)
+                txn = self._txn(
+                    record, card_type=card, batch=batch.number, settled_day=day, in_period=True
+                )
+                if txn is not None:
+                    txns.append(txn)
+                    settled.add(record.transaction_id)
+            progress("PayTrace batches", done, len(batches))
+        for record in around.values():
+            if record.transaction_id not in settled:
+                txn = self._txn(record, card_type="")
+                if txn is not None:
+                    txns.append(txn)
+        return Settlement(
+            [
+                batch_from_export(b, currency=self.client.currency, tz=self.client.tz)
+                for b in batches
+            ],
+            txns,
+        )
+
+    async def _created_between(
+        self, first: date, last: date, progress: Progress
+    ) -> dict[int, PayTraceTransaction]:
+        found: dict[int, PayTraceTransaction] = {}
+        days = (last - first).days + 1
+        for n in range(days):
+            day = first + timedelta(days=n)
+            for record in await self.client.export_transactions(day, day, include_bin=True):
+                found[record.transaction_id] = record
+            progress("PayTrace transactions by day", n + 1, days)
+        return found
+
+    async def _card_type(self, transaction_id: int) -> str:
+        record = await self.client.export_transaction(transaction_id, include_bin=True)
+        return card_type_of(record.credit_card.masked_number)
+
+    async def transactions(
+        self, txn_ids: Sequence[str], first: date, last: date
+    ) -> list[GatewayTxn]:
+        found = []
+        for txn_id in txn_ids:
+            if not txn_id.isdigit():
+                continue
+            try:
+                record = await self.client.export_transaction(int(txn_id), include_bin=True)
+            except RejectedError:
+                continue  # PayTrace does not know it: it stays missing in PayTrace
+            txn = self._txn(record, card_type="")
+            if txn is not None:
+                found.append(txn)
+        return found
+
+    async def observe(self, txn_id: str) -> PaymentObserved:
+        record = await self.client.export_transaction(int(txn_id))
+        payment = payment_from_export(record, currency=self.client.currency, tz=self.client.tz)
+        return PaymentObserved(event_key(payment), payment)
