@@ -1,0 +1,136 @@
+"""Auto-pay: a posted sales invoice of a customer with a card on file is charged at once.
+
+Triggered by D365's ``SalesInvoicePostedBusinessEvent``; charges through the same step as
+``POST /api/v1/payments`` (:func:`charge_receivable`), so the open amount, the gateway call and
+the ledger posting are the same. Once per invoice: a re-sent event is a duplicate before it
+gets here, what is already paid is not open, and an attempt cut off after the gateway may have
+acted is finished by finding that charge instead of charging again.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+from typing import Protocol
+
+from payledger.domain.charges import (
+    ChargeReferences,
+    PaymentEvent,
+    PaymentState,
+    ReceivableKind,
+    VaultCard,
+)
+from payledger.domain.errors import RejectedError, TransientError
+from payledger.flows.charge_payment import (
+    AmountRefused,
+    Charge,
+    ChargeContext,
+    ChargeNotRecorded,
+    NotAllowed,
+    NotFound,
+    charge_receivable,
+    record_of,
+)
+
+AUTO_PAY_CLIENT = "d365-auto-pay"
+"""The client name auto-pay charges are recorded (and audited) under."""
+
+
+class AutoPayOutcome(StrEnum):
+    CHARGED = "charged"
+    DECLINED = "declined"
+    SKIPPED = "skipped"
+    """Nothing to do: other company, no card on file, auto-pay off, or nothing open."""
+    FAILED = "failed"
+    """The gateway refused the charge (e.g. the vault customer is gone); a person must look."""
+
+
+@dataclass(frozen=True)
+class InvoicePosted:
+    """What a ``SalesInvoicePostedBusinessEvent`` says."""
+
+    invoice_number: str
+    customer_account: str
+    legal_entity: str
+    received_at: datetime
+
+
+@dataclass(frozen=True)
+class AutoPayResult:
+    outcome: AutoPayOutcome
+    reason: str
+    gateway_txn_id: str = ""
+
+
+class ChargeAttempts(Protocol):
+    """Remembers that a charge was started, durably, before the gateway is called."""
+
+    async def start(self) -> bool:
+        """Record that a charge is starting; True if an earlier attempt had already started."""
+        ...
+
+
+async def pay_posted_invoice(
+    event: InvoicePosted, *, company: str, ctx: ChargeContext, attempts: ChargeAttempts
+) -> AutoPayResult:
+    """Charge the invoice's open amount to the customer's card on file, if they chose that."""
+    if event.legal_entity.casefold() != company.casefold():
+        return _skipped(f"the invoice is in company {event.legal_entity}, not {company}")
+    card = await ctx.receivables.card_on_file(event.customer_account)
+    if card is None:
+        return _skipped(f"customer {event.customer_account} has no card on file")
+    if not card.auto_pay:
+        return _skipped(f"customer {event.customer_account} has auto-pay off")
+    if await attempts.start():
+        found = await _finish_cut_off_attempt(event, ctx)
+        if found is not None:
+            return found
+    charge = Charge(
+        kind=ReceivableKind.INVOICE,
+        number=event.invoice_number,
+        card=VaultCard(card.gateway_customer_id),
+        client=AUTO_PAY_CLIENT,
+    )
+    try:
+        charged = await charge_receivable(charge, ctx)
+    except (NotAllowed, AmountRefused, NotFound) as exc:
+        return _skipped(str(exc))
+    except ChargeNotRecorded as exc:  # charged: the retry finds the charge instead of redoing it
+        raise TransientError(str(exc), system="payledger", operation="auto-pay") from exc
+    except RejectedError as exc:
+        return AutoPayResult(AutoPayOutcome.FAILED, str(exc))
+    record = charged.record
+    if record.state is PaymentState.DECLINED:
+        return AutoPayResult(AutoPayOutcome.DECLINED, record.message, record.gateway_txn_id)
+    return AutoPayResult(
+        AutoPayOutcome.CHARGED,
+        f"charged {record.amount} to the card on file of {event.customer_account}",
+        record.gateway_txn_id,
+    )
+
+
+async def _finish_cut_off_attempt(event: InvoicePosted, ctx: ChargeContext) -> AutoPayResult | None:
+    """An earlier attempt may have charged and died before finishing: adopt that charge."""
+    refs = ChargeReferences(event.customer_account, invoice_number=event.invoice_number)
+    payment = await ctx.gateway.find_charge(refs, event.received_at)
+    if payment is None:
+        return None
+    if await ctx.records.get(payment.gateway_txn_id) is None:
+        record = record_of(payment, AUTO_PAY_CLIENT, refs, ctx.now)
+        await ctx.records.save(
+            record,
+            event=PaymentEvent(ctx.gateway.source_name, ctx.gateway.event_id(payment), payment),
+            actor=f"api:{AUTO_PAY_CLIENT}",
+            action="payment.recovered",
+        )
+    outcome = AutoPayOutcome.CHARGED if payment.is_approved else AutoPayOutcome.DECLINED
+    return AutoPayResult(
+        outcome,
+        f"an interrupted attempt had already charged the card: {payment.message}",
+        payment.gateway_txn_id,
+    )
+
+
+def _skipped(reason: str) -> AutoPayResult:
+    return AutoPayResult(AutoPayOutcome.SKIPPED, reason)

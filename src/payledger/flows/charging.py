@@ -1,0 +1,93 @@
+"""The ports charging speaks through: the card gateway, the ERP's receivables, and the
+records of payments payledger made (with the ledger events that post them).
+
+The request/reply API and D365 business events both charge through
+:mod:`payledger.flows.charge_payment`; the types are in :mod:`payledger.domain.charges`.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Protocol
+
+from payledger.domain.charges import (
+    CardOnFile,
+    CardSource,
+    ChargeRecord,
+    ChargeReferences,
+    PaymentEvent,
+    Receivable,
+    ReceivableKind,
+)
+from payledger.domain.model import Payment
+from payledger.domain.money import Money
+
+
+class CardGateway(Protocol):
+    """The payment gateway's money-moving calls, answered synchronously.
+
+    Each returns the canonical :class:`Payment` as the gateway's own reporting will later show
+    it (same transaction, kind and state), declines included. A lost answer is looked up before
+    anything is resent.
+
+    Raises:
+        RejectedError: the gateway refused the request (message says why, for a person).
+        AmbiguousOutcome: the answer was lost and the lookup could not settle it.
+        TransientError: the gateway surely did not act; try again later.
+    """
+
+    source_name: str
+    """The inbox source its payments are recorded under (the poller's)."""
+    currency: str
+    """The one currency the merchant account charges in."""
+
+    async def charge(
+        self, amount: Money, card: CardSource, *, capture: bool, refs: ChargeReferences
+    ) -> Payment: ...
+
+    async def capture(self, original: ChargeRecord, amount: Money) -> Payment: ...
+
+    async def void(self, original: ChargeRecord) -> Payment: ...
+
+    async def refund(self, original: ChargeRecord, amount: Money) -> Payment: ...
+
+    async def find_charge(self, refs: ChargeReferences, since: datetime) -> Payment | None:
+        """A charge made since ``since`` for ``refs.invoice_number`` (to finish an attempt that
+        was cut off after the gateway may have acted), or None."""
+        ...
+
+    def event_id(self, payment: Payment) -> str:
+        """The inbox key the gateway's poller gives ``payment`` (so it is stored once)."""
+        ...
+
+
+class Receivables(Protocol):
+    """Invoices, sales orders and customers in the ERP."""
+
+    async def invoice(self, number: str) -> Receivable | None: ...
+
+    async def sales_order(self, number: str) -> Receivable | None: ...
+
+    async def card_on_file(self, customer_account: str) -> CardOnFile | None: ...
+
+
+class ChargeRecords(Protocol):
+    """Payments made through payledger, and the event that posts each one to the ledger."""
+
+    async def get(self, gateway_txn_id: str) -> ChargeRecord | None: ...
+
+    async def for_receivable(self, kind: ReceivableKind, number: str) -> list[ChargeRecord]: ...
+
+    async def save(
+        self, record: ChargeRecord, *, event: PaymentEvent, actor: str, action: str
+    ) -> None:
+        """Store ``record`` (new, or the new state of an existing one), its inbox event with
+        the job that posts it, and an audit entry, all in one transaction."""
+        ...
+
+    async def save_refund(
+        self, refund: ChargeRecord, *, event: PaymentEvent, actor: str
+    ) -> ChargeRecord:
+        """Like :meth:`save` for a refund; an approved one is added to its original's refunded
+        amount in the same transaction. Returns the original as it is now."""
+        ...

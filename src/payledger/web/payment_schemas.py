@@ -1,0 +1,164 @@
+"""Request and response bodies of ``/api/v1/payments`` (the OpenAPI document is built from them).
+
+A card is never sent as a number: only a PayTrace vault customer id, a PayTrace Protect token
+(``hpf_token`` + ``enc_key``) or a number encrypted client-side with PayTrace's key. A body
+that carries a card number anyway is refused with 422 before anything reads it.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+from typing import Annotated, Literal, Self
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from payledger.domain.charges import (
+    CardSource,
+    ChargeRecord,
+    EncryptedCard,
+    PaymentState,
+    ProtectCard,
+    VaultCard,
+)
+from payledger.domain.money import Money
+
+DocumentNumber = Annotated[str, Field(min_length=1, max_length=40, pattern=r"^[A-Za-z0-9._/-]+$")]
+Amount = Annotated[
+    Decimal,
+    Field(gt=0, max_digits=13, decimal_places=2, description='Decimal amount, e.g. "125.50".'),
+]
+Currency = Annotated[str, Field(pattern=r"^[A-Z]{3}$", description="ISO 4217 code.")]
+
+
+class _Body(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class VaultCustomerMethod(_Body):
+    """The card on file of a PayTrace vault customer."""
+
+    type: Literal["vault_customer"]
+    customer_id: str = Field(min_length=1, max_length=50, pattern=r"^[A-Za-z0-9._@-]+$")
+
+
+class ProtectMethod(_Body):
+    """A card captured by PayTrace Protect.js in the browser."""
+
+    type: Literal["protect"]
+    hpf_token: str = Field(min_length=1, max_length=4096)
+    enc_key: str = Field(min_length=1, max_length=4096)
+
+
+class EncryptedCardMethod(_Body):
+    """A card number (and optionally CSC) encrypted client-side with PayTrace's public key."""
+
+    type: Literal["encrypted_card"]
+    encrypted_number: str = Field(min_length=1, max_length=4096)
+    expiration_month: int = Field(ge=1, le=12)
+    expiration_year: int = Field(ge=2000, le=2099)
+    encrypted_csc: str | None = Field(default=None, min_length=1, max_length=4096)
+
+
+PaymentMethod = Annotated[
+    VaultCustomerMethod | ProtectMethod | EncryptedCardMethod, Field(discriminator="type")
+]
+
+
+def card_source(method: VaultCustomerMethod | ProtectMethod | EncryptedCardMethod) -> CardSource:
+    if isinstance(method, VaultCustomerMethod):
+        return VaultCard(method.customer_id)
+    if isinstance(method, ProtectMethod):
+        return ProtectCard(method.hpf_token, method.enc_key)
+    return EncryptedCard(
+        method.encrypted_number,
+        method.expiration_month,
+        method.expiration_year,
+        method.encrypted_csc or "",
+    )
+
+
+class PaymentCreate(_Body):
+    """Charge one D365 invoice or sales order (exactly one of ``invoice``, ``sales_order``)."""
+
+    invoice: DocumentNumber | None = None
+    """A posted sales invoice number, e.g. ``CIV-000817``."""
+    sales_order: DocumentNumber | None = None
+    """A sales order number, e.g. ``SO-001261``."""
+    amount: Amount | None = None
+    """Default: the amount still open on the invoice or order."""
+    currency: Currency | None = None
+    """Optional check: must be the invoice's or order's currency."""
+    capture: bool = True
+    """``false``: authorize only; capture later with ``POST /api/v1/payments/{id}/capture``."""
+    payment_method: PaymentMethod
+
+    @model_validator(mode="after")
+    def _one_target(self) -> Self:
+        if (self.invoice is None) == (self.sales_order is None):
+            raise ValueError("give exactly one of 'invoice' and 'sales_order'")
+        return self
+
+
+class AmountChange(_Body):
+    """How much to capture or refund (default: all that is left)."""
+
+    amount: Amount | None = None
+
+
+class PaymentPublic(BaseModel):
+    """A payment made through payledger, as it stands now."""
+
+    id: str = Field(description="The PayTrace transaction id.")
+    kind: Literal["sale", "authorization", "refund"]
+    status: PaymentState
+    approved: bool
+    """False when the card was declined (see ``message`` for the reason)."""
+    amount: Decimal
+    currency: str
+    captured_amount: Decimal
+    refunded_amount: Decimal
+    message: str
+    """What the gateway said, for a person (the decline reason when declined)."""
+    response_code: str
+    approval_code: str
+    masked_card: str
+    invoice: str | None
+    sales_order: str | None
+    customer_account: str
+    original_id: str | None
+    """For a refund: the payment it refunds."""
+    created_at: datetime
+
+    @classmethod
+    def of(cls, record: ChargeRecord) -> PaymentPublic:
+        return cls(
+            id=record.gateway_txn_id,
+            kind=record.kind.value,
+            status=record.state,
+            approved=record.state is not PaymentState.DECLINED,
+            amount=record.amount.amount,
+            currency=record.amount.currency,
+            captured_amount=record.captured.amount,
+            refunded_amount=record.refunded.amount,
+            message=record.message,
+            response_code=record.response_code,
+            approval_code=record.approval_code,
+            masked_card=record.masked_card,
+            invoice=record.invoice_number or None,
+            sales_order=record.sales_order_number or None,
+            customer_account=record.customer_account,
+            original_id=record.original_txn_id or None,
+            created_at=record.created_at,
+        )
+
+
+class RefundPublic(BaseModel):
+    """A refund, and the payment it refunds as it stands after it."""
+
+    refund: PaymentPublic
+    payment: PaymentPublic
+
+
+def money(amount: Decimal | None, currency: str) -> Money | None:
+    return Money(amount, currency) if amount is not None else None

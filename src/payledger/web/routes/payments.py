@@ -1,0 +1,239 @@
+"""``/api/v1/payments``: charge a D365 invoice or sales order, then capture, void or refund it.
+
+The gateway's answer comes back in the response (approved 201, declined 402 with the reason);
+the D365 posting follows through the inbox. Every POST needs an ``Idempotency-Key``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Iterator
+from contextlib import contextmanager
+from typing import Annotated
+
+import structlog
+from fastapi import APIRouter, Depends, Path
+from fastapi.responses import JSONResponse
+
+from payledger.bootstrap_api import charge_context
+from payledger.domain.charges import ChargeRecord, PaymentState, ReceivableKind
+from payledger.domain.errors import AmbiguousOutcome, AuthError, ConfigError, RejectedError
+from payledger.engine.api_clients import ApiClient
+from payledger.engine.charge_records import SqlChargeRecords
+from payledger.flows.charge_payment import (
+    AmountRefused,
+    Charge,
+    ChargeContext,
+    ChargeNotRecorded,
+    NotAllowed,
+    NotFound,
+    capture_payment,
+    charge_receivable,
+    refund_payment,
+    void_payment,
+)
+from payledger.web.auth import require_scope
+from payledger.web.deps import ContainerDep
+from payledger.web.idempotency import IdempotencyDep, Reply
+from payledger.web.payment_schemas import (
+    AmountChange,
+    PaymentCreate,
+    PaymentPublic,
+    RefundPublic,
+    card_source,
+)
+from payledger.web.problems import ApiProblem, ErrorBody, problem_responses
+
+log = structlog.get_logger(__name__)
+
+router = APIRouter(prefix="/api/v1/payments", tags=["payments"])
+
+Writer = Annotated[ApiClient, Depends(require_scope("payments:write"))]
+Reader = Annotated[ApiClient, Depends(require_scope("read", "payments:write"))]
+PaymentId = Annotated[
+    str, Path(pattern=r"^[0-9]{1,12}$", description="The PayTrace transaction id.")
+]
+
+_WRITE_PROBLEMS = problem_responses(400, 401, 403, 404, 409, 422, 502, 503)
+_UNKNOWN = {
+    "model": ErrorBody,
+    "description": "The gateway's answer was lost and could not be looked up (stored: retrying "
+    "the same key returns this again rather than risk a second charge)",
+}
+
+
+@contextmanager
+def _refusals() -> Iterator[None]:
+    """Business refusals (nothing was sent to the gateway) become error responses."""
+    try:
+        yield
+    except NotFound as exc:
+        raise ApiProblem(404, "not_found", str(exc)) from exc
+    except NotAllowed as exc:
+        raise ApiProblem(409, "not_allowed", str(exc)) from exc
+    except AmountRefused as exc:
+        raise ApiProblem(422, "amount_refused", str(exc)) from exc
+    except AuthError as exc:
+        raise ApiProblem(
+            502,
+            "upstream_auth_failed",
+            f"{exc.system} refused payledger's credentials; an operator must fix them",
+        ) from exc
+    except RejectedError as exc:
+        if exc.system == "paytrace":
+            raise ApiProblem(422, "gateway_refused", str(exc)) from exc
+        raise ApiProblem(502, "erp_refused", str(exc)) from exc
+    except ConfigError as exc:
+        raise ApiProblem(503, "not_configured", str(exc)) from exc
+
+
+async def _answer(work: Callable[[], Awaitable[Reply]]) -> Reply:
+    """Run ``work``; a lost gateway answer or an unrecorded payment still gets a stored reply."""
+    try:
+        with _refusals():
+            return await work()
+    except AmbiguousOutcome as exc:
+        log.error("payments.outcome_unknown", error=str(exc))
+        return Reply(
+            502,
+            {
+                "error": "outcome_unknown",
+                "detail": "PayTrace's answer was lost and the payment could not be found "
+                "afterwards: it may or may not have been made. payledger's poller records it "
+                "if it was; do not retry with a new key before checking.",
+            },
+        )
+    except ChargeNotRecorded as exc:
+        log.error("payments.not_recorded", error=str(exc))
+        return _reply(exc.record)
+
+
+def _reply(record: ChargeRecord, created: int = 201) -> Reply:
+    status = 402 if record.state is PaymentState.DECLINED else created
+    return Reply(status, PaymentPublic.of(record))
+
+
+async def _context(container: ContainerDep) -> ChargeContext:
+    with _refusals():
+        return await charge_context(container)
+
+
+@router.post(
+    "",
+    status_code=201,
+    response_model=PaymentPublic,
+    summary="Charge a D365 invoice or sales order",
+    responses={
+        402: {"model": PaymentPublic, "description": "Declined; `message` says why"},
+        **_WRITE_PROBLEMS,
+        502: _UNKNOWN,
+    },
+)
+async def create_payment(
+    body: PaymentCreate, client: Writer, idempotency: IdempotencyDep, container: ContainerDep
+) -> JSONResponse:
+    """Charge the open amount (or `amount`) of an invoice or sales order with a vault customer's
+    card, a PayTrace Protect token or a client-side encrypted card; `capture: false` only
+    authorizes."""
+
+    async def work() -> Reply:
+        kind = ReceivableKind.INVOICE if body.invoice else ReceivableKind.SALES_ORDER
+        charge = Charge(
+            kind=kind,
+            number=body.invoice or body.sales_order or "",
+            card=card_source(body.payment_method),
+            client=client.name,
+            amount=body.amount,
+            currency=body.currency,
+            capture=body.capture,
+        )
+        charged = await charge_receivable(charge, await _context(container))
+        return _reply(charged.record)
+
+    return await idempotency.run(client, lambda: _answer(work))
+
+
+@router.get(
+    "/{payment_id}",
+    response_model=PaymentPublic,
+    summary="A payment made through payledger",
+    responses=problem_responses(401, 403, 404, 503),
+)
+async def read_payment(
+    payment_id: PaymentId, client: Reader, container: ContainerDep
+) -> PaymentPublic:
+    """The payment as it stands now (captured, voided, refunded amounts)."""
+    record = await SqlChargeRecords(container.inbox).get(payment_id)
+    if record is None:
+        raise ApiProblem(404, "not_found", f"no payment {payment_id} was made through payledger")
+    return PaymentPublic.of(record)
+
+
+@router.post(
+    "/{payment_id}/capture",
+    response_model=PaymentPublic,
+    summary="Capture an authorization",
+    responses={**_WRITE_PROBLEMS, 502: _UNKNOWN},
+)
+async def capture(
+    payment_id: PaymentId,
+    body: AmountChange,
+    client: Writer,
+    idempotency: IdempotencyDep,
+    container: ContainerDep,
+) -> JSONResponse:
+    """Capture all of an authorization, or `amount` of it."""
+
+    async def work() -> Reply:
+        ctx = await _context(container)
+        record = await capture_payment(payment_id, body.amount, client.name, ctx)
+        return Reply(200, PaymentPublic.of(record))
+
+    return await idempotency.run(client, lambda: _answer(work))
+
+
+@router.post(
+    "/{payment_id}/void",
+    response_model=PaymentPublic,
+    summary="Void a payment that has not settled",
+    responses={**_WRITE_PROBLEMS, 502: _UNKNOWN},
+)
+async def void(
+    payment_id: PaymentId, client: Writer, idempotency: IdempotencyDep, container: ContainerDep
+) -> JSONResponse:
+    """Void a sale or authorization before it settles (refund it afterwards)."""
+
+    async def work() -> Reply:
+        record = await void_payment(payment_id, client.name, await _context(container))
+        return Reply(200, PaymentPublic.of(record))
+
+    return await idempotency.run(client, lambda: _answer(work))
+
+
+@router.post(
+    "/{payment_id}/refund",
+    status_code=201,
+    response_model=RefundPublic,
+    summary="Refund a settled payment",
+    responses={**_WRITE_PROBLEMS, 502: _UNKNOWN},
+)
+async def refund(
+    payment_id: PaymentId,
+    body: AmountChange,
+    client: Writer,
+    idempotency: IdempotencyDep,
+    container: ContainerDep,
+) -> JSONResponse:
+    """Refund all that is left of a settled sale or capture, or `amount` of it."""
+
+    async def work() -> Reply:
+        ctx = await _context(container)
+        try:
+            made, original = await refund_payment(payment_id, body.amount, client.name, ctx)
+        except ChargeNotRecorded as exc:
+            log.error("payments.not_recorded", error=str(exc))
+            assert exc.original is not None
+            made, original = exc.record, exc.original
+        body_ = RefundPublic(refund=PaymentPublic.of(made), payment=PaymentPublic.of(original))
+        return Reply(201, body_)
+
+    return await idempotency.run(client, lambda: _answer(work))
