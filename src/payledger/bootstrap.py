@@ -27,6 +27,7 @@ from payledger.adapters.d365 import D365Settings as LedgerSettings
 from payledger.adapters.d365.auth import D365Credential
 from payledger.adapters.d365.catalog import entities_from_metadata
 from payledger.adapters.d365.posting import D365PostingLedger
+from payledger.adapters.d365.shadow import ShadowLedger
 from payledger.adapters.db.database import Database
 from payledger.adapters.db.migrate import migrate
 from payledger.adapters.paytrace import PayTraceClient, PayTracePaths
@@ -40,6 +41,7 @@ from payledger.config import Settings
 from payledger.domain.clock import Clock, SystemClock
 from payledger.domain.codec import payment_from_dict
 from payledger.domain.errors import DomainError, MappingError
+from payledger.domain.posting import PostingState
 from payledger.domain.model import Payment
 from payledger.engine.idempotency import IdempotencyKeys
 from payledger.engine.inbox import Inbox
@@ -86,7 +88,7 @@ class Container:
     schedules: list[Schedule] = field(default_factory=list)
     _paytrace: PayTraceClient | None = None
     _d365: D365Client | None = None
-    _posting_ledger: D365PostingLedger | None = None
+    _posting_ledger: D365PostingLedger | ShadowLedger | None = None
     _posting_templates: PostingTemplates | None = None
 
     async def paytrace_client(self) -> PayTraceClient:
@@ -134,7 +136,11 @@ class Container:
                     verify=verify,
                 )
             self._d365 = D365Client(
-                d.base_url, credential, verify=verify, timeout=d.timeout_seconds
+                d.base_url,
+                credential,
+                verify=verify,
+                timeout=d.timeout_seconds,
+                read_only=self.shadow_mode,
             )
         return self._d365
 
@@ -150,11 +156,18 @@ class Container:
         )
         return D365Ledger(await self.d365_client(), ledger_settings)
 
-    async def posting_ledger(self) -> D365PostingLedger:
+    @property
+    def shadow_mode(self) -> bool:
+        """``[posting] mode = "shadow"``: D365 is read, never written."""
+        return self.settings.posting.mode == "shadow"
+
+    async def posting_ledger(self) -> D365PostingLedger | ShadowLedger:
+        """The posting flows' ledger: D365, or in shadow mode D365 read-only behind a shadow."""
         if self._posting_ledger is None:
-            self._posting_ledger = D365PostingLedger(
+            live = D365PostingLedger(
                 await self.d365_ledger(), lookup_ttl=self.settings.posting.lookup_ttl_seconds
             )
+            self._posting_ledger = ShadowLedger(live) if self.shadow_mode else live
         return self._posting_ledger
 
     def posting_templates(self) -> PostingTemplates:
@@ -305,6 +318,7 @@ def register_posting(container: Container) -> None:
         container.queue,
         flush_wait=timedelta(milliseconds=s.posting.max_wait_ms),
         abandoned_after=timedelta(seconds=2 * s.worker.lease_seconds),
+        written_state=PostingState.SHADOW if container.shadow_mode else PostingState.POSTED,
     )
     rules = PostingRules(
         company=d.company,
@@ -362,8 +376,9 @@ def register_posting(container: Container) -> None:
 
     async def write(job: Job) -> None:
         result = await flush_journals(flush, store=store, ledger=await container.posting_ledger())
-        metrics.ledger_requests.inc(result.requests)
-        metrics.postings.labels("posted").inc(result.posted)
+        if not container.shadow_mode:  # a shadow flush sends nothing
+            metrics.ledger_requests.inc(result.requests)
+        metrics.postings.labels(store.written_state.value).inc(result.posted)
         metrics.postings.labels("dead").inc(result.dead)
         if await store.planned_count(d.company):
             async with container.database.transaction() as conn:

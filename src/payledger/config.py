@@ -218,6 +218,9 @@ class PostingSettings(_Section):
     """Requests one flush keeps in flight (the connector's adaptive limit still applies)."""
     lookup_ttl_seconds: float = Field(300.0, ge=0)
     """How long customer and order lookups are reused."""
+    mode: Literal["live", "shadow"] = "live"
+    """``shadow``: read PayTrace and D365 as in production but write nothing to D365; the
+    would-be writes are kept for ``payledger shadow report``."""
 
 
 class ApiSettings(_Section):

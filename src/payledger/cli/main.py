@@ -8,6 +8,7 @@ import typer
 
 from payledger.cli import bench, demo, doctor, mapping, operate, sandbox, scan, secrets, tokens
 from payledger.cli import reconcile as reconcile_command
+from payledger.cli import shadow as shadow_command
 from payledger.cli import status as status_command
 from payledger.cli import sync as sync_command
 from payledger.cli.common import load
@@ -48,6 +49,7 @@ app.add_typer(secrets.app, name="secrets")
 app.add_typer(tokens.app, name="tokens")
 app.add_typer(bench.app, name="bench")
 app.add_typer(mapping.app, name="mapping")
+app.add_typer(shadow_command.app, name="shadow")
 app.add_typer(reconcile_command.app, name="reconcile")
 app.add_typer(sync_command.app, name="sync")
 

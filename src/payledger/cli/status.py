@@ -30,7 +30,7 @@ def status(ctx: typer.Context) -> None:
         "postings",
         "operation",
         seen.postings,
-        ("planned", "sending", "unknown", "posted", "cancelled", "dead"),
+        ("planned", "sending", "unknown", "posted", "shadow", "cancelled", "dead"),
     )
     if seen.dead_jobs or seen.dead_postings:
         dead = Table("what", "id", "error", title="dead letters (payledger replay ...)")

@@ -169,6 +169,13 @@ class PostingState(StrEnum):
     """Refused by the ledger; waits for a fix and a replay."""
     CANCELLED = "cancelled"
     """Voided before it was ever sent."""
+    SHADOW = "shadow"
+    """Shadow mode: written nowhere; its payload is exactly what would have been sent."""
+
+    @property
+    def written(self) -> bool:
+        """In the ledger, or as good as in it for shadow mode."""
+        return self in (PostingState.POSTED, PostingState.SHADOW)
 
 
 ORDER_OPERATION_PREFIX = "order:"

@@ -156,7 +156,7 @@ async def _voided_line(
         return None, None
     if original.state is PostingState.PLANNED and await store.cancel(original.reference):
         return None, None  # never sent: cancelling it locally is the whole void
-    if original.state is not PostingState.POSTED:
+    if not original.state.written:
         raise WaitingForOriginal(
             f"void of {payment.gateway_txn_id} waits for its line to be written",
             system="payledger",

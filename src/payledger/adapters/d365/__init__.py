@@ -23,6 +23,7 @@ from payledger.adapters.d365.errors import (
     D365ErrorDetail,
     D365NotFound,
     D365PreconditionFailed,
+    WritesDisabled,
     map_errors,
     parse_error_body,
 )
@@ -86,6 +87,7 @@ __all__ = [
     "PropertyInfo",
     "RetryPolicy",
     "ServiceMetadata",
+    "WritesDisabled",
     "all_of",
     "any_of",
     "escape_display_value",

@@ -18,7 +18,7 @@ import httpx
 
 from payledger.adapters.d365.auth import D365Credential
 from payledger.adapters.d365.batch import BatchRequest, BatchResponse, parse_batch_response
-from payledger.adapters.d365.errors import SYSTEM, map_errors
+from payledger.adapters.d365.errors import SYSTEM, WritesDisabled, map_errors
 from payledger.adapters.d365.metadata import ServiceMetadata, parse_metadata
 from payledger.adapters.d365.odata import (
     NAMESPACE,
@@ -66,6 +66,8 @@ class D365Client:
         timeout: httpx timeout; writes that time out become ``AmbiguousOutcome``.
         retry: attempts and backoff for safe retries.
         max_page_size: sent as ``Prefer: odata.maxpagesize`` (F&O pages at 10,000 anyway).
+        read_only: refuse every write before it is sent (shadow mode), with
+            :class:`WritesDisabled`.
     """
 
     def __init__(
@@ -78,8 +80,10 @@ class D365Client:
         timeout: float | httpx.Timeout = 120.0,
         retry: RetryPolicy | None = None,
         max_page_size: int | None = None,
+        read_only: bool = False,
     ) -> None:
         self.base_url = base_url.rstrip("/")
+        self.read_only = read_only
         self.service_root = f"{self.base_url}/data"
         self.credential = credential
         self.retry = retry or RetryPolicy()
@@ -121,6 +125,13 @@ class D365Client:
 
         A 401 is answered once by dropping the cached token and asking for a new one.
         """
+        if write and self.read_only:
+            raise WritesDisabled(
+                f"D365 {operation}: not sent: payledger runs in shadow mode "
+                '(posting.mode = "shadow") and writes nothing to D365',
+                system=SYSTEM,
+                operation=operation,
+            )
         limiter = self.credential.limiter
         refreshed = False
         failures = throttled = 0

@@ -59,6 +59,10 @@ class D365PreconditionFailed(RejectedError):
     """The row changed since it was read: its ETag no longer matches ``If-Match``."""
 
 
+class WritesDisabled(RejectedError):
+    """A write refused before it was sent: the connector is read-only (shadow mode)."""
+
+
 @dataclass(frozen=True)
 class D365ErrorDetail:
     """What an F&O error body says; ``text`` is the most useful single message."""

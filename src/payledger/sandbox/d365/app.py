@@ -8,7 +8,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from payledger.sandbox.d365.auth import TokenService
-from payledger.sandbox.d365.batch import BatchRunner, count_operations, parse_batch
+from payledger.sandbox.d365.batch import BatchRunner, ChangeSet, count_operations, parse_batch
 from payledger.sandbox.d365.control import ControlApi
 from payledger.sandbox.d365.errors import ODataError, throttled
 from payledger.sandbox.d365.events import BusinessEventEmitter
@@ -71,6 +71,11 @@ class D365Sandbox:
     async def odata(self, request: Request) -> Response:
         """Every ``/data`` request: token check, fault injection, then the service."""
         self.state.stats.odata_requests += 1
+        if (
+            request.method in WRITE_METHODS
+            and request.path_params.get("path", "").strip("/") != "$batch"
+        ):
+            self.state.stats.write_requests += 1
         base = base_url(self.state, request)
         client = self.tokens.validate(request.headers.get("authorization"), base.lower())
         if client is None:
@@ -109,6 +114,8 @@ class D365Sandbox:
             items = parse_batch(request.headers.get("content-type", ""), template.body)
         except ODataError as error:
             return _to_response(ODataResponse.error(error))
+        if any(isinstance(i, ChangeSet) or i.method in WRITE_METHODS for i in items):
+            self.state.stats.write_requests += 1
         runner = BatchRunner(self.service, template)
         async with self.state.faults.serving(count_operations(items)):
             response = runner.run(items)

@@ -68,6 +68,8 @@ class Stats:
     unauthorized: int = 0
     batches: int = 0
     changesets_failed: int = 0
+    write_requests: int = 0
+    """Requests that ask for a change: a POST/PATCH/PUT/DELETE, or a $batch holding one."""
 
 
 class SandboxState:
