@@ -135,6 +135,7 @@ async def _write(
     ledger: Ledger,
     gate: asyncio.Semaphore,
     result: FlushResult,
+    looked_up: bool = False,
 ) -> None:
     async with gate:
         result.requests += 1
@@ -159,7 +160,13 @@ async def _write(
         result.posted += len(lines)
         return
     await _isolate_bad_lines(
-        lines, outcome.lines_error, store=store, ledger=ledger, gate=gate, result=result
+        lines,
+        outcome.lines_error,
+        store=store,
+        ledger=ledger,
+        gate=gate,
+        result=result,
+        looked_up=looked_up,
     )
 
 
@@ -171,7 +178,24 @@ async def _isolate_bad_lines(
     ledger: Ledger,
     gate: asyncio.Semaphore,
     result: FlushResult,
+    looked_up: bool,
 ) -> None:
+    if not looked_up:
+        # A line is refused as a duplicate when an earlier attempt wrote it after all (its
+        # answer was lost, or the ledger committed after payledger looked): posted, not bad.
+        try:
+            written = await ledger.existing_references(lines)
+        except TransientError:
+            await store.settle(unknown=[p.reference for p in lines])
+            result.owed_again += len(lines)
+            return
+        if written:
+            await store.settle(posted=sorted(written))
+            result.posted += len(written)
+            rest = [p for p in lines if p.reference not in written]
+            if rest:
+                await _write(rest, [], store=store, ledger=ledger, gate=gate, result=result)
+            return
     if await ledger.journal_is_posted(lines[0].journal_batch_number):
         # Someone posted the journal: its lines are owed again and go to a new one.
         await store.close_journal(lines[0].journal_batch_number)
@@ -185,7 +209,7 @@ async def _isolate_bad_lines(
         return
     middle = len(lines) // 2
     for half in (lines[:middle], lines[middle:]):
-        await _write(half, [], store=store, ledger=ledger, gate=gate, result=result)
+        await _write(half, [], store=store, ledger=ledger, gate=gate, result=result, looked_up=True)
 
 
 async def _resolve_unknown(

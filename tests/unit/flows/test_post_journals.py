@@ -250,6 +250,21 @@ async def test_a_write_lost_before_it_landed_is_owed_again_and_sent_once(store, 
     assert written_once(ledger, store)
 
 
+async def test_a_line_the_ledger_committed_after_payledger_looked_is_posted_not_dead(store, ledger):
+    """The answer was lost, the lookup found nothing, and then the ledger committed after all:
+    the resend is refused as a duplicate of its own line, which the flush recognises."""
+    owed(store, 1, 2)
+    ledger.fail_next.append(AmbiguousOutcome("timed out", system="fake"))
+    await flush(store, ledger)
+    for posting in store.postings.values():  # the late commit
+        payload = posting.payload
+        ledger.journals[payload["JournalBatchNumber"]].lines[payload["LineNumber"]] = payload
+    result = await flush(store, ledger)
+    assert (result.posted, result.dead) == (2, 0)
+    assert states(store) == {PostingState.POSTED: 2}
+    assert written_once(ledger, store)
+
+
 async def test_when_the_lookup_fails_too_the_lines_stay_unknown_and_are_read_before_resending(
     store, ledger
 ):
