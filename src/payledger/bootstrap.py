@@ -32,7 +32,7 @@ from payledger.adapters.db.database import Database
 from payledger.adapters.db.migrate import migrate
 from payledger.adapters.paytrace import PayTraceClient, PayTracePaths
 from payledger.adapters.paytrace.gateway import PayTraceGateway
-from payledger.adapters.vault import DatabaseSecretProvider, MasterKeyStore
+from payledger.adapters.vault import DatabaseSecretProvider, MasterKeyStore, SecretNotFound
 from payledger.alerts import AlertCenter, watch_batch_handlers, watch_handlers
 from payledger.alerts.wiring import build_alert_center, register_alerts
 from payledger.bootstrap_reconcile import register_reconciliation
@@ -43,6 +43,7 @@ from payledger.domain.codec import payment_from_dict
 from payledger.domain.errors import DomainError, MappingError
 from payledger.domain.posting import PostingState
 from payledger.domain.model import Payment
+from payledger.engine.deliveries import SqlDeliveryLog
 from payledger.engine.idempotency import IdempotencyKeys
 from payledger.engine.inbox import Inbox
 from payledger.engine.jobs import BatchHandler, Handler, Job
@@ -96,19 +97,39 @@ class Container:
         if self._paytrace is None:
             pt = self.settings.paytrace
             password = await self.vault.get(pt.password_secret)
-            self._paytrace = PayTraceClient(
-                pt.base_url,
-                pt.username,
-                password.get_secret_value(),
-                pt.integrator_id,
-                timeout=pt.timeout_seconds,
-                vendor_timezone=pt.timezone,
-                currency=pt.currency,
-                correlation_field=pt.correlation_field or None,
-                paths=PayTracePaths(check_export=pt.check_export_path),
-                clock=self.clock,
-            )
+            if self._paytrace is None:  # a concurrent first caller may have built it
+                self._paytrace = PayTraceClient(
+                    pt.base_url,
+                    pt.username,
+                    password.get_secret_value(),
+                    pt.integrator_id,
+                    timeout=pt.timeout_seconds,
+                    vendor_timezone=pt.timezone,
+                    currency=pt.currency,
+                    correlation_field=pt.correlation_field or None,
+                    paths=PayTracePaths(check_export=pt.check_export_path),
+                    clock=self.clock,
+                )
         return self._paytrace
+
+    async def payment_lookup(self) -> PayTraceGateway:
+        """PayTrace as a ``PaymentLookup``: a payment's current state by transaction id."""
+        return PayTraceGateway(await self.paytrace_client())
+
+    def delivery_log(self, scope: str) -> SqlDeliveryLog:
+        """Signed deliveries of the ``scope`` webhook, remembered for the replay window."""
+        keep = timedelta(hours=self.settings.webhooks.replay_window_hours)
+        return SqlDeliveryLog(self.inbox, scope=scope, keep=keep)
+
+    async def secrets_named(self, names: Sequence[str]) -> dict[str, str]:
+        """The values of the vault secrets among ``names`` that exist, by name."""
+        found = {}
+        for name in names:
+            try:
+                found[name] = (await self.vault.get(name)).get_secret_value()
+            except SecretNotFound:
+                continue
+        return found
 
     async def d365_client(self) -> D365Client:
         """The D365 connector, authenticated with the client secret from the vault."""

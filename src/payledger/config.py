@@ -259,6 +259,23 @@ class OrderSettings(_Section):
     """How long the request waits for D365 before answering 202 and finishing in the queue."""
 
 
+class WebhookSettings(_Section):
+    """Signed webhooks (Standard Webhooks): ``POST /webhooks/paytrace``."""
+
+    paytrace_secrets: list[str] = Field(default_factory=lambda: ["paytrace-webhook-secret"])
+    """Vault names of the ``whsec_`` signing secrets accepted; list two while rotating."""
+    tolerance_seconds: int = Field(300, ge=1)
+    """How far ``webhook-timestamp`` may be from now, either way."""
+    replay_window_hours: float = Field(72.0, gt=0)
+    """How long a ``webhook-id`` is remembered, so a replayed delivery does nothing."""
+    refetch_timeout_seconds: float = Field(10.0, gt=0)
+    """How long the re-fetch of the hinted transaction from PayTrace may take before 503."""
+    secret_cache_seconds: float = Field(60.0, ge=0)
+    """How long signing secrets read from the vault are reused."""
+    retry_after_seconds: int = Field(30, ge=1)
+    """``Retry-After`` of a 503 (database or PayTrace unavailable)."""
+
+
 class MappingSettings(_Section):
     """Where templates come from."""
 
@@ -382,6 +399,7 @@ class Settings(BaseSettings):
     reconcile: ReconcileSettings = ReconcileSettings()
     alerts: AlertsSettings = AlertsSettings()
     api: ApiSettings = ApiSettings()
+    webhooks: WebhookSettings = WebhookSettings()
 
     @classmethod
     def settings_customise_sources(

@@ -26,3 +26,13 @@ class Recorded:
 
     new: int
     duplicates: int
+
+
+@dataclass(frozen=True, slots=True)
+class DeliveryRecorded:
+    """What storing one signed delivery did: its event was ``new`` to the inbox or not; when
+    the delivery id had been stored already (a copy that raced this one), nothing was stored
+    and ``earlier_fingerprint`` is the fingerprint it was stored with."""
+
+    new: bool
+    earlier_fingerprint: str | None = None

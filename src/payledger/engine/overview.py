@@ -56,6 +56,7 @@ async def overview(database: Database, *, dead_limit: int = 20) -> Overview:
         dead_postings = (
             select(
                 postings.c.reference,
+                postings.c.gateway_txn_id,
                 postings.c.operation,
                 postings.c.amount,
                 postings.c.currency,

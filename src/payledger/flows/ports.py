@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
 
-from payledger.domain.events import PaymentObserved, Recorded
+from payledger.domain.events import DeliveryRecorded, PaymentObserved, Recorded
 from payledger.domain.model import Customer, Payment
 from payledger.domain.posting import Posting
 
@@ -34,6 +34,36 @@ class PaymentEventStore(Protocol):
         self, source: str, events: Sequence[PaymentObserved], *, watermark: tuple[str, datetime]
     ) -> Recorded:
         """Store the events (duplicates ignored) and move the watermark, in one transaction."""
+        ...
+
+
+class PaymentLookup(Protocol):
+    """Reads one payment's current state from the gateway by its transaction id."""
+
+    name: str
+    """The inbox source name, e.g. ``"paytrace"``."""
+
+    async def payment_by_id(self, transaction_id: str) -> PaymentObserved:
+        """The transaction as the gateway reports it now.
+
+        Raises:
+            RejectedError: the gateway does not know the transaction.
+            TransientError: the gateway cannot be reached or answered with a fault.
+        """
+        ...
+
+
+class DeliveryLog(Protocol):
+    """Signed deliveries already received (the replay defence), and the inbox they feed."""
+
+    async def fingerprint_of(self, delivery_id: str) -> str | None:
+        """The body fingerprint ``delivery_id`` arrived with before, or None if it is new."""
+        ...
+
+    async def record(
+        self, source: str, delivery_id: str, fingerprint: str, event: PaymentObserved
+    ) -> DeliveryRecorded:
+        """Remember the delivery and store its event in the inbox, in one transaction."""
         ...
 
 

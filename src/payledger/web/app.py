@@ -22,6 +22,7 @@ from payledger.domain.errors import (
     RejectedError,
     TransientError,
 )
+from payledger.web.console import install_console
 from payledger.web.middleware import CorrelationIdMiddleware, InboundGuardMiddleware
 from payledger.web.problems import install_problem_handler
 from payledger.web.routes import health
@@ -70,6 +71,7 @@ def create_app(container: Container, *, embedded_worker: bool | None = None) -> 
     app = FastAPI(title="payledger", version=__version__, lifespan=lifespan)
     app.state.container = container
     app.include_router(health.router)
+    install_console(app)
     app.include_router(reconcile_routes.router)
     install_problem_handler(app)
 

@@ -7,7 +7,7 @@ from datetime import date, datetime, timedelta
 from payledger.adapters.paytrace.client import PayTraceClient
 from payledger.adapters.paytrace.translate import event_key, lookup_window, payment_from_export
 from payledger.adapters.paytrace.translate_checks import payment_from_check
-from payledger.domain import Payment
+from payledger.domain import Payment, RejectedError
 from payledger.domain.events import PaymentObserved
 
 
@@ -26,6 +26,23 @@ class PayTraceGateway:
         cards = [payment_from_export(r, currency=currency, tz=tz) for r in export.transactions]
         checks = [payment_from_check(r, currency=currency, tz=tz) for r in export.checks]
         return cards + checks
+
+    async def payment_by_id(self, transaction_id: str) -> PaymentObserved:
+        """One card transaction as PayTrace reports it now (export by id).
+
+        Raises:
+            RejectedError: PayTrace does not know it (error 811) or ``transaction_id`` is not
+                a PayTrace id.
+        """
+        if not transaction_id.isdigit():
+            raise RejectedError(
+                f"{transaction_id!r} is not a PayTrace transaction id",
+                system="paytrace",
+                operation="export_by_id",
+            )
+        record = await self.client.export_transaction(int(transaction_id))
+        payment = payment_from_export(record, currency=self.client.currency, tz=self.client.tz)
+        return PaymentObserved(event_key(payment), payment)
 
     async def payments_changed(self, since: datetime, until: datetime) -> list[PaymentObserved]:
         """Every transaction created on the vendor-local days covering ``since``..``until``.

@@ -1,0 +1,45 @@
+"""The operator web console at ``/console``: server-rendered pages, no build step, no scripts.
+
+Dashboard, payments and each payment's timeline, dead letters with replay, mapping preview and
+connections. Operators sign in with an API token (:mod:`.access`); forms carry a per-session
+CSRF token; every value is escaped and card numbers are masked (:mod:`.render`).
+"""
+
+from __future__ import annotations
+
+from urllib.parse import urlencode
+
+from fastapi import FastAPI, Request
+from fastapi.responses import RedirectResponse, Response
+from fastapi.staticfiles import StaticFiles
+
+from payledger.web.console import routes_auth, routes_operate, routes_pages
+from payledger.web.console.access import ConsoleProblem, LoginRequired
+from payledger.web.console.render import STATIC_DIR, console_base, page
+
+PREFIX = "/console"
+
+__all__ = ["PREFIX", "install_console"]
+
+
+async def _problem_page(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, ConsoleProblem)
+    context = {"title": exc.title, "detail": exc.detail}
+    return page(request, "error.html", context, status_code=exc.status)
+
+
+async def _to_login(request: Request, _exc: Exception) -> Response:
+    wanted = request.url.path if request.method == "GET" else f"{console_base(request)}/"
+    if request.method == "GET" and request.url.query:
+        wanted += f"?{request.url.query}"
+    target = f"{console_base(request)}/login?{urlencode({'next': wanted})}"
+    return RedirectResponse(target, status_code=303)
+
+
+def install_console(app: FastAPI) -> None:
+    """Serve the console under ``/console`` on ``app``."""
+    for module in (routes_auth, routes_pages, routes_operate):
+        app.include_router(module.router, prefix=PREFIX, include_in_schema=False)
+    app.mount(f"{PREFIX}/static", StaticFiles(directory=STATIC_DIR), name="console-static")
+    app.add_exception_handler(ConsoleProblem, _problem_page)
+    app.add_exception_handler(LoginRequired, _to_login)

@@ -1,0 +1,177 @@
+"""Dead letters with replay, and the mapping preview."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import RedirectResponse, Response
+
+from payledger.bootstrap import Container
+from payledger.domain.codec import payment_from_dict
+from payledger.domain.errors import ConfigError, PayLedgerError
+from payledger.domain.posting import ORDER_OPERATION_PREFIX
+from payledger.engine.overview import overview
+from payledger.engine.postings import replay_dead_postings
+from payledger.engine.timeline import event_postings
+from payledger.mapping import (
+    TemplateError,
+    compile_template,
+    dumps,
+    loads,
+    preview,
+    source_document,
+)
+from payledger.mapping.samples import sample_document, sample_problems
+from payledger.web.console.access import (
+    ConsoleProblem,
+    ConsoleUserDep,
+    check_csrf,
+    require_operator,
+)
+from payledger.web.console.render import console_base, page
+from payledger.web.deps import ContainerDep
+
+router = APIRouter()
+
+DEAD_LETTERS_SHOWN = 200
+
+
+@router.get("/dead-letters")
+async def dead_letters(
+    request: Request, user: ConsoleUserDep, container: ContainerDep, done: str = ""
+) -> Response:
+    """Dead jobs and dead postings, newest first, each with a Replay button."""
+    seen = await overview(container.database, dead_limit=DEAD_LETTERS_SHOWN)
+    context = {"jobs": seen.dead_jobs, "postings": seen.dead_postings, "done": done[:200]}
+    return page(request, "dead_letters.html", context)
+
+
+@router.post("/dead-letters/replay")
+async def replay(
+    request: Request,
+    user: ConsoleUserDep,
+    container: ContainerDep,
+    csrf: Annotated[str, Form()] = "",
+    job_id: Annotated[int | None, Form()] = None,
+    reference: Annotated[str, Form()] = "",
+) -> Response:
+    """Return one dead job or dead posting to work, as ``payledger replay`` does (audited)."""
+    check_csrf(user, csrf)
+    require_operator(user)
+    actor = f"console:{user.name}"
+    if job_id is not None and not reference:
+        count = await container.queue.replay(actor=actor, ids=[job_id])
+        what = f"job {job_id}"
+    elif reference and job_id is None:
+        count = await replay_dead_postings(container.queue, actor=actor, references=[reference])
+        what = f"posting {reference}"
+    else:
+        raise ConsoleProblem(400, "Nothing to replay", "say which dead job or posting to replay")
+    done = f"replayed {what}" if count else f"{what} is no longer dead: nothing replayed"
+    target = f"{console_base(request)}/dead-letters?{urlencode({'done': done})}"
+    return RedirectResponse(target, status_code=303)
+
+
+def _templates_in_force(container: Container) -> tuple[dict[str, Any], str]:
+    try:
+        return dict(container.templates()), ""
+    except (TemplateError, ConfigError) as exc:
+        return {}, str(exc)
+
+
+async def _sample_of_event(container: Container, inbox_id: int) -> str:
+    async with container.database.transaction() as conn:
+        event = await container.inbox.get(conn, inbox_id)
+    if event is None:
+        raise ConsoleProblem(404, "No such event", f"inbox event {inbox_id} does not exist")
+    try:
+        payment = payment_from_dict(event["payload"])
+    except (KeyError, TypeError, ValueError):
+        raise ConsoleProblem(
+            400, "Not a payment", f"inbox event {inbox_id} does not hold a payment"
+        ) from None
+    document = source_document(payment)
+    lines = [
+        posting
+        for posting in await event_postings(container.database, inbox_id)
+        if not posting["operation"].startswith(ORDER_OPERATION_PREFIX)
+    ]
+    if lines:  # what the posting flow decided for it, so the preview shows what was sent
+        line = lines[0]
+        document["context"] = {
+            "journal_batch_number": line["journal_batch_number"] or "",
+            "line_number": line["line_number"] or 0,
+            "operation": line["operation"],
+            "payment_reference": line["reference"],
+        }
+        document.setdefault("customer", {})["account"] = line["customer_account"]
+    return dumps(document, indent=2)
+
+
+@router.get("/mapping")
+async def mapping_form(
+    request: Request,
+    user: ConsoleUserDep,
+    container: ContainerDep,
+    template: str = "",
+    event: int | None = None,
+) -> Response:
+    """Choose a template in force and a sample (pasted, or a stored payment event)."""
+    templates, problem = _templates_in_force(container)
+    sample = await _sample_of_event(container, event) if event is not None else ""
+    context = {
+        "templates": sorted(templates),
+        "chosen": template,
+        "sample": sample,
+        "problem": problem,
+        "result": None,
+    }
+    return page(request, "mapping.html", context)
+
+
+@router.post("/mapping")
+async def mapping_preview(
+    request: Request,
+    user: ConsoleUserDep,
+    container: ContainerDep,
+    csrf: Annotated[str, Form()] = "",
+    template: Annotated[str, Form()] = "",
+    sample: Annotated[str, Form()] = "",
+) -> Response:
+    """Map the sample with the template: the payload and where every field came from."""
+    check_csrf(user, csrf)
+    templates, problem = _templates_in_force(container)
+    context: dict[str, Any] = {
+        "templates": sorted(templates),
+        "chosen": template,
+        "sample": sample,
+        "problem": problem,
+        "result": None,
+        "errors": [],
+        "warnings": [],
+    }
+    if template not in templates:
+        context["errors"] = [f"no template {template!r} in force"]
+        return page(request, "mapping.html", context, status_code=422)
+    try:
+        document = sample_document(loads(sample))
+    except ValueError as exc:
+        context["errors"] = [f"the sample is not valid JSON: {exc}"]
+        return page(request, "mapping.html", context, status_code=422)
+    if not isinstance(document, dict):
+        context["errors"] = ["the sample must be a JSON object (the source document)"]
+        return page(request, "mapping.html", context, status_code=422)
+    problems, unknown = sample_problems(document)
+    try:
+        compiled = compile_template(templates[template], container.template_settings())
+    except (TemplateError, PayLedgerError) as exc:
+        context["errors"] = [str(exc)]
+        return page(request, "mapping.html", context, status_code=422)
+    result = preview(compiled, document)
+    context["result"] = result
+    context["payload"] = dumps(result.payload, indent=2)
+    context["errors"] = problems + [f"field {line.field}: {line.error}" for line in result.errors]
+    context["warnings"] = [f"sample field {path} is not read by templates" for path in unknown]
+    return page(request, "mapping.html", context)
