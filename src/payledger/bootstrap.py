@@ -35,6 +35,7 @@ from payledger.adapters.paytrace.gateway import PayTraceGateway
 from payledger.adapters.vault import DatabaseSecretProvider, MasterKeyStore, SecretNotFound
 from payledger.alerts import AlertCenter, watch_batch_handlers, watch_handlers
 from payledger.alerts.wiring import build_alert_center, register_alerts
+from payledger.bootstrap_orders import register_orders
 from payledger.bootstrap_reconcile import register_reconciliation
 from payledger.bootstrap_sync import register_customer_sync
 from payledger.config import Settings
@@ -287,6 +288,7 @@ def build(settings: Settings, *, clock: Clock | None = None) -> Container:
         register_posting(container)
     if settings.sync.customers_enabled:
         register_customer_sync(container)
+    register_orders(container)
     return container
 
 

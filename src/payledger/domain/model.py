@@ -158,6 +158,8 @@ class Order:
     currency: str
     number: str = ""
     payment_status: str = ""
+    delivery_address: Address | None = None
+    """Where the goods go, when not to the customer's own address."""
 
     @property
     def total(self) -> Money:

@@ -58,6 +58,7 @@ DOCUMENT_FIELDS: dict[str, dict[str, FieldType]] = {
     "order": {
         "reference": S, "number": S, "currency": S, "total": D, "payment_status": S,
         "lines": L, **{f"lines.*.{k}": v for k, v in _LINE.items()},
+        "delivery_address": O, **{f"delivery_address.{k}": v for k, v in _ADDRESS.items()},
     },
     "line": _LINE,
     "invoice": {
@@ -210,6 +211,9 @@ def order_section(order: Order) -> dict[str, Any]:
         "total": order.total.amount,
         "payment_status": order.payment_status,
         "lines": [line_section(line) for line in order.lines],
+        "delivery_address": address_section(order.delivery_address)
+        if order.delivery_address
+        else None,
     }
     return _compact(values)
 

@@ -26,6 +26,7 @@ from payledger.web.console import install_console
 from payledger.web.middleware import CorrelationIdMiddleware, InboundGuardMiddleware
 from payledger.web.problems import install_problem_handler
 from payledger.web.routes import health
+from payledger.web.routes import orders as order_routes
 from payledger.web.routes import reconcile as reconcile_routes
 
 log = structlog.get_logger(__name__)
@@ -71,6 +72,7 @@ def create_app(container: Container, *, embedded_worker: bool | None = None) -> 
     app = FastAPI(title="payledger", version=__version__, lifespan=lifespan)
     app.state.container = container
     app.include_router(health.router)
+    app.include_router(order_routes.router)
     install_console(app)
     app.include_router(reconcile_routes.router)
     install_problem_handler(app)

@@ -3,15 +3,20 @@ with payledger's real container on a real database."""
 
 from __future__ import annotations
 
+import asyncio
 import ssl
-from collections.abc import AsyncIterator
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
+from sqlalchemy import func, select
 
+from payledger.adapters.db.tables import postings
 from payledger.adapters.paytrace import PayTraceClient, PayTraceEncryptedCard
 from payledger.bootstrap import Container, build
 from payledger.config import (
@@ -24,7 +29,10 @@ from payledger.config import (
     WorkerSettings,
 )
 from payledger.demo.stage import DISCRETIONARY_TITLES, Stage, sandboxes
-from payledger.sandbox.paytrace import encrypt_field
+from payledger.engine.api_clients import ApiClients
+from payledger.engine.jobs import JobStatus
+from payledger.sandbox.paytrace import encrypt_field, protect_nonce
+from payledger.web.app import create_app
 
 VISA = "4012000098765439"
 
@@ -112,3 +120,106 @@ async def shop(stage: Stage) -> AsyncIterator[PayTraceClient]:
 
 def money(value: Any) -> Decimal:
     return Decimal(str(value))
+
+
+async def issue_token(container: Container, *scopes: str, client: str = "shop") -> str:
+    """A fresh API token's secret for ``client`` with ``scopes``."""
+    async with container.database.transaction() as conn:
+        issued = await ApiClients(container.clock).issue(conn, client, scopes, actor="test")
+    return issued.secret
+
+
+@pytest.fixture
+def tokens(container: Container) -> Callable[..., Awaitable[str]]:
+    """``await tokens("orders:write", client="shop")``: a fresh API token's secret."""
+
+    async def issue(*scopes: str, client: str = "shop") -> str:
+        return await issue_token(container, *scopes, client=client)
+
+    return issue
+
+
+@asynccontextmanager
+async def api_client(container: Container, token: str) -> AsyncIterator[httpx.AsyncClient]:
+    """payledger's API in-process, calling with ``token``."""
+    app = create_app(container, embedded_worker=False)
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app),
+        base_url="http://payledger.test",
+        headers={"Authorization": f"Bearer {token}"},
+    ) as http:
+        yield http
+
+
+@pytest.fixture
+async def api(container: Container) -> AsyncIterator[httpx.AsyncClient]:
+    """payledger's API as a shop with orders:write and read."""
+    async with api_client(container, await issue_token(container, "orders:write", "read")) as http:
+        yield http
+
+
+async def drain(container: Container, *, within: float = 30.0) -> None:
+    """Run a worker until no job is pending or running and no posting is owed."""
+    worker = container.worker(concurrency=8, name="test-worker")
+    task = asyncio.create_task(worker.run())
+    deadline = time.monotonic() + within
+    try:
+        while time.monotonic() < deadline:
+            async with container.database.transaction() as conn:
+                counts = await container.queue.counts(conn)
+                owed = await conn.scalar(
+                    select(func.count()).where(
+                        postings.c.state.in_(("planned", "sending", "unknown"))
+                    )
+                )
+            if counts[JobStatus.PENDING] + counts[JobStatus.RUNNING] == 0 and not owed:
+                return
+            await asyncio.sleep(0.05)
+        raise AssertionError(f"the queue did not drain within {within} s: {counts}")
+    finally:
+        worker.stop()
+        await task
+
+
+def protect_card(number: str = VISA) -> dict[str, Any]:
+    """``payment`` as the shop sends it after PayTrace Protect.js captured the card."""
+    nonce = protect_nonce(number, 12, 2030, "999")
+    return {"protect": {"hpf_token": nonce.hpf_token, "enc_key": nonce.enc_key}}
+
+
+def order_body(order_id: str, **changes: Any) -> dict[str, Any]:
+    """A valid shop order: 2 x D0001 at 200.00 + 4 x T0001 at 16.50 + tax 21.28 + shipping 9.90."""
+    body: dict[str, Any] = {
+        "order_id": order_id,
+        "currency": "USD",
+        "customer": {
+            "name": "Grace Hopper",
+            "email": f"grace+{order_id.lower()}@example.com",
+            "phone": "+1-202-555-0199",
+            "billing_address": {
+                "lines": ["1 Navy Yard", "Building 2"],
+                "city": "Arlington",
+                "state": "VA",
+                "postal_code": "22202",
+                "country": "US",
+            },
+        },
+        "shipping_address": {
+            "lines": ["9 Dock Rd"],
+            "city": "Norfolk",
+            "state": "VA",
+            "postal_code": "23511",
+            "country": "us",
+        },
+        "lines": [
+            {"item_number": "D0001", "quantity": 2, "unit_price": "200.00",
+             "description": "MidRangeSpeaker2"},
+            {"item_number": "T0001", "quantity": 4, "unit_price": "16.50"},
+        ],
+        "tax": "21.28",
+        "shipping": "9.90",
+        "total": "497.18",
+        "payment": protect_card(),
+    }  # fmt: skip
+    body.update(changes)
+    return body

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
@@ -169,6 +170,13 @@ CASES: dict[str, Callable[[], dict[str, Any]]] = {
     ),
     "d365_sales_order_header.shop_order": lambda: source_document(
         payment(PaymentKind.AUTHORIZATION), order=ORDER
+    ),
+    "d365_sales_order_header.ship_elsewhere": lambda: source_document(
+        payment(PaymentKind.SALE, customer=STEVE),
+        order=replace(ORDER, customer=STEVE, payment_status="Paid",
+                      delivery_address=Address(("9 Dock Rd", "Bay 3"), "Tacoma", "WA", "98402",
+                                               "us")),
+        customer=replace(STEVE, account="US-031"),
     ),
     "d365_sales_order_line.first": lambda: source_document(
         order=ORDER, line=ORDER.lines[0], context={"line_number": 1}

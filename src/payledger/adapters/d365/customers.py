@@ -47,7 +47,7 @@ class D365CustomerDirectory:
     def _query(self) -> ODataQuery:
         return ODataQuery(self.entity_set).where(odata_field("dataAreaId").eq(self.company))
 
-    def _translate(self, row: Mapping[str, Any]) -> ErpCustomer:
+    def translate(self, row: Mapping[str, Any]) -> ErpCustomer:
         f = self.fields
         return ErpCustomer(
             account=str(row["CustomerAccount"]),
@@ -67,13 +67,13 @@ class D365CustomerDirectory:
         if not conditions:
             return []
         rows = await self.client.collect(self._query().where(any_of(*conditions)))
-        return [self._translate(row) for row in rows]
+        return [self.translate(row) for row in rows]
 
     async def customer(self, account: str) -> ErpCustomer | None:
         row = await self.client.first(
             self._query().where(odata_field("CustomerAccount").eq(account))
         )
-        return self._translate(row) if row else None
+        return self.translate(row) if row else None
 
     async def customer_with_gateway_id(self, gateway_id: str) -> ErpCustomer | None:
         if not self.fields.gateway_id:
@@ -81,7 +81,7 @@ class D365CustomerDirectory:
         row = await self.client.first(
             self._query().where(odata_field(self.fields.gateway_id).eq(gateway_id))
         )
-        return self._translate(row) if row else None
+        return self.translate(row) if row else None
 
     async def update_customer(self, account: str, changes: Mapping[str, Any]) -> None:
         key = {"dataAreaId": self.company, "CustomerAccount": account}
