@@ -42,8 +42,10 @@ def demo(
     )
     report = run(run_demo(workdir, _say))
     _print_day(report)
+    _print_shop_orders(report)
     _print_agreement(report)
-    if not report.agreement.agrees:
+    orders_ok = report.shop_orders is None or report.shop_orders.all_ok
+    if not report.agreement.agrees or not orders_ok:
         raise typer.Exit(1)
     console.print(f"[green]PayTrace and D365 agree[/green]; database and logs in {workdir}/")
 
@@ -82,6 +84,33 @@ def _print_day(report: DemoReport) -> None:
         f"{report.d365_requests} / {report.d365_write_requests}",
     )
     console.print(table)
+
+
+def _print_shop_orders(report: DemoReport) -> None:
+    orders = report.shop_orders
+    if orders is None:
+        return
+    title = f"web shop orders in {orders.seconds:.1f} s (POST /api/v1/orders, order to cash)"
+    table = Table("", "orders", title=title)
+    table.add_row("placed", str(len(orders.answers)))
+    table.add_row("  paid and in D365 before the answer (201)", str(orders.count(201)))
+    completed_later = sum(orders.checked.get(o) == "ok" for o in orders.queued)
+    table.add_row(
+        "  paid, D365 down or slow (202) / completed later",
+        f"{orders.count(202)} / {completed_later}",
+    )
+    table.add_row("  declined (402, nothing in D365)", str(orders.count(402)))
+    table.add_row(
+        "  retried under a new key, not charged again", str(orders.retried_without_charge)
+    )
+    table.add_row("D365 customers created by orders", str(orders.customers_created))
+    table.add_row("D365 sales order lines", str(orders.lines))
+    bad = {o: why for o, why in orders.checked.items() if why != "ok"}
+    table.add_row("checked in D365 (order, lines, payment status)",
+                  "all ok" if not bad else f"[red]{len(bad)} wrong[/red]")  # fmt: skip
+    console.print(table)
+    for order_id, why in list(bad.items())[:10]:
+        console.print(f"[red]{order_id}:[/red] {why}")
 
 
 def _print_agreement(report: DemoReport) -> None:

@@ -21,6 +21,7 @@ from payledger.config import (
     D365Settings,
     DatabaseSettings,
     LoggingSettings,
+    OrderSettings,
     PayTraceSettings,
     PostingSettings,
     Settings,
@@ -29,6 +30,7 @@ from payledger.config import (
 )
 from payledger.demo.agreement import Agreement, check_agreement
 from payledger.demo.day import Shop, Traffic
+from payledger.demo.shop_orders import ShopOrders, check_shop_orders, place_shop_orders
 from payledger.demo.stage import DISCRETIONARY_TITLES, Stage, sandboxes
 from payledger.domain.events import PaymentObserved
 from payledger.engine.jobs import JobStatus
@@ -50,6 +52,7 @@ class DemoReport:
     dead_jobs: int = 0
     d365_requests: int = 0
     d365_write_requests: int = 0
+    shop_orders: ShopOrders | None = None
 
 
 def demo_settings(workdir: Path, stage: Stage) -> Settings:
@@ -82,6 +85,7 @@ def demo_settings(workdir: Path, stage: Stage) -> Settings:
             timeout_seconds=10,
             ach_payment_method="ACH",
         ),
+        orders=OrderSettings(d365_timeout_seconds=1.0),
         posting=PostingSettings(max_lines=100, max_wait_ms=300, parallel_requests=8),
     )
 
@@ -161,10 +165,12 @@ async def _day(container: Container, stage: Stage, say: Say, started: float) -> 
         await shop.ach_refunds(2)
         await shop.ach_sales(2)
         await shop.ach_voids(1)
+        orders = await place_shop_orders(container, stage, say)
         await poll()
         await poll()
         say("waiting for every event to reach the ledger ...")
         await _drain(container, within=90)
+        await check_shop_orders(container, orders, say)
     finally:
         for worker in workers:
             worker.stop()
@@ -177,7 +183,9 @@ async def _day(container: Container, stage: Stage, say: Say, started: float) -> 
         day=day,
         ach_payment_method=container.settings.d365.ach_payment_method,
     )
-    return await _report(container, stage, shop.traffic, agreement, duplicates, started)
+    report = await _report(container, stage, shop.traffic, agreement, duplicates, started)
+    report.shop_orders = orders
+    return report
 
 
 async def _owed(container: Container) -> tuple[int, int]:
