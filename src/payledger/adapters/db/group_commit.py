@@ -56,6 +56,9 @@ class GroupCommit:
             try:
                 if self._queued == 0 or len(self._members) >= self._max_group:
                     await self._finish()
+            except Exception:
+                if durable is None:
+                    raise  # this block had failed anyway; otherwise ``durable`` tells
             finally:
                 self._lock.release()
         assert durable is not None  # a block that raised has left by now
@@ -85,25 +88,24 @@ class GroupCommit:
             return
         members, self._members = self._members, []
         transaction, self._transaction = self._transaction, None
+        commit = asyncio.ensure_future(transaction.commit())
         try:
-            await transaction.commit()
-        except BaseException as exc:
-            await self._discard()
-            for member in members:
-                if not member.done():
-                    member.set_exception(exc)
-            return
-        for member in members:
-            if not member.done():
-                member.set_result(None)
+            # Seen through even if the task running it is cancelled, so that the members
+            # learn how it really ended.
+            await asyncio.shield(commit)
+        except BaseException:
+            await asyncio.wait([commit])
+            if commit.exception() is not None:
+                await self._discard()
+            _tell(members, commit.exception())
+            raise
+        _tell(members, None)
 
     async def _abort(self, exc: BaseException) -> None:
         members, self._members = self._members, []
         self._transaction = None
         await self._discard()
-        for member in members:
-            if not member.done():
-                member.set_exception(exc)
+        _tell(members, exc)
 
     async def _discard(self) -> None:
         connection, self._connection, self._transaction = self._connection, None, None
@@ -120,3 +122,14 @@ class GroupCommit:
             if self._connection is not None:
                 await self._connection.close()
                 self._connection = None
+
+
+def _tell(members: list[asyncio.Future[None]], error: BaseException | None) -> None:
+    """Resolve the members' futures: durable (no error), or failed with ``error``."""
+    for member in members:
+        if member.done():
+            continue
+        if error is None:
+            member.set_result(None)
+        else:
+            member.set_exception(error)
