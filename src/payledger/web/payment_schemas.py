@@ -106,7 +106,7 @@ class AmountChange(_Body):
     amount: Amount | None = None
 
 
-class PaymentPublic(BaseModel):
+class ApiPaymentPublic(BaseModel):
     """A payment made through payledger, as it stands now."""
 
     id: str = Field(description="The PayTrace transaction id.")
@@ -131,7 +131,7 @@ class PaymentPublic(BaseModel):
     created_at: datetime
 
     @classmethod
-    def of(cls, record: ChargeRecord) -> PaymentPublic:
+    def of(cls, record: ChargeRecord) -> ApiPaymentPublic:
         return cls(
             id=record.gateway_txn_id,
             kind=record.kind.value,
@@ -156,8 +156,8 @@ class PaymentPublic(BaseModel):
 class RefundPublic(BaseModel):
     """A refund, and the payment it refunds as it stands after it."""
 
-    refund: PaymentPublic
-    payment: PaymentPublic
+    refund: ApiPaymentPublic
+    payment: ApiPaymentPublic
 
 
 def money(amount: Decimal | None, currency: str) -> Money | None:

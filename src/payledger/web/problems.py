@@ -26,7 +26,8 @@ class ErrorBody(BaseModel):
 
 
 class UnprocessableBody(BaseModel):
-    """A 422: an :class:`ErrorBody`, or FastAPI's list of body validation errors."""
+    """A 400 or 422: an :class:`ErrorBody`, or FastAPI's own answer to a body it could not
+    parse (400) or validate (422, a list of errors), which has ``detail`` only."""
 
     model_config = ConfigDict(extra="allow")
 
@@ -74,7 +75,7 @@ def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
     }
     return {
         status: {
-            "model": UnprocessableBody if status == 422 else ErrorBody,
+            "model": UnprocessableBody if status in (400, 422) else ErrorBody,
             "description": meanings.get(status, "Error"),
         }
         for status in statuses

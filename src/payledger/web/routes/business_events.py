@@ -92,7 +92,7 @@ async def endpoint_key(
     response_model=BusinessEventReceipt,
     summary="Receive a D365 business event",
     dependencies=[Depends(endpoint_key)],
-    responses=problem_responses(401, 422, 503),
+    responses=problem_responses(400, 401, 422, 503),
 )
 async def receive_business_event(
     envelope: BusinessEventEnvelope, container: ContainerDep

@@ -36,8 +36,8 @@ from payledger.web.deps import ContainerDep
 from payledger.web.idempotency import IdempotencyDep, Reply
 from payledger.web.payment_schemas import (
     AmountChange,
+    ApiPaymentPublic,
     PaymentCreate,
-    PaymentPublic,
     RefundPublic,
     card_source,
 )
@@ -109,7 +109,7 @@ async def _answer(work: Callable[[], Awaitable[Reply]]) -> Reply:
 
 def _reply(record: ChargeRecord, created: int = 201) -> Reply:
     status = 402 if record.state is PaymentState.DECLINED else created
-    return Reply(status, PaymentPublic.of(record))
+    return Reply(status, ApiPaymentPublic.of(record))
 
 
 async def _context(container: ContainerDep) -> ChargeContext:
@@ -120,10 +120,10 @@ async def _context(container: ContainerDep) -> ChargeContext:
 @router.post(
     "",
     status_code=201,
-    response_model=PaymentPublic,
+    response_model=ApiPaymentPublic,
     summary="Charge a D365 invoice or sales order",
     responses={
-        402: {"model": PaymentPublic, "description": "Declined; `message` says why"},
+        402: {"model": ApiPaymentPublic, "description": "Declined; `message` says why"},
         **_WRITE_PROBLEMS,
         502: _UNKNOWN,
     },
@@ -154,23 +154,23 @@ async def create_payment(
 
 @router.get(
     "/{payment_id}",
-    response_model=PaymentPublic,
+    response_model=ApiPaymentPublic,
     summary="A payment made through payledger",
     responses=problem_responses(401, 403, 404, 503),
 )
 async def read_payment(
     payment_id: PaymentId, client: Reader, container: ContainerDep
-) -> PaymentPublic:
+) -> ApiPaymentPublic:
     """The payment as it stands now (captured, voided, refunded amounts)."""
     record = await SqlChargeRecords(container.inbox).get(payment_id)
     if record is None:
         raise ApiProblem(404, "not_found", f"no payment {payment_id} was made through payledger")
-    return PaymentPublic.of(record)
+    return ApiPaymentPublic.of(record)
 
 
 @router.post(
     "/{payment_id}/capture",
-    response_model=PaymentPublic,
+    response_model=ApiPaymentPublic,
     summary="Capture an authorization",
     responses={**_WRITE_PROBLEMS, 502: _UNKNOWN},
 )
@@ -186,14 +186,14 @@ async def capture(
     async def work() -> Reply:
         ctx = await _context(container)
         record = await capture_payment(payment_id, body.amount, client.name, ctx)
-        return Reply(200, PaymentPublic.of(record))
+        return Reply(200, ApiPaymentPublic.of(record))
 
     return await idempotency.run(client, lambda: _answer(work))
 
 
 @router.post(
     "/{payment_id}/void",
-    response_model=PaymentPublic,
+    response_model=ApiPaymentPublic,
     summary="Void a payment that has not settled",
     responses={**_WRITE_PROBLEMS, 502: _UNKNOWN},
 )
@@ -204,7 +204,7 @@ async def void(
 
     async def work() -> Reply:
         record = await void_payment(payment_id, client.name, await _context(container))
-        return Reply(200, PaymentPublic.of(record))
+        return Reply(200, ApiPaymentPublic.of(record))
 
     return await idempotency.run(client, lambda: _answer(work))
 
@@ -233,7 +233,9 @@ async def refund(
             log.error("payments.not_recorded", error=str(exc))
             assert exc.original is not None
             made, original = exc.record, exc.original
-        body_ = RefundPublic(refund=PaymentPublic.of(made), payment=PaymentPublic.of(original))
+        body_ = RefundPublic(
+            refund=ApiPaymentPublic.of(made), payment=ApiPaymentPublic.of(original)
+        )
         return Reply(201, body_)
 
     return await idempotency.run(client, lambda: _answer(work))

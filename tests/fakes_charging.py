@@ -1,0 +1,168 @@
+"""Fakes of the charging ports: a card gateway, the ERP's receivables and payledger's records."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import UTC, datetime
+
+from payledger.domain.charges import (
+    CardOnFile,
+    CardSource,
+    ChargeRecord,
+    ChargeReferences,
+    PaymentEvent,
+    PaymentState,
+    Receivable,
+    ReceivableKind,
+)
+from payledger.domain.model import Outcome, Payment, PaymentKind, PaymentStatus
+from payledger.domain.money import Money
+
+WHEN = datetime(2026, 3, 24, 17, 0, tzinfo=UTC)
+DECLINED_AMOUNT = Money.of("1.12")
+
+
+class FakeCardGateway:
+    """Approves everything but 1.12 (declined), numbering transactions from 1001."""
+
+    source_name = "fakepay"
+    currency = "USD"
+
+    def __init__(self, fail_next: list[Exception] | None = None) -> None:
+        self.calls: list[tuple[str, Money]] = []
+        self.lost_charges: list[Payment] = []
+        """Charges made by an earlier, interrupted attempt (found by :meth:`find_charge`)."""
+        self._next = 1001
+        self._fail_next = list(fail_next or [])
+
+    def _txn(self) -> str:
+        self._next += 1
+        return str(self._next - 1)
+
+    def _payment(self, txn: str, kind: PaymentKind, amount: Money, **extra: object) -> Payment:
+        if self._fail_next:
+            raise self._fail_next.pop(0)
+        declined = amount == DECLINED_AMOUNT
+        return Payment(
+            txn,
+            kind,
+            PaymentStatus.DECLINED if declined else PaymentStatus.APPROVED,
+            amount,
+            WHEN,
+            outcome=Outcome.SOFT_DECLINE if declined else Outcome.APPROVED,
+            message="Declined. Do not honor." if declined else "Approved.",
+            **extra,  # type: ignore[arg-type]
+        )
+
+    async def charge(
+        self, amount: Money, card: CardSource, *, capture: bool, refs: ChargeReferences
+    ) -> Payment:
+        self.calls.append(("sale" if capture else "authorization", amount))
+        kind = PaymentKind.SALE if capture else PaymentKind.AUTHORIZATION
+        return self._payment(self._txn(), kind, amount, invoice_ref=refs.invoice_number)
+
+    async def capture(self, original: ChargeRecord, amount: Money) -> Payment:
+        self.calls.append(("capture", amount))
+        return self._payment(original.gateway_txn_id, PaymentKind.CAPTURE, amount)
+
+    async def void(self, original: ChargeRecord) -> Payment:
+        self.calls.append(("void", original.amount))
+        payment = self._payment(original.gateway_txn_id, original.kind, original.amount)
+        return replace(payment, status=PaymentStatus.VOIDED)
+
+    async def refund(self, original: ChargeRecord, amount: Money) -> Payment:
+        self.calls.append(("refund", amount))
+        return self._payment(
+            self._txn(), PaymentKind.REFUND, amount, original_txn_id=original.gateway_txn_id
+        )
+
+    async def find_charge(self, refs: ChargeReferences, since: datetime) -> Payment | None:
+        found = [p for p in self.lost_charges if p.invoice_ref == refs.invoice_number]
+        return found[-1] if found else None
+
+    def event_id(self, payment: Payment) -> str:
+        return f"fakepay:{payment.gateway_txn_id}:{payment.kind.value}:{payment.status.value}"
+
+
+class FakeReceivables:
+    def __init__(self) -> None:
+        self.receivables: dict[tuple[ReceivableKind, str], Receivable] = {}
+        self.cards: dict[str, CardOnFile] = {}
+
+    def invoice_of(self, number: str, total: str, account: str = "US-001", **extra: object) -> None:
+        self.receivables[(ReceivableKind.INVOICE, number)] = Receivable(
+            ReceivableKind.INVOICE,
+            number,
+            account,
+            Money.of(total),
+            **extra,  # type: ignore[arg-type]
+        )
+
+    def order_of(self, number: str, total: str, account: str = "US-001", **extra: object) -> None:
+        self.receivables[(ReceivableKind.SALES_ORDER, number)] = Receivable(
+            ReceivableKind.SALES_ORDER, number, account, Money.of(total),
+            sales_order_number=number, **extra,  # type: ignore[arg-type]
+        )  # fmt: skip
+
+    async def invoice(self, number: str) -> Receivable | None:
+        return self.receivables.get((ReceivableKind.INVOICE, number))
+
+    async def sales_order(self, number: str) -> Receivable | None:
+        return self.receivables.get((ReceivableKind.SALES_ORDER, number))
+
+    async def card_on_file(self, customer_account: str) -> CardOnFile | None:
+        return self.cards.get(customer_account)
+
+
+class FakeChargeRecords:
+    def __init__(self, fail_saves: list[Exception] | None = None) -> None:
+        self.records: dict[str, ChargeRecord] = {}
+        self.events: list[PaymentEvent] = []
+        self.audit: list[tuple[str, str, str]] = []
+        self._fail_saves = list(fail_saves or [])
+
+    async def get(self, gateway_txn_id: str) -> ChargeRecord | None:
+        return self.records.get(gateway_txn_id)
+
+    async def for_receivable(self, kind: ReceivableKind, number: str) -> list[ChargeRecord]:
+        def matches(record: ChargeRecord) -> bool:
+            if kind is ReceivableKind.INVOICE:
+                return record.invoice_number == number
+            return record.sales_order_number == number
+
+        return [r for r in self.records.values() if matches(r)]
+
+    async def save(
+        self, record: ChargeRecord, *, event: PaymentEvent, actor: str, action: str
+    ) -> None:
+        if self._fail_saves:
+            raise self._fail_saves.pop(0)
+        self.records[record.gateway_txn_id] = record
+        self.events.append(event)
+        self.audit.append((actor, action, record.gateway_txn_id))
+
+    async def save_refund(
+        self, refund: ChargeRecord, *, event: PaymentEvent, actor: str
+    ) -> ChargeRecord:
+        original = self.records[refund.original_txn_id]
+        if refund.state is PaymentState.APPROVED:
+            refunded = original.refunded + refund.amount
+            taken = (
+                original.captured if original.kind is PaymentKind.AUTHORIZATION else original.amount
+            )
+            state = PaymentState.REFUNDED if taken <= refunded else original.state
+            original = replace(original, refunded=refunded, state=state)
+            self.records[original.gateway_txn_id] = original
+        await self.save(refund, event=event, actor=actor, action="payment.refunded")
+        return original
+
+
+class Attempts:
+    """``ChargeAttempts``: remembers whether a charge was started before."""
+
+    def __init__(self, started_before: bool = False) -> None:
+        self.started = started_before
+
+    async def start(self) -> bool:
+        before, self.started = self.started, True
+        return before
