@@ -132,6 +132,10 @@ class Container:
                 continue
         return found
 
+    async def daily_payments(self) -> PayTraceGateway:
+        """PayTrace as a ``DailyPaymentSource``: one day's exports at a time (backfill)."""
+        return PayTraceGateway(await self.paytrace_client())
+
     async def d365_client(self) -> D365Client:
         """The D365 connector, authenticated with the client secret from the vault."""
         if self._d365 is None:

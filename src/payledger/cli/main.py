@@ -8,6 +8,7 @@ import typer
 
 from payledger.cli import bench, demo, doctor, mapping, operate, sandbox, scan, secrets, tokens
 from payledger.cli import reconcile as reconcile_command
+from payledger.cli import backfill as backfill_command
 from payledger.cli import shadow as shadow_command
 from payledger.cli import status as status_command
 from payledger.cli import sync as sync_command
@@ -41,6 +42,7 @@ app.command("serve")(operate.serve)
 app.command("worker")(operate.worker)
 app.command("migrate")(operate.migrate_command)
 app.command("replay")(operate.replay)
+app.command("backfill")(backfill_command.backfill)
 app.command("status")(status_command.status)
 app.command("scan-pan")(scan.scan_pan)
 app.command("sandbox")(sandbox.sandbox)

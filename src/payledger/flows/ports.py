@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any, Protocol
 
 from payledger.domain.charges import CardSource
@@ -22,6 +22,17 @@ class PaymentSource(Protocol):
 
     async def payments_changed(self, since: datetime, until: datetime) -> list[PaymentObserved]:
         """Payments created or changed between two instants (a superset is fine)."""
+        ...
+
+
+class DailyPaymentSource(Protocol):
+    """Where the payments of past days are read, a gateway-local day at a time (backfill)."""
+
+    name: str
+    """The inbox source name; the same as the poller's, so both store one event once."""
+
+    async def observed_on(self, day: date) -> list[PaymentObserved]:
+        """Every payment created on ``day`` (the gateway's own calendar), as it stands now."""
         ...
 
 

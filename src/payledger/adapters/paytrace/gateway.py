@@ -44,6 +44,11 @@ class PayTraceGateway:
         payment = payment_from_export(record, currency=self.client.currency, tz=self.client.tz)
         return PaymentObserved(event_key(payment), payment)
 
+    async def observed_on(self, day: date) -> list[PaymentObserved]:
+        """The payments of ``day`` keyed like the poller's events (``DailyPaymentSource``)."""
+        payments = await self.payments_on(day)
+        return [PaymentObserved(event_key(payment), payment) for payment in payments]
+
     async def payments_changed(self, since: datetime, until: datetime) -> list[PaymentObserved]:
         """Every transaction created on the vendor-local days covering ``since``..``until``.
 
