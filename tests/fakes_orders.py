@@ -28,6 +28,9 @@ class FakeOrderGateway:
 
     def __init__(self, fail_next: list[Exception] | None = None) -> None:
         self.charges: list[tuple[str, CardSource, bool]] = []
+        self.made: dict[str, PaymentObserved] = {}
+        """Charges the gateway holds, by order id (what a lookup finds)."""
+        self.lookups: list[str] = []
         self._ids = itertools.count(5001)
         self._fail_next = list(fail_next or [])
 
@@ -54,7 +57,15 @@ class FakeOrderGateway:
             auth_code="" if declined else "TAS445",
         )
         key = f"paytrace:{payment.gateway_txn_id}:{payment.kind.value}:{payment.status.value}"
-        return PaymentObserved(key, payment)
+        observed = PaymentObserved(key, payment)
+        self.made[order.reference] = observed
+        return observed
+
+    async def find_order_charge(
+        self, order: ShopOrder, since: datetime
+    ) -> PaymentObserved | None:
+        self.lookups.append(order.reference)
+        return self.made.get(order.reference)
 
 
 @dataclass
@@ -144,6 +155,8 @@ class FakeShopOrderStore:
         self.event_fields: dict[int, dict[str, str]] = {}
         self.jobs: dict[str, datetime] = {}
         self.jobs_done_inline: list[str] = []
+        self.claimed_at: dict[str, datetime] = {}
+        """When each order was claimed for charging (set by a test to make a claim stale)."""
 
     async def claim(self, order: ShopOrder) -> ShopOrderRecord | None:
         known = self.records.get(order.reference)
@@ -154,6 +167,13 @@ class FakeShopOrderStore:
 
     async def release(self, reference: str) -> None:
         del self.records[reference]
+
+    async def take_over(self, reference: str, *, stale_before: datetime) -> datetime | None:
+        claimed = self.claimed_at.get(reference, stale_before)
+        if claimed >= stale_before:
+            return None
+        self.claimed_at[reference] = stale_before
+        return claimed
 
     async def declined(self, record: ShopOrderRecord) -> None:
         self.records[record.reference] = record

@@ -122,6 +122,23 @@ class SqlShopOrderStore:
                 )
             )
 
+    async def take_over(self, reference: str, *, stale_before: datetime) -> datetime | None:
+        async with self.database.transaction() as conn:
+            charging = _row_is(reference) & (
+                inbox.c.status == INBOX_STATUS[ShopOrderStatus.CHARGING]
+            )
+            claimed: datetime | None = await conn.scalar(
+                select(inbox.c.received_at).where(charging)
+            )
+            if claimed is None or claimed >= stale_before:
+                return None
+            taken = await conn.execute(
+                update(inbox)
+                .where(charging, inbox.c.received_at == claimed)
+                .values(received_at=self.queue.clock.now())
+            )
+            return claimed if taken.rowcount == 1 else None
+
     async def declined(self, record: ShopOrderRecord) -> None:
         async with self.database.transaction() as conn:
             await self._write(conn, record, only=ShopOrderStatus.CHARGING)

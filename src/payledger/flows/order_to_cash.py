@@ -26,6 +26,7 @@ from payledger.domain.errors import (
     RejectedError,
     TransientError,
 )
+from payledger.domain.events import PaymentObserved
 from payledger.domain.model import PaymentKind
 from payledger.domain.shop_orders import (
     ErpReferences,
@@ -57,6 +58,8 @@ class OrderRules:
             request's own attempt).
         customer_title, order_title: the payment custom fields that carry the ERP customer
             account and sales order number to the posting flow.
+        stale_charge_after: an order claimed for charging this long ago was cut off: the
+            next request for it looks the charge up at the gateway before charging anew.
     """
 
     capture: bool = True
@@ -65,6 +68,8 @@ class OrderRules:
     grace: float = 2.0
     customer_title: str = "D365 Customer"
     order_title: str = "D365 Order"
+    stale_charge_after: float = 600.0
+    """Seconds after which an order still "charging" is taken over and looked up."""
 
 
 @dataclass(frozen=True)
@@ -98,24 +103,21 @@ async def place_order(
     """Charge ``shop`` once and complete it in the ERP within ``rules.erp_timeout``.
 
     Raises:
-        OrderBeingCharged: another request is charging the same order id.
+        OrderBeingCharged: another request is charging the same order id (and has not been
+            at it for longer than ``rules.stale_charge_after``).
         RejectedError, TransientError: the gateway refused or could not be reached; nothing
             was charged and the order id is free again.
         AmbiguousOutcome: the charge's outcome is unknown; the order id stays claimed.
     """
     shop = _with_vault_id(shop, card)
     known = await store.claim(shop)
-    if known is not None:
-        if known.status is ShopOrderStatus.CHARGING:
-            raise OrderBeingCharged(f"order {shop.reference} is being charged right now")
+    if known is not None and known.status is not ShopOrderStatus.CHARGING:
         return OrderOutcome(known, known_before=True)
-    try:
-        observed = await gateway.charge_order(shop, card, capture=rules.capture)
-    except AmbiguousOutcome:
-        raise
-    except (RejectedError, TransientError):
-        await store.release(shop.reference)
-        raise
+    observed = None
+    if known is not None:
+        observed = await _settle_stale_charge(shop, rules, gateway, store, clock)
+    if observed is None:
+        observed = await _charge(shop, card, rules, gateway, store)
     payment = observed.payment
     charged = ShopOrderRecord(ShopOrderStatus.CHARGING, shop, payment)
     if not payment.is_approved and not rules.hold_on_decline:
@@ -131,12 +133,44 @@ async def place_order(
                       inline=True),
             rules.erp_timeout,
         )  # fmt: skip
-    except (TimeoutError, TransientError, AmbiguousOutcome):
-        return OrderOutcome(pending)  # the queued job completes it
     except (MappingError, RejectedError) as exc:
         await store.failed(pending, str(exc))
         return OrderOutcome(replace(pending, status=ShopOrderStatus.FAILED, error=str(exc)))
+    except Exception:  # paid and stored: the queued job retries, and reports what fails
+        return OrderOutcome(pending)
     return OrderOutcome(done)
+
+
+async def _charge(
+    shop: ShopOrder,
+    card: CardSource,
+    rules: OrderRules,
+    gateway: OrderGateway,
+    store: ShopOrderStore,
+) -> PaymentObserved:
+    try:
+        return await gateway.charge_order(shop, card, capture=rules.capture)
+    except AmbiguousOutcome:
+        raise  # the order id stays claimed until the charge is found or known absent
+    except (RejectedError, TransientError):
+        await store.release(shop.reference)
+        raise
+
+
+async def _settle_stale_charge(
+    shop: ShopOrder,
+    rules: OrderRules,
+    gateway: OrderGateway,
+    store: ShopOrderStore,
+    clock: Clock,
+) -> PaymentObserved | None:
+    """An order left "charging" for longer than any charge takes was cut off (a crash, a
+    lost answer): take it over and find its charge at the gateway; None when there is none."""
+    stale_before = clock.now() - timedelta(seconds=rules.stale_charge_after)
+    since = await store.take_over(shop.reference, stale_before=stale_before)
+    if since is None:
+        raise OrderBeingCharged(f"order {shop.reference} is being charged right now")
+    return await gateway.find_order_charge(shop, since)
 
 
 async def complete_order(

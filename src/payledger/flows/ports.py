@@ -289,6 +289,11 @@ class ShopOrderStore(Protocol):
 
     async def release(self, reference: str) -> None: ...
 
+    async def take_over(self, reference: str, *, stale_before: datetime) -> datetime | None:
+        """Take over an order claimed for charging before ``stale_before``; returns when it
+        was claimed, or None when it is not that stale (someone is still charging it)."""
+        ...
+
     async def declined(self, record: ShopOrderRecord) -> None: ...
 
     async def accepted(
@@ -333,4 +338,11 @@ class OrderGateway(Protocol):
     ) -> PaymentObserved:
         """A sale (``capture``) or an authorization of the order's total; a decline is an
         answer, not an error. The event id is the one the gateway's poller gives it."""
+        ...
+
+    async def find_order_charge(
+        self, order: ShopOrder, since: datetime
+    ) -> PaymentObserved | None:
+        """The order's latest sale or authorization made since ``since`` (found by its order
+        id and total), or None."""
         ...

@@ -187,8 +187,35 @@ async def test_an_order_charged_before_is_not_charged_again(templates):
 async def test_an_order_being_charged_is_refused_meanwhile(templates):
     parts = Parts(templates)
     await parts.store.claim(shop_order())
+    parts.store.claimed_at["WEB-1001"] = NOW - timedelta(seconds=30)
     with pytest.raises(OrderBeingCharged):
         await parts.place(shop_order())
+    assert parts.gateway.charges == []
+
+
+async def test_a_charge_cut_off_long_ago_is_found_at_the_gateway_not_made_again(templates):
+    parts = Parts(templates)
+    await parts.gateway.charge_order(shop_order(), CARD, capture=True)  # then payledger died
+    await parts.store.claim(shop_order())
+    parts.store.claimed_at["WEB-1001"] = NOW - timedelta(seconds=RULES.stale_charge_after + 1)
+
+    outcome = await parts.place(shop_order())
+
+    assert parts.gateway.lookups == ["WEB-1001"]
+    assert len(parts.gateway.charges) == 1
+    assert outcome.record.status is ShopOrderStatus.COMPLETED
+    assert outcome.record.payment == parts.gateway.made["WEB-1001"].payment
+
+
+async def test_a_charge_cut_off_before_it_reached_the_gateway_is_made_once(templates):
+    parts = Parts(templates)
+    await parts.store.claim(shop_order())
+    parts.store.claimed_at["WEB-1001"] = NOW - timedelta(seconds=RULES.stale_charge_after + 1)
+
+    outcome = await parts.place(shop_order())
+
+    assert len(parts.gateway.charges) == 1
+    assert outcome.record.status is ShopOrderStatus.COMPLETED
 
 
 async def test_a_refused_charge_frees_the_order_id(templates):

@@ -9,6 +9,7 @@ by it (and a lost answer is looked up by it before anything is sent again).
 from __future__ import annotations
 
 from dataclasses import replace
+from datetime import datetime, timedelta
 from decimal import Decimal
 
 from payledger.adapters.paytrace.client import PayTraceClient
@@ -19,13 +20,22 @@ from payledger.adapters.paytrace.schemas import (
     PayTraceSaleDetails,
     PayTraceTransactionResult,
 )
-from payledger.adapters.paytrace.translate import event_key, payment_from_result
+from payledger.adapters.paytrace.translate import (
+    event_key,
+    kind_of,
+    lookup_window,
+    parse_pacific,
+    payment_from_export,
+    payment_from_result,
+)
 from payledger.domain.charges import CardSource, EncryptedCard, ProtectCard, VaultCard
 from payledger.domain.events import PaymentObserved
 from payledger.domain.model import Address, PaymentKind
 from payledger.domain.shop_orders import ShopOrder
 
 MAX_REFERENCE = 50
+LOOKUP_SKEW = timedelta(minutes=5)
+"""PayTrace's clock and payledger's may disagree this much."""
 """PayTrace's limit for ``invoice_id`` and ``customer_reference_id`` (v3 documents 50)."""
 
 
@@ -85,6 +95,29 @@ class PayTraceOrderGateway:
             order_ref=details.customer_reference_id or "",
             customer=replace(order.order.customer, gateway_customer_id=vault_id),
         )
+        return PaymentObserved(event_key(payment), payment)
+
+    async def find_order_charge(self, order: ShopOrder, since: datetime) -> PaymentObserved | None:
+        reference = order.reference[:MAX_REFERENCE]
+        start, end = lookup_window(since, self.client.clock.now(), self.client.tz)
+        records = await self.client.export_transactions(start, end, including_text=reference)
+        charges = [
+            record
+            for record in records
+            if record.invoice_id == reference
+            and record.amount == order.total.amount
+            and kind_of(record) in (PaymentKind.SALE, PaymentKind.AUTHORIZATION)
+            and (
+                not record.created.at
+                or parse_pacific(record.created.at, self.client.tz) >= since - LOOKUP_SKEW
+            )
+        ]
+        if not charges:
+            return None
+        found = max(charges, key=lambda record: record.transaction_id)
+        payment = payment_from_export(found, currency=order.total.currency, tz=self.client.tz)
+        customer = replace(order.order.customer, gateway_customer_id=found.customer_id)
+        payment = replace(payment, order_ref=reference, customer=customer)
         return PaymentObserved(event_key(payment), payment)
 
     async def _send(

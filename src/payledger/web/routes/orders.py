@@ -8,7 +8,13 @@ from fastapi import APIRouter, Depends, Path
 from fastapi.responses import JSONResponse
 
 from payledger.bootstrap_orders import place_shop_order, shop_orders
-from payledger.domain.errors import AuthError, DomainError, RejectedError
+from payledger.domain.errors import (
+    AmbiguousOutcome,
+    AuthError,
+    ConfigError,
+    DomainError,
+    RejectedError,
+)
 from payledger.domain.shop_orders import ShopOrder
 from payledger.engine.api_clients import ApiClient
 from payledger.flows.order_to_cash import OrderBeingCharged
@@ -36,6 +42,14 @@ _CREATED: dict[int | str, dict[str, Any]] = {
         "description": "Paid; D365 is slow or down, the order completes later (see status_url)",
     },
     402: {"model": OrderPublic, "description": "The card was declined; detail says why"},
+}
+
+
+_OUTCOME_UNKNOWN = {
+    "error": "outcome_unknown",
+    "detail": "PayTrace's answer was lost and the charge could not be found afterwards: the card "
+    "may or may not have been charged. The order id stays reserved (409) until it is settled; "
+    "payledger's poller records the payment if it was made.",
 }
 
 
@@ -74,6 +88,10 @@ async def create_order(
     async def work() -> Reply:
         try:
             outcome = await place_shop_order(container, shop, card)
+        except AmbiguousOutcome:
+            return Reply(502, _OUTCOME_UNKNOWN)
+        except ConfigError as exc:
+            raise ApiProblem(503, "not_configured", str(exc)) from None
         except OrderBeingCharged as exc:
             raise ApiProblem(
                 409, "order_in_progress", str(exc), headers={"Retry-After": "1"}
