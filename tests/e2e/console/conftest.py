@@ -11,16 +11,20 @@ import ssl
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Coroutine, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
+from typing import Any, TypeVar
+from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
 
 from payledger.bench.postgres import free_port
 from payledger.bootstrap import build
+from payledger.bootstrap_reconcile import run_reconciliation
 from payledger.config import load_settings
 from payledger.engine.api_clients import ApiClients
 
@@ -35,6 +39,7 @@ CHROMIUM_ARGS = [
     "--disable-sync",
     "--no-first-run",
 ]
+T = TypeVar("T")
 VISA = "4012000098765439"
 INTEGRATOR = "9575315uXt4u"
 MISSING_CUSTOMER = "US-404"
@@ -46,7 +51,9 @@ HTML_NAME = "<b>Ann</b> & Co"
 class Stack:
     url: str
     """The console, e.g. http://127.0.0.1:PORT/console."""
+    config: Path
     database: Path
+    paytrace: str
     d365: str
     certificate: Path
     operator_token: str
@@ -150,7 +157,27 @@ ca_file = "{certificate}"
 [posting]
 max_wait_ms = 100
 lookup_ttl_seconds = 0
+[reconcile]
+auto_heal = false
 """
+
+
+def in_own_loop(coroutine: Coroutine[Any, Any, T]) -> T:
+    """Run ``coroutine`` in a thread of its own: Playwright's sync API may already run an
+    event loop in this one."""
+    with ThreadPoolExecutor(1) as thread:
+        return thread.submit(asyncio.run, coroutine).result()
+
+
+async def reconcile_today(stack: Stack) -> int:
+    """Run a reconciliation of today (Pacific) as ``payledger reconcile`` does; its run id."""
+    container = build(load_settings(stack.config))
+    try:
+        today = datetime.now(ZoneInfo("America/Los_Angeles")).date()
+        result = await run_reconciliation(container, today, today, trigger="test")
+    finally:
+        await container.aclose()
+    return result.run_id
 
 
 def wait_until(condition, what: str, within: float = 60) -> None:
@@ -188,9 +215,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
 
         config = workdir / "payledger.toml"
         config.write_text(_config(workdir, paytrace, d365, certificate))
-        # Its own thread: Playwright's sync API may already run an event loop in this one.
-        with ThreadPoolExecutor(1) as thread:
-            operator, viewer = thread.submit(asyncio.run, _prepare(config)).result()
+        operator, viewer = in_own_loop(_prepare(config))
 
         output = (workdir / "serve.out").open("w")
         service = subprocess.Popen(
@@ -207,7 +232,9 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
             raise AssertionError(f"{exc}: {(workdir / 'serve.out').read_text()[-3000:]}") from None
         built = Stack(
             url=f"http://127.0.0.1:{port}/console",
+            config=config,
             database=workdir / "var/payledger.db",
+            paytrace=paytrace,
             d365=d365,
             certificate=certificate,
             operator_token=operator,

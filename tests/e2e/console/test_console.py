@@ -15,6 +15,8 @@ from tests.e2e.console.conftest import (
     Stack,
     d365_tls,
     d365_token,
+    in_own_loop,
+    reconcile_today,
     wait_until,
 )
 
@@ -62,13 +64,14 @@ def test_the_dashboard_shows_what_the_database_holds(page, stack):
     inbox = dict(stack.rows("SELECT status, count(*) FROM inbox GROUP BY status"))
     postings = dict(stack.rows("SELECT state, count(*) FROM postings GROUP BY state"))
     dead_jobs = stack.scalar("SELECT count(*) FROM jobs WHERE status = 'dead'")
-    assert metric(page, "inbox.total") == str(sum(inbox.values())) == "3"
+    assert inbox["processed"] >= 3 and postings["posted"] >= 2  # the seeded sales
+    assert metric(page, "inbox.total") == str(sum(inbox.values()))
     assert metric(page, "inbox.processed") == str(inbox["processed"])
-    assert metric(page, "postings.posted") == str(postings["posted"]) == "2"
-    assert metric(page, "postings.dead") == str(postings["dead"]) == "1"
-    assert metric(page, "dead.postings") == "1"
+    assert metric(page, "postings.posted") == str(postings["posted"])
+    assert metric(page, "postings.dead") == str(postings.get("dead", 0))
+    assert metric(page, "dead.postings") == str(postings.get("dead", 0))
     assert metric(page, "dead.jobs") == str(dead_jobs)
-    assert metric(page, "dead.total") == str(1 + dead_jobs)
+    assert metric(page, "dead.total") == str(postings.get("dead", 0) + dead_jobs)
     assert metric(page, "oldest.age") == "none waiting"
     for system in ("PayTrace", "D365", "database"):
         assert page.inner_text(f"tr[data-system='{system}'] [data-state]") == "ok"
@@ -95,7 +98,10 @@ def test_a_payment_timeline_shows_events_postings_d365_keys_and_no_card_number(p
     story = page.inner_text("#timeline")
     assert "sale approved received from paytrace" in story
     assert f"posting {reference} (payment) posted" in story
-    assert page.locator("#events tbody tr").count() == 1
+    events = stack.scalar(
+        "SELECT count(*) FROM inbox WHERE external_id LIKE ?", f"%:{stack.posted_txn}:%"
+    )
+    assert page.locator("#events tbody tr").count() == events
     assert "done" in page.inner_text("#jobs")
 
     body = page.content()
@@ -183,3 +189,24 @@ def test_signing_out_ends_the_session(page, stack):
     page.wait_for_url(re.compile(r".*/console/login$"))
     page.goto(f"{stack.url}/payments")
     assert "/console/login" in page.url
+
+
+def test_a_reconciliation_run_reads_in_the_console_as_it_was_stored(page, stack):
+    assert httpx.post(f"{stack.paytrace}/_sandbox/settle").status_code == 200
+    run_id = in_own_loop(reconcile_today(stack))
+    report = json.loads(stack.scalar("SELECT report FROM recon_runs WHERE id = ?", run_id))
+    assert sum(report["counts"].values()) == 3  # the three settled sales, one item each
+
+    sign_in(page, stack, stack.viewer_token)
+    page.click("nav >> text=Reconciliation")
+    row = page.locator(f"#runs tr[data-run='{run_id}']")
+    assert row.locator("[data-exceptions]").inner_text() == str(report["exceptions"])
+    row.locator("a").click()
+    page.wait_for_url(f"{stack.url}/reconciliation/{run_id}")
+    for kind, count in report["counts"].items():
+        cell = page.locator(f"#by-class tr[data-class='{kind}'] [data-count]")
+        assert (cell.inner_text() if count else cell.count()) == (str(count) if count else 0)
+    listed = page.locator("#items tbody tr")
+    assert listed.count() == len(report["items"])
+    download = page.request.get(f"{stack.url}/reconciliation/{run_id}/report.csv")
+    assert download.ok and download.text().startswith("class,exception,reference")

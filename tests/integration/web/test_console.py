@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
 import httpx
 import pytest
@@ -17,7 +17,9 @@ from payledger.domain.events import PaymentObserved
 from payledger.engine.api_clients import ApiClients
 from payledger.engine.jobs import NewJob
 from payledger.engine.payment_events import SqlPaymentEventStore
+from payledger.engine.reconciliation import SqlReconStore
 from payledger.web.app import create_app
+from tests.integration.web.test_reconciliation_api import stored_run
 
 WHEN = datetime(2026, 3, 24, 17, 0, tzinfo=UTC)
 
@@ -167,3 +169,22 @@ async def test_mapping_preview_names_what_is_wrong_with_a_sample(browser, contai
         },
     )
     assert "sample field payment.amount: expected a JSON number" in wrong_type.text
+
+
+async def test_reconciliation_runs_and_reports_read_as_stored(browser, container):
+    run_id = await stored_run(container)
+    store = SqlReconStore(container.inbox)
+    failed = await store.start_run("usmf", date(2026, 3, 2), date(2026, 3, 2), "test")
+    await store.fail_run(failed, "TransientError: D365 is down")
+    await sign_in(browser, (await issue(container, "read")).secret)
+    listing = await browser.get("/console/reconciliation")
+    assert f'data-run="{run_id}"' in listing.text and "D365 is down" in listing.text
+    shown = await browser.get(f"/console/reconciliation/{run_id}")
+    assert "1 exception(s) need attention" in shown.text
+    assert (
+        'data-reference="PT-302-PAY"' in shown.text and 'data-class="missing_in_d365"' in shown.text
+    )
+    csv = await browser.get(f"/console/reconciliation/{run_id}/report.csv")
+    assert csv.headers["content-type"].startswith("text/csv") and "PT-302-PAY" in csv.text
+    missing = await browser.get(f"/console/reconciliation/{failed}")
+    assert missing.status_code == 404 and "D365 is down" in missing.text
