@@ -188,3 +188,11 @@ async def test_reconciliation_runs_and_reports_read_as_stored(browser, container
     assert csv.headers["content-type"].startswith("text/csv") and "PT-302-PAY" in csv.text
     missing = await browser.get(f"/console/reconciliation/{failed}")
     assert missing.status_code == 404 and "D365 is down" in missing.text
+
+
+async def test_the_sign_in_page_warns_when_served_over_plain_http_to_another_machine(container):
+    transport = httpx.ASGITransport(app=create_app(container, embedded_worker=False))
+    async with httpx.AsyncClient(transport=transport, base_url="http://ops.example") as remote:
+        assert 'id="needs-https"' in (await remote.get("/console/login")).text
+    async with httpx.AsyncClient(transport=transport, base_url="http://127.0.0.1:8800") as local:
+        assert 'id="needs-https"' not in (await local.get("/console/login")).text

@@ -43,6 +43,15 @@ def _safe_next(request: Request, target: str) -> str:
     return f"{base}/"
 
 
+_LOOPBACK = ("localhost", "127.0.0.1", "::1", "[::1]")
+
+
+def _cookies_dropped(request: Request) -> bool:
+    """Browsers keep Secure cookies over plain http only for the local machine."""
+    host = request.url.hostname or ""
+    return request.url.scheme == "http" and host not in _LOOPBACK and not host.startswith("127.")
+
+
 def _login_page(
     request: Request, *, error: str = "", next_path: str = "", status: int = 200
 ) -> Response:
@@ -50,7 +59,12 @@ def _login_page(
     response = page(
         request,
         "login.html",
-        {"nonce": nonce, "error": error, "next_path": next_path},
+        {
+            "nonce": nonce,
+            "error": error,
+            "next_path": next_path,
+            "plain_http": _cookies_dropped(request),
+        },
         status_code=status,
     )
     _set_cookie(response, LOGIN_COOKIE, nonce, max_age=3600)
