@@ -22,6 +22,7 @@ from payledger.bench.e2e import (
 )
 from payledger.bench.postgres import PostgresCluster, find_server_binaries, start_cluster
 from payledger.bench.queue import QueueBenchResult, bench_queue
+from payledger.bench.reconcile import bench_reconcile
 from payledger.cli.common import console, run, setup_logging
 from payledger.config import LoggingSettings, Settings
 from payledger.mapping import TemplateError, bench_mapping
@@ -377,3 +378,54 @@ def _run_rows(r: E2EResult) -> list[Row]:
 def _requests_row(label: str, phase: E2EPhase) -> Row:
     rpp = phase.requests_per_payment
     return label, f"{rpp:.4f} ({phase.requests:,} requests)", "≤ 0.02", rpp <= 0.02
+
+
+@app.command("reconcile")
+def reconcile(
+    transactions: Annotated[
+        int, typer.Option(help="PayTrace transactions (and about as many D365 lines).", min=100)
+    ] = 1_000_000,
+    rate: Annotated[
+        float, typer.Option(help="Share seeded as discrepancies, spread over every class.")
+    ] = 0.01,
+    seed: Annotated[int, typer.Option(help="Seed of the generated data.")] = 42,
+) -> None:
+    """Match N PayTrace transactions against N D365 lines (data already fetched): seconds,
+    peak RSS, and every seeded discrepancy found vs seeded per class, with false ones.
+    Exit 1 unless every seeded discrepancy is found and nothing else."""
+    result = bench_reconcile(transactions, rate=rate, seed=seed)
+    summary = Table("", "value", title="payledger bench reconcile (data already fetched)")
+    summary.add_row(
+        "PayTrace transactions / D365 lines", f"{result.transactions:,} / {result.lines:,}"
+    )
+    summary.add_row(
+        "match s / report s (wall)", f"{result.match_seconds:.2f} / {result.report_seconds:.2f}"
+    )
+    summary.add_row(
+        "match s / report s (CPU)",
+        f"{result.match_cpu_seconds:.2f} / {result.report_cpu_seconds:.2f}",
+    )
+    summary.add_row(
+        "match + report s (wall / CPU)", f"{result.seconds:.2f} / {result.cpu_seconds:.2f}"
+    )
+    summary.add_row(
+        "load average before / after (2 cores)", "{:.1f} / {:.1f}".format(*result.load_average)
+    )
+    summary.add_row("peak RSS MB (whole process)", f"{result.peak_rss_mb:,.1f}")
+    summary.add_row("data generation s (not timed)", f"{result.generate_seconds:.1f}")
+    summary.add_row("matched (expected)", f"{result.matched:,} ({result.expected_matched:,})")
+    summary.add_row("exceptions (seeded)", f"{result.exceptions:,} ({result.seeded_exceptions:,})")
+    console.print(summary)
+    table = Table("class", "seeded", "found", "missed", "false", title="discrepancies")
+    for kind, seeded in result.seeded.items():
+        table.add_row(
+            kind,
+            f"{seeded:,}",
+            f"{result.found[kind]:,}",
+            str(result.missed[kind]),
+            str(result.false_positives[kind]),
+        )
+    table.add_row("matched", "-", "-", "-", str(result.false_positives["matched"]))
+    console.print(table)
+    if not result.exact:
+        raise typer.Exit(1)

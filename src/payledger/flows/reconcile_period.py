@@ -165,7 +165,7 @@ async def _second_look(
 ) -> Reconciliation:
     """Before calling anything missing: lines found by reference at any date, transactions
     found by id whatever their date; match again if either turned anything up."""
-    missing = [recon.txns[i.txn] for i in recon.items if i.kind is D.MISSING_IN_D365]
+    missing = [recon.txns[i.txn] for i in recon.notable if i.kind is D.MISSING_IN_D365]
     have = {line.line_id for line in recon.lines}
     extra_lines = [
         line
@@ -179,7 +179,7 @@ async def _second_look(
     unknown = sorted(
         {
             txn_id
-            for item in recon.items
+            for item in recon.notable
             if item.kind is D.MISSING_IN_PAYTRACE and item.by_reference
             for txn_id in [txn_of_reference(recon.lines[item.line].reference)]
             if txn_id
@@ -204,7 +204,7 @@ async def _heal(
     """Each settled payment missing in D365, fetched again and stored through the inbox."""
     requests: list[HealRequest] = []
     states: dict[str, str] = {}
-    for item in recon.items:
+    for item in recon.notable:
         if item.kind is not D.MISSING_IN_D365:
             continue
         txn = recon.txns[item.txn]

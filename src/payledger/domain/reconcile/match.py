@@ -9,15 +9,16 @@ transactions (pending, voided, settled in another period) only explain lines.
 
 from __future__ import annotations
 
+from array import array
 from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from operator import itemgetter
 
 from payledger.domain.posting import LedgerOperation
 from payledger.domain.reconcile.compare import Comparer, amount_text
 from payledger.domain.reconcile.handkeyed import find_duplicates, match_by_amount
 from payledger.domain.reconcile.model import (
-    NO_LINES,
     Discrepancy,
     GatewayTxn,
     Item,
@@ -29,33 +30,48 @@ from payledger.domain.reconcile.model import (
 
 PREFIX = "PT-"
 _SUFFIXES = frozenset(("-PAY", "-REF", "-REV"))
+_REFERENCE, _AMOUNT, _CURRENCY, _DAY = itemgetter(1), itemgetter(2), itemgetter(3), itemgetter(4)
 PAYMENT = LedgerOperation.PAYMENT
 D = Discrepancy
 
 
 def txn_of_reference(reference: str) -> str | None:
     """The gateway transaction of one of payledger's references, None for any other text."""
-    if reference.startswith(PREFIX) and reference[-4:] in _SUFFIXES and len(reference) > 7:
-        return reference[3:-4]
-    return None
+    return reference[3:-4] if _is_ours(reference) else None
 
 
 @dataclass(slots=True)
 class Reconciliation:
-    """The inputs and every item concluded from them."""
+    """The inputs and every item concluded from them.
+
+    Transactions plainly matched by reference are kept as two parallel index arrays
+    (``matched_txns``, ``matched_lines``), a million of them costing no objects; every other
+    item is in ``notable``. ``items`` lists them all.
+    """
 
     txns: Sequence[GatewayTxn]
     lines: Sequence[LedgerEntry]
-    items: list[Item]
+    notable: list[Item]
     period: Period
     rules: MatchRules
+    matched_txns: array[int] = field(default_factory=lambda: array("q"))
+    matched_lines: array[int] = field(default_factory=lambda: array("q"))
+
+    @property
+    def items(self) -> list[Item]:
+        matched = D.MATCHED
+        pairs = zip(self.matched_txns, self.matched_lines, strict=True)
+        plain = [Item(matched, i, j, False) for i, j in pairs]
+        return plain + self.notable
 
     def counts(self) -> Counter[Discrepancy]:
-        return Counter(item.kind for item in self.items)
+        counts = Counter(item.kind for item in self.notable)
+        counts[D.MATCHED] += len(self.matched_txns)
+        return counts
 
     @property
     def exceptions(self) -> list[Item]:
-        return [item for item in self.items if item.exception]
+        return [item for item in self.notable if item.exception]
 
 
 def reconcile(
@@ -67,28 +83,34 @@ def reconcile(
     """Classify every settled transaction of ``period`` and every line not explained by one."""
     matcher = _Matcher(txns, lines, rules, period)
     matcher.run()
-    return Reconciliation(txns, lines, matcher.items, period, rules)
+    return Reconciliation(
+        txns, lines, matcher.items, period, rules, matcher.matched_txns, matcher.matched_lines
+    )
+
+
+def _is_ours(ref: str) -> bool:
+    return ref[:3] == PREFIX and ref[-4:] in _SUFFIXES and len(ref) > 7
 
 
 class _References:
-    """Payledger's lines by reference; the rest are lines keyed by hand."""
+    """Payledger's lines by reference, built with C-level passes over a million lines; the
+    rest are lines keyed by hand."""
 
     def __init__(self, lines: Sequence[LedgerEntry]) -> None:
-        self.first: dict[str, int] = {}
+        refs: list[str] = list(map(_REFERENCE, lines))
+        # The last line of a reference wins here; duplicates are collected next.
+        self.first: dict[str, int] = dict(zip(refs, range(len(refs)), strict=True))
         self.more: dict[str, list[int]] = {}
-        self.reversed: set[str] = set()
-        self.by_hand: list[int] = []
-        first, more = self.first, self.more
-        for j, line in enumerate(lines):
-            ref = line.reference
-            if ref.startswith(PREFIX) and ref[-4:] in _SUFFIXES and len(ref) > 7:
-                k = first.setdefault(ref, j)
-                if k != j:
-                    more.setdefault(ref, [k]).append(j)
-                if ref.endswith("-REV"):
-                    self.reversed.add(ref[3:-4])
-            else:
-                self.by_hand.append(j)
+        first = self.first
+        if len(first) < len(refs):
+            for j in [j for j, ref in enumerate(refs) if first[ref] != j]:
+                ref = refs[j]
+                if _is_ours(ref):
+                    self.more.setdefault(ref, [first[ref]]).append(j)
+            for group in self.more.values():
+                group.sort()
+        self.reversed = {ref[3:-4] for ref in first if ref[-4:] == "-REV" and _is_ours(ref)}
+        self.by_hand = [j for j, ref in enumerate(refs) if not _is_ours(ref)]
 
     def of(self, ref: str) -> list[int]:
         """Every line carrying ``ref`` (none, one, or duplicates)."""
@@ -111,16 +133,19 @@ class _Matcher:
         self.refs = _References(lines)
         self.used = bytearray(len(lines))
         self.items: list[Item] = []
+        self.matched_txns: array[int] = array("q")
+        self.matched_lines: array[int] = array("q")
         self.unmatched: list[int] = []
-        self.with_line: list[int] = []
+        self.maybe_repeated: list[int] = []
+        """Transactions with a line whose amount a hand-keyed line also has."""
 
     def run(self) -> None:
         self._by_reference()
         hand, used, rules = self.refs.by_hand, self.used, self.rules
         found, missing = match_by_amount(self.txns, self.lines, hand, used, self.unmatched, rules)
         self.items += found
-        self.with_line += [item.txn for item in found]
-        self.items += find_duplicates(self.txns, self.lines, hand, used, self.with_line, rules)
+        suspects = self.maybe_repeated + [item.txn for item in found]
+        self.items += find_duplicates(self.txns, self.lines, hand, used, suspects, rules)
         for i in missing:
             t = self.txns[i]
             note = f"no D365 line for {amount_text(t.amount, t.currency)} {t.currency}"
@@ -134,30 +159,38 @@ class _Matcher:
 
     def _by_reference(self) -> None:
         first, more, reversed_ids = self.refs.first, self.refs.more, self.refs.reversed
-        items, used, lines, with_line = self.items, self.used, self.lines, self.with_line
+        items, used, lines = self.items, self.used, self.lines
+        amounts = list(map(_AMOUNT, lines))
+        currencies = list(map(_CURRENCY, lines))
+        days = list(map(_DAY, lines))
+        hand_amounts = {amounts[j] for j in self.refs.by_hand}
         compare = Comparer(self.rules)
         normal = self.rules.settlement_days
-        new, matched = tuple.__new__, D.MATCHED  # the common case, built without the keywords
+        matched_txns, matched_lines = self.matched_txns, self.matched_lines
+        repeated = self.maybe_repeated
         for i, t in enumerate(self.txns):
             txn_id, operation, _, amount, currency, _, settled_day, _, _, _, in_period = t
             if not in_period:
                 self._explain(i, t)
                 continue
-            paid = operation is PAYMENT
-            ref = f"PT-{txn_id}-PAY" if paid else f"PT-{txn_id}-REF"
+            if operation is PAYMENT:
+                ref, signed = f"PT-{txn_id}-PAY", amount
+            else:
+                ref, signed = f"PT-{txn_id}-REF", -amount
             j = first.get(ref, -1)
             if j >= 0 and ref not in more and txn_id not in reversed_ids:
                 used[j] = 1
-                with_line.append(i)
-                line = lines[j]
+                if signed in hand_amounts:
+                    repeated.append(i)
                 if (
-                    line.amount == (amount if paid else -amount)
-                    and line.currency == currency
-                    and 0 <= settled_day - line.day <= normal
+                    amounts[j] == signed
+                    and currencies[j] == currency
+                    and 0 <= settled_day - days[j] <= normal
                 ):
-                    items.append(new(Item, (matched, i, j, False, "", NO_LINES, True)))
+                    matched_txns.append(i)
+                    matched_lines.append(j)
                 else:
-                    items.append(compare.item(i, t, j, line))
+                    items.append(compare.item(i, t, j, lines[j]))
             elif txn_id in reversed_ids:
                 rev = f"PT-{t.txn_id}-REV"
                 note = f"settled in PayTrace, reversed (voided) in D365 by {rev}"
@@ -166,7 +199,8 @@ class _Matcher:
                 self._without_line(i, t)
             else:
                 self._add(D.DUPLICATE_IN_D365, i, more[ref], f"{len(more[ref])} lines carry {ref}")
-                with_line.append(i)
+                if signed in hand_amounts:
+                    repeated.append(i)
 
     def _without_line(self, i: int, t: GatewayTxn) -> None:
         other = self.refs.of(f"PT-{t.txn_id}-{'REF' if t.operation is PAYMENT else 'PAY'}")
@@ -220,19 +254,23 @@ class _Matcher:
         dated around it belong to the runs of the neighbouring periods)."""
         used, lines = self.used, self.lines
         first_day, last_day = self.period.first_day, self.period.last_day
-        orphans = sorted(
-            {j for js in self.refs.more.values() for j in js if not used[j]}
-            | {j for j in self.refs.first.values() if not used[j]}
-        )
+        unused = []
+        j = used.find(0)
+        while j >= 0:
+            unused.append(j)
+            j = used.find(0, j + 1)
+        orphans = [j for j in unused if _is_ours(lines[j].reference)]
         orphan_ids = {txn_of_reference(lines[j].reference) for j in orphans}
-        known = {t.txn_id for t in self.txns if t.txn_id in orphan_ids}
-        for j in orphans:
-            txn_id = txn_of_reference(lines[j].reference)
-            if txn_id not in known and first_day <= lines[j].day <= last_day:
-                note = f"PayTrace has no transaction {txn_id}"
-                self.items.append(Item(D.MISSING_IN_PAYTRACE, -1, j, True, note))
-        for j in self.refs.by_hand:
-            if not used[j] and first_day <= lines[j].day <= last_day:
+        known = {t.txn_id for t in self.txns if t.txn_id in orphan_ids} if orphan_ids else set()
+        for j in unused:
+            line = lines[j]
+            if not first_day <= line.day <= last_day:
+                continue
+            txn_id = txn_of_reference(line.reference)
+            if txn_id is None:
                 note = "keyed by hand; no PayTrace transaction with its amount, date and customer"
                 item = Item(D.MISSING_IN_PAYTRACE, -1, j, True, note, by_reference=False)
                 self.items.append(item)
+            elif txn_id not in known:
+                note = f"PayTrace has no transaction {txn_id}"
+                self.items.append(Item(D.MISSING_IN_PAYTRACE, -1, j, True, note))

@@ -53,7 +53,7 @@ def build_report(recon: Reconciliation, context: ReportContext) -> dict[str, Any
     sums = totals(recon)
     listed = [
         _item_document(recon, item, context)
-        for item in recon.items
+        for item in recon.notable
         if item.kind is not Discrepancy.MATCHED
     ]
     return {

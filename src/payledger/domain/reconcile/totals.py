@@ -77,7 +77,8 @@ def totals(recon: Reconciliation) -> Totals:
     txns, lines = recon.txns, recon.lines
     acc: dict[tuple[Any, ...], list[int]] = {}
     settled: dict[str, str] = {}
-    for item in recon.items:
+    _count_plain_matches(recon, acc, settled)
+    for item in recon.notable:
         t_cur = l_cur = ""
         paytrace = d365 = fee = 0
         group = _NO_GROUP
@@ -105,6 +106,28 @@ def totals(recon: Reconciliation) -> Totals:
         slot[2] += d365
         slot[3] += fee
     return _fold(acc, settled)
+
+
+def _count_plain_matches(
+    recon: Reconciliation, acc: dict[tuple[Any, ...], list[int]], settled: dict[str, str]
+) -> None:
+    """Matched by reference: the line carries the transaction's amount and currency."""
+    fees = recon.rules.fees if recon.rules.fees.is_configured else None
+    txns, matched = recon.txns, Discrepancy.MATCHED
+    for i in recon.matched_txns:
+        _, operation, _, amount, currency, batch, settled_day, _, card, _, _ = txns[i]
+        key = (matched, False, "p", card, batch, currency, currency)
+        slot = acc.get(key)
+        if slot is None:
+            slot = acc[key] = [0, 0, 0, 0]
+            if batch not in settled:
+                settled[batch] = day_text(settled_day)
+        signed = amount if operation is PAYMENT else -amount
+        slot[0] += 1
+        slot[1] += signed
+        slot[2] += signed
+        if fees is not None and operation is PAYMENT:
+            slot[3] += fees.fee(card, amount, currency)
 
 
 def _fold(acc: dict[tuple[Any, ...], list[int]], settled: dict[str, str]) -> Totals:
