@@ -105,7 +105,7 @@ async def login(
     response = RedirectResponse(_safe_next(request, next), status_code=303)
     cookie = encode_session(session, await session_key(container))
     _set_cookie(response, SESSION_COOKIE, cookie, max_age=int(SESSION_LIFETIME.total_seconds()))
-    response.delete_cookie(LOGIN_COOKIE, path=COOKIE_PATH)
+    _set_cookie(response, LOGIN_COOKIE, "", max_age=0)
     return response
 
 
@@ -116,5 +116,5 @@ async def logout(
     """End the session."""
     check_csrf(user, csrf)
     response = RedirectResponse(f"{console_base(request)}/login", status_code=303)
-    response.delete_cookie(SESSION_COOKIE, path=COOKIE_PATH, secure=True, httponly=True)
+    _set_cookie(response, SESSION_COOKIE, "", max_age=0)
     return response
