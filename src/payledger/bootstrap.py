@@ -35,6 +35,7 @@ from payledger.adapters.paytrace.gateway import PayTraceGateway
 from payledger.adapters.vault import DatabaseSecretProvider, MasterKeyStore, SecretNotFound
 from payledger.alerts import AlertCenter, watch_batch_handlers, watch_handlers
 from payledger.alerts.wiring import build_alert_center, register_alerts
+from payledger.bootstrap_api import register_business_events
 from payledger.bootstrap_orders import register_orders
 from payledger.bootstrap_reconcile import register_reconciliation
 from payledger.bootstrap_sync import register_customer_sync
@@ -285,6 +286,7 @@ def build(settings: Settings, *, clock: Clock | None = None) -> Container:
     )
     _register_housekeeping(container)
     register_reconciliation(container)
+    register_business_events(container)
     register_alerts(container.handlers, container.schedules, container.alerts, settings.alerts)
     if settings.paytrace.enabled:
         _register_paytrace_polling(container)

@@ -25,7 +25,7 @@ from payledger.domain.errors import (
 from payledger.web.console import install_console
 from payledger.web.middleware import CorrelationIdMiddleware, InboundGuardMiddleware
 from payledger.web.problems import install_problem_handler
-from payledger.web.routes import health
+from payledger.web.routes import business_events, health, payments
 from payledger.web.routes import orders as order_routes
 from payledger.web.routes import reconcile as reconcile_routes
 
@@ -75,6 +75,8 @@ def create_app(container: Container, *, embedded_worker: bool | None = None) -> 
     app.include_router(order_routes.router)
     install_console(app)
     app.include_router(reconcile_routes.router)
+    app.include_router(payments.router)
+    app.include_router(business_events.router)
     install_problem_handler(app)
 
     @app.exception_handler(PayLedgerError)
