@@ -120,6 +120,7 @@ async def reconcile_period(
             generated_at=clock.now().isoformat(timespec="seconds"),
             heals=heals,
             deposits=deposits,
+            no_deposit="-" if policy.deposits else "off",
             verified_heals=verified,
         )
         report = build_report(recon, context)

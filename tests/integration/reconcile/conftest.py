@@ -23,6 +23,7 @@ from payledger.adapters.d365.posting import D365PostingLedger
 from payledger.adapters.d365.reconcile import D365DepositJournal, D365PaymentLines
 from payledger.adapters.d365.throttle import RetryPolicy as D365Retry
 from payledger.adapters.paytrace import (
+    PayTraceCheck,
     PayTraceClient,
     PayTraceEncryptedCard,
     PayTraceSaleDetails,
@@ -142,6 +143,18 @@ class Scenario:
         self.txns[role] = str(result.transaction_id)
         return self.txns[role]
 
+    async def ach_sale(self, role: str, amount: str) -> str:
+        result = await self.sandboxes.paytrace.check_sale_by_account(
+            Decimal(amount),
+            PayTraceCheck(account_number="12345678", routing_number="325070760"),
+            details=PayTraceSaleDetails(
+                invoice_id=f"INV-{role}", discretionary_data={"D365 Customer": "US-004"}
+            ),
+        )
+        assert result.success, result
+        self.txns[role] = f"CHK-{result.check_transaction_id}"
+        return self.txns[role]
+
     async def line(
         self,
         reference: str,
@@ -203,6 +216,7 @@ async def seed_every_class(sandboxes: Sandboxes) -> Scenario:
     await paytrace.void(int(s.txns["voided"]))
     await s.sale("fee", "100.00", card=VISA)
     await s.sale("by_hand", "42.17", customer="US-002", card=MASTERCARD)
+    await s.ach_sale("ach", "310.00")  # a check: settles with the day, without a batch number
     settled = await paytrace.settle()
     s.batch = str(settled.batch_number)
 
@@ -217,6 +231,7 @@ async def seed_every_class(sandboxes: Sandboxes) -> Scenario:
     await s.line(s.ref("voided"), "12.00")
     await s.line(s.ref("fee"), "96.80")  # 100.00 less 2.9% + 0.30
     await s.line("deposit slip 7", "42.17", customer="US-002")  # keyed by hand
+    await s.line(s.ref("ach"), "310.00", customer="US-004")
     await s.line("PT-999999999-PAY", "19.99", customer="US-003")  # PayTrace never saw it
     await s.line("cheque 5531", "77.77", customer="US-003")  # keyed by hand, nothing behind it
     return s

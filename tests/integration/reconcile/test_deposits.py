@@ -51,8 +51,10 @@ async def test_each_batch_gets_one_deposit_job_however_many_runs(sandboxes, reco
     second = await reconcile(sandboxes, recon_store)
     [job] = await deposit_jobs(database)
     assert job.dedupe_key == f"deposit:usmf:{s.batch}"
-    assert [b["deposit"] for b in first.report["totals"]["by_batch"]] == ["enqueued"]
-    assert [b["deposit"] for b in second.report["totals"]["by_batch"]] == ["pending"]
+    deposits = [
+        {b["batch"]: b["deposit"] for b in r.report["totals"]["by_batch"]} for r in (first, second)
+    ]
+    assert deposits == [{"ACH": "-", s.batch: "enqueued"}, {"ACH": "-", s.batch: "pending"}]
     batch = batch_of(job.payload)
     assert (batch.net.amount, batch.fees.amount) == (Decimal("337.64"), Decimal("9.03"))
 

@@ -74,16 +74,17 @@ async def test_every_class_seeded_in_the_sandboxes_is_detected(sandboxes, recon_
         "PT-999999999-PAY": "missing_in_paytrace",
         "cheque 5531": "missing_in_paytrace",
     }
-    for role in ("matched", "refund", "by_hand", "earlier_batch"):
+    for role in ("matched", "refund", "by_hand", "ach", "earlier_batch"):
         assert s.txns[role] not in items, role
-    assert report["counts"]["matched"] == 3  # the sale, the refund, the line keyed by hand
+    assert report["counts"]["matched"] == 4  # a sale, the refund, a line keyed by hand, ACH
     assert report["exceptions"] == 8
 
-    [batch] = report["totals"]["by_batch"]
+    ach, batch = report["totals"]["by_batch"]
+    assert (ach["batch"], ach["count"], ach["paytrace"]) == ("ACH", 1, {"USD": "310.00"})
     assert batch["batch"] == s.batch and batch["settled"] == "2026-03-24"
     assert batch["paytrace"] == {"USD": "346.67"}  # 366.67 of sales less a 20.00 refund
     assert batch["expected_fees"] == {"USD": "9.03"}
-    assert set(report["totals"]["by_card_type"]) == {"VISA", "MASTERCARD", "AMEX"}
+    assert set(report["totals"]["by_card_type"]) == {"VISA", "MASTERCARD", "AMEX", "ACH"}
     assert items[s.txns["missing"]]["heal"] == "enqueued"
     assert batch["deposit"] == "enqueued"
 

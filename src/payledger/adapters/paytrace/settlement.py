@@ -2,8 +2,10 @@
 
 Batches closed in the period come from the batch export and their members from each batch's
 transaction list; the transactions created around the period come from the transaction
-export with BINs, which also gives every card's type. Declines and uncaptured
-authorizations never reach a ledger and are left out.
+export with BINs, which also gives every card's type. Check (ACH) transactions settle without
+a batch: those settled on a day of the period are reconciled under the batch label ``ACH``.
+Declines, uncaptured authorizations and unfunded check holds never reach a ledger and are
+left out.
 """
 
 from __future__ import annotations
@@ -12,13 +14,18 @@ from collections.abc import Sequence
 from datetime import date, timedelta
 
 from payledger.adapters.paytrace.client import PayTraceClient
-from payledger.adapters.paytrace.schemas import PayTraceTransaction
+from payledger.adapters.paytrace.schemas import PayTraceCheckRecord, PayTraceTransaction
 from payledger.adapters.paytrace.translate import (
     batch_from_export,
     event_key,
     kind_of,
     parse_pacific,
     payment_from_export,
+)
+from payledger.adapters.paytrace.translate_checks import (
+    check_kind_of,
+    check_txn_id,
+    payment_from_check,
 )
 from payledger.domain import Money, PaymentKind, RejectedError
 from payledger.domain.events import PaymentObserved
@@ -27,6 +34,9 @@ from payledger.domain.reconcile import GatewayTxn, TxnState
 from payledger.flows.reconcile_ports import Progress, Settlement
 
 _STATES = {"SETTLED": TxnState.SETTLED, "PENDING": TxnState.PENDING, "VOIDED": TxnState.VOIDED}
+ACH = "ACH"
+"""Card type and batch label of check (ACH) transactions, which PayTrace settles without a
+batch number."""
 
 
 def card_type_of(masked_number: str) -> str:
@@ -56,6 +66,7 @@ class PayTraceSettlement:
     def __init__(self, client: PayTraceClient, *, customer_title: str = "D365 Customer") -> None:
         self.client = client
         self.customer_title = customer_title
+        self._checks: dict[str, PayTraceCheckRecord] = {}
 
     def _day(self, text: str) -> int:
         return parse_pacific(text, self.client.tz).astimezone(self.client.tz).date().toordinal()
@@ -95,7 +106,7 @@ class PayTraceSettlement:
     async def settlement(
         self, first: date, last: date, window: tuple[date, date], progress: Progress
     ) -> Settlement:
-        around = await self._created_between(*window, progress)
+        around, checks = await self._created_between(*window, progress)
         batches = await self.client.export_batches(first, last)
         txns: list[GatewayTxn] = []
         settled: set[int] = set()
@@ -119,6 +130,8 @@ class PayTraceSettlement:
                 txn = self._txn(record, card_type="")
                 if txn is not None:
                     txns.append(txn)
+        period = (first.toordinal(), last.toordinal())
+        txns += [t for t in (self._check_txn(c, period) for c in checks) if t is not None]
         return Settlement(
             [
                 batch_from_export(b, currency=self.client.currency, tz=self.client.tz)
@@ -129,15 +142,44 @@ class PayTraceSettlement:
 
     async def _created_between(
         self, first: date, last: date, progress: Progress
-    ) -> dict[int, PayTraceTransaction]:
+    ) -> tuple[dict[int, PayTraceTransaction], list[PayTraceCheckRecord]]:
         found: dict[int, PayTraceTransaction] = {}
+        checks: list[PayTraceCheckRecord] = []
         days = (last - first).days + 1
         for n in range(days):
             day = first + timedelta(days=n)
             for record in await self.client.export_transactions(day, day, include_bin=True):
                 found[record.transaction_id] = record
+            checks += await self.client.export_checks(day, day)
             progress("PayTrace transactions by day", n + 1, days)
-        return found
+        return found, checks
+
+    def _check_txn(self, record: PayTraceCheckRecord, period: tuple[int, int]) -> GatewayTxn | None:
+        state = _STATES.get(record.status_code.upper())
+        kind = check_kind_of(record)
+        if state is None or kind is PaymentKind.AUTHORIZATION:
+            return None
+        txn_id = check_txn_id(record.check_transaction_id)
+        self._checks[txn_id] = record
+        settled_day = (
+            self._day(record.settled) if state is TxnState.SETTLED and record.settled else 0
+        )
+        currency = self.client.currency
+        return GatewayTxn(
+            txn_id=txn_id,
+            operation=LedgerOperation.REFUND
+            if kind is PaymentKind.ACH_REFUND
+            else LedgerOperation.PAYMENT,
+            state=state,
+            amount=Money(record.amount, currency).minor,
+            currency=currency,
+            batch=ACH if settled_day else "",
+            settled_day=settled_day,
+            created_day=self._day(record.created.at) if record.created.at else settled_day,
+            card_type=ACH,
+            customer=record.discretionary_data.get(self.customer_title, "").upper(),
+            in_period=period[0] <= settled_day <= period[1],
+        )
 
     async def _card_type(self, transaction_id: int) -> str:
         record = await self.client.export_transaction(transaction_id, include_bin=True)
@@ -160,6 +202,16 @@ class PayTraceSettlement:
         return found
 
     async def observe(self, txn_id: str) -> PaymentObserved:
+        check = self._checks.get(txn_id)
+        if check is not None:
+            payment = payment_from_check(check, currency=self.client.currency, tz=self.client.tz)
+            return PaymentObserved(event_key(payment), payment)
+        if not txn_id.isdigit():
+            raise RejectedError(
+                f"{txn_id!r} is not a PayTrace card transaction id",
+                system="paytrace",
+                operation="export_by_id",
+            )
         record = await self.client.export_transaction(int(txn_id))
         payment = payment_from_export(record, currency=self.client.currency, tz=self.client.tz)
         return PaymentObserved(event_key(payment), payment)

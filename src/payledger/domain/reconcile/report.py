@@ -44,6 +44,8 @@ class ReportContext:
     """Auto-heal state by gateway transaction id."""
     deposits: Mapping[str, str] = field(default_factory=dict)
     """Deposit posting state by batch number."""
+    no_deposit: str = "off"
+    """Shown for batches without a deposit state (deposits off, or checks without a batch)."""
     verified_heals: int = 0
     """Heals of earlier runs found in D365 by this run."""
 
@@ -73,7 +75,7 @@ def build_report(recon: Reconciliation, context: ReportContext) -> dict[str, Any
                 {
                     "batch": number,
                     "settled": sums.settled.get(number, ""),
-                    "deposit": context.deposits.get(number, "off"),
+                    "deposit": context.deposits.get(number, context.no_deposit),
                     **sums.by_batch[number].document(),
                 }
                 for number in sorted(sums.by_batch, key=_batch_order)
