@@ -230,6 +230,11 @@ def test_the_demo_runs_a_day_through_both_sandboxes_and_proves_agreement(workdir
     for kind in ("ACH payments in", "ACH refunds"):  # check (ACH) payments reach D365 too
         row = re.search(rf"{kind}\W+([\d,]+\.\d\d)\W+([\d,]+\.\d\d)\W+yes", out)
         assert row is not None and row.group(1) == row.group(2) and row.group(1) != "0.00", kind
+    # the evening: late sales found missing in D365, healed, verified; nothing left over
+    assert "reconciliation of" in out
+    missing = re.search(r"missing in d365\W+(\d+)\W+(\d+)", out)
+    assert missing is not None and missing.groups() == ("3", "0")
+    assert re.search(r"exceptions\W+3\W+0", out) and "verified 3" in out
     log = (workdir / "var/demo/payledger.log").read_text()
     assert "4012000098765439" not in log and "5499740000000057" not in log
 

@@ -17,6 +17,7 @@ from rich.table import Table
 
 from payledger.cli.common import console, opened, run, setup_logging
 from payledger.config import DatabaseSettings, LoggingSettings, Settings, VaultSettings
+from payledger.demo.reconcile_day import reconciliation_table
 from payledger.demo.run import DemoReport, run_demo
 from payledger.selfcheck import CheckResult, run_self_check
 
@@ -44,8 +45,11 @@ def demo(
     _print_day(report)
     _print_shop_orders(report)
     _print_agreement(report)
+    if report.reconciliation is not None:
+        console.print(reconciliation_table(report.reconciliation))
     orders_ok = report.shop_orders is None or report.shop_orders.all_ok
-    if not report.agreement.agrees or not orders_ok:
+    reconciled = report.reconciliation is None or report.reconciliation.ok
+    if not report.agreement.agrees or not orders_ok or not reconciled:
         raise typer.Exit(1)
     console.print(f"[green]PayTrace and D365 agree[/green]; database and logs in {workdir}/")
 

@@ -30,6 +30,12 @@ from payledger.config import (
 )
 from payledger.demo.agreement import Agreement, check_agreement
 from payledger.demo.day import Shop, Traffic
+from payledger.demo.reconcile_day import (
+    FEE_ACCOUNT,
+    DayReconciliation,
+    demo_reconcile_settings,
+    reconcile_the_day,
+)
 from payledger.demo.shop_orders import ShopOrders, check_shop_orders, place_shop_orders
 from payledger.demo.stage import DISCRETIONARY_TITLES, Stage, sandboxes
 from payledger.domain.events import PaymentObserved
@@ -53,6 +59,7 @@ class DemoReport:
     d365_requests: int = 0
     d365_write_requests: int = 0
     shop_orders: ShopOrders | None = None
+    reconciliation: DayReconciliation | None = None
 
 
 def demo_settings(workdir: Path, stage: Stage) -> Settings:
@@ -82,11 +89,13 @@ def demo_settings(workdir: Path, stage: Stage) -> Settings:
             tenant="payledger-sandbox",
             client_id="payledger-client",
             ca_file=stage.certificate,
+            fee_account=FEE_ACCOUNT,
             timeout_seconds=10,
             ach_payment_method="ACH",
         ),
         orders=OrderSettings(d365_timeout_seconds=1.0),
         posting=PostingSettings(max_lines=100, max_wait_ms=300, parallel_requests=8),
+        reconcile=demo_reconcile_settings(),
     )
 
 
@@ -185,6 +194,7 @@ async def _day(container: Container, stage: Stage, say: Say, started: float) -> 
     )
     report = await _report(container, stage, shop.traffic, agreement, duplicates, started)
     report.shop_orders = orders
+    report.reconciliation = await reconcile_the_day(container, shop, say)
     return report
 
 

@@ -77,10 +77,12 @@ class ReconcileResult:
         return int(self.report["exceptions"])
 
 
-def window(cmd: ReconcileCommand, rules: MatchRules) -> tuple[date, date]:
-    """The days whose ledger lines and gateway transactions can concern the period."""
+def window(cmd: ReconcileCommand, rules: MatchRules, today: date) -> tuple[date, date]:
+    """The days whose ledger lines and gateway transactions can concern the period (none
+    after ``today``)."""
     before = rules.lag_days + rules.settlement_days
-    return cmd.first - timedelta(days=before), cmd.last + timedelta(days=rules.date_window_days)
+    after = min(cmd.last + timedelta(days=rules.date_window_days), max(today, cmd.last))
+    return cmd.first - timedelta(days=before), after
 
 
 async def reconcile_period(
@@ -100,7 +102,7 @@ async def reconcile_period(
     run_id = await store.start_run(policy.company, cmd.first, cmd.last, cmd.trigger)
     try:
         verified = await verify_heals(policy.company, ledger, store)
-        around = window(cmd, policy.rules)
+        around = window(cmd, policy.rules, clock.now().date())
         settlement = await gateway.settlement(cmd.first, cmd.last, around, progress)
         lines = await ledger.lines_between(*around, progress)
         period = Period(cmd.first.toordinal(), cmd.last.toordinal())

@@ -11,7 +11,7 @@ left out.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import date, timedelta
+from datetime import date
 
 from payledger.adapters.paytrace.client import PayTraceClient
 from payledger.adapters.paytrace.schemas import PayTraceCheckRecord, PayTraceTransaction
@@ -143,16 +143,12 @@ class PayTraceSettlement:
     async def _created_between(
         self, first: date, last: date, progress: Progress
     ) -> tuple[dict[int, PayTraceTransaction], list[PayTraceCheckRecord]]:
-        found: dict[int, PayTraceTransaction] = {}
-        checks: list[PayTraceCheckRecord] = []
-        days = (last - first).days + 1
-        for n in range(days):
-            day = first + timedelta(days=n)
-            for record in await self.client.export_transactions(day, day, include_bin=True):
-                found[record.transaction_id] = record
-            checks += await self.client.export_checks(day, day)
-            progress("PayTrace transactions by day", n + 1, days)
-        return found, checks
+        progress("PayTrace transactions around the period", 0, 2)
+        cards = await self.client.export_transactions(first, last, include_bin=True)
+        progress("PayTrace transactions around the period", 1, 2)
+        checks = await self.client.export_checks(first, last)
+        progress("PayTrace transactions around the period", 2, 2)
+        return {record.transaction_id: record for record in cards}, checks
 
     def _check_txn(self, record: PayTraceCheckRecord, period: tuple[int, int]) -> GatewayTxn | None:
         state = _STATES.get(record.status_code.upper())
