@@ -119,10 +119,20 @@ class FakeChargeRecords:
         self.records: dict[str, ChargeRecord] = {}
         self.events: list[PaymentEvent] = []
         self.audit: list[tuple[str, str, str]] = []
+        self.held: set[tuple[ReceivableKind, str]] = set()
         self._fail_saves = list(fail_saves or [])
 
     async def get(self, gateway_txn_id: str) -> ChargeRecord | None:
         return self.records.get(gateway_txn_id)
+
+    async def hold(self, kind: ReceivableKind, number: str) -> bool:
+        if (kind, number) in self.held:
+            return False
+        self.held.add((kind, number))
+        return True
+
+    async def release(self, kind: ReceivableKind, number: str) -> None:
+        self.held.discard((kind, number))
 
     async def for_receivable(self, kind: ReceivableKind, number: str) -> list[ChargeRecord]:
         def matches(record: ChargeRecord) -> bool:

@@ -142,6 +142,8 @@ class Container:
         if self._d365 is None:
             d = self.settings.d365
             secret = (await self.vault.get(d.client_secret_secret)).get_secret_value()
+            if self._d365 is not None:  # a concurrent first caller built it meanwhile
+                return self._d365
             verify: Any = ssl.create_default_context(cafile=str(d.ca_file)) if d.ca_file else True
             resource = d.resource or d.base_url
             credential: D365Credential

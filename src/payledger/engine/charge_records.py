@@ -4,6 +4,7 @@ event that posts each one, written together in one transaction with an audit ent
 from __future__ import annotations
 
 from dataclasses import replace
+from datetime import timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -19,6 +20,7 @@ from payledger.domain.codec import payment_to_dict
 from payledger.domain.errors import DomainError
 from payledger.domain.model import PaymentKind
 from payledger.domain.money import Money
+from payledger.engine.idempotency import IdempotencyKeys, KeyState
 from payledger.engine.inbox import Inbox
 from payledger.engine.payment_events import PROCESS_PAYMENT
 
@@ -68,6 +70,11 @@ def record_from_row(row: Row[Any]) -> ChargeRecord:
     )
 
 
+HOLDER = "payledger:charge-hold"
+"""The ``idempotency_keys`` client under which receivables are held for one charge."""
+HOLD_LAPSES_AFTER = timedelta(minutes=5)
+
+
 class SqlChargeRecords:
     """Payments made through the API or auto-pay, with their ledger events."""
 
@@ -75,6 +82,18 @@ class SqlChargeRecords:
         self.inbox = inbox
         self.database = inbox.queue.database
         self.clock = inbox.queue.clock
+        self._holds = IdempotencyKeys(
+            self.clock, dialect=self.database.dialect, ttl=HOLD_LAPSES_AFTER
+        )
+
+    async def hold(self, kind: ReceivableKind, number: str) -> bool:
+        async with self.database.transaction() as conn:
+            claim = await self._holds.claim(conn, HOLDER, f"{kind.value}:{number}", "hold")
+        return claim.state is KeyState.STARTED
+
+    async def release(self, kind: ReceivableKind, number: str) -> None:
+        async with self.database.transaction() as conn:
+            await self._holds.release(conn, HOLDER, f"{kind.value}:{number}")
 
     async def get(self, gateway_txn_id: str) -> ChargeRecord | None:
         async with self.database.transaction() as conn:

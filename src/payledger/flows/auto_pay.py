@@ -24,6 +24,7 @@ from payledger.domain.charges import (
 from payledger.domain.errors import RejectedError, TransientError
 from payledger.flows.charge_payment import (
     AmountRefused,
+    Busy,
     Charge,
     ChargeContext,
     ChargeNotRecorded,
@@ -94,6 +95,8 @@ async def pay_posted_invoice(
     )
     try:
         charged = await charge_receivable(charge, ctx)
+    except Busy as exc:  # a charge through the API is running: look again once it is done
+        raise TransientError(str(exc), system="payledger", operation="auto-pay") from exc
     except (NotAllowed, AmountRefused, NotFound) as exc:
         return _skipped(str(exc))
     except ChargeNotRecorded as exc:  # charged: the retry finds the charge instead of redoing it

@@ -39,6 +39,10 @@ class AmountRefused(DomainError):
     """The amount does not fit what is open, capturable or refundable."""
 
 
+class Busy(NotAllowed):
+    """Another charge of the same invoice or order is running; try again shortly."""
+
+
 class ChargeNotRecorded(PayLedgerError):
     """The gateway acted but payledger could not record it (the database failed): the answer
     stands, and the gateway's poller brings the payment to the ledger later."""
@@ -177,7 +181,21 @@ def _event(gateway: CardGateway, payment: Payment) -> PaymentEvent:
 
 
 async def charge_receivable(cmd: Charge, ctx: ChargeContext) -> Charged:
-    """Charge the open amount (or ``cmd.amount``) of an invoice or sales order."""
+    """Charge the open amount (or ``cmd.amount``) of an invoice or sales order.
+
+    One charge of a receivable at a time: what is open is decided and charged under a hold,
+    so two requests (or a request and auto-pay) never both take the same open amount.
+    """
+    if not await ctx.records.hold(cmd.kind, cmd.number):
+        what = cmd.kind.value.replace("_", " ")
+        raise Busy(f"another charge of {what} {cmd.number} is in progress; retry shortly")
+    try:
+        return await _charge_held(cmd, ctx)
+    finally:
+        await ctx.records.release(cmd.kind, cmd.number)
+
+
+async def _charge_held(cmd: Charge, ctx: ChargeContext) -> Charged:
     receivable = await _receivable(cmd.kind, cmd.number, ctx.receivables)
     open_ = open_amount(receivable, await _made_here(receivable, ctx.records))
     amount = _amount_to_charge(cmd, receivable, open_, ctx.gateway.currency)

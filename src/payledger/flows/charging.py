@@ -76,6 +76,13 @@ class ChargeRecords(Protocol):
 
     async def get(self, gateway_txn_id: str) -> ChargeRecord | None: ...
 
+    async def hold(self, kind: ReceivableKind, number: str) -> bool:
+        """Hold the receivable for one charge; False while another holds it. A hold left by a
+        crashed process lapses after a few minutes."""
+        ...
+
+    async def release(self, kind: ReceivableKind, number: str) -> None: ...
+
     async def for_receivable(self, kind: ReceivableKind, number: str) -> list[ChargeRecord]: ...
 
     async def save(

@@ -242,3 +242,25 @@ async def test_bodies_that_make_no_sense_are_422(api):
     ):
         response = await api.post("/api/v1/payments", json=body, headers=key())
         assert response.status_code == 422, body
+
+
+async def test_two_charges_of_one_invoice_at_once_take_its_amount_once(
+    api, paytrace, d365, container
+):
+    import asyncio
+
+    customer = await a_vault_customer(paytrace)
+    invoice = (await post_invoice(d365, "US-003", "90.00"))["invoice"]["InvoiceNumber"]
+    body = {"invoice": invoice, "payment_method": vault(customer)}
+
+    first, second = await asyncio.gather(
+        api.post("/api/v1/payments", json=body, headers=key()),
+        api.post("/api/v1/payments", json=body, headers=key()),
+    )
+
+    assert sorted([first.status_code, second.status_code]) == [201, 409]
+    today = container.clock.now().date()
+    sales = await paytrace.export_transactions(
+        today - timedelta(days=1), today + timedelta(days=1), including_text=invoice
+    )
+    assert len(sales) == 1

@@ -124,3 +124,11 @@ async def test_a_charge_not_recorded_is_retried_later_as_an_interrupted_attempt(
     with pytest.raises(TransientError, match="not recorded"):
         await pay(ctx, attempts=attempts)
     assert attempts.started  # the retry will look the charge up first
+
+
+async def test_a_charge_running_through_the_api_makes_auto_pay_try_again_later(ctx, records):
+    from payledger.domain.charges import ReceivableKind
+
+    await records.hold(ReceivableKind.INVOICE, "CIV-1")
+    with pytest.raises(TransientError, match="in progress"):
+        await pay(ctx)

@@ -19,6 +19,7 @@ from payledger.domain.model import PaymentKind
 from payledger.domain.money import Money
 from payledger.flows.charge_payment import (
     AmountRefused,
+    Busy,
     Charge,
     ChargeContext,
     ChargeNotRecorded,
@@ -238,3 +239,22 @@ async def test_follow_ups_of_unknown_payments_are_not_found(ctx):
     ):
         with pytest.raises(NotFound):
             await step
+
+
+async def test_a_receivable_being_charged_is_not_charged_again_meanwhile(ctx, gateway, records):
+    assert await records.hold(ReceivableKind.INVOICE, "INV-1")
+    with pytest.raises(Busy, match="in progress"):
+        await charge_receivable(charge(), ctx)
+    assert gateway.calls == []
+    await records.release(ReceivableKind.INVOICE, "INV-1")
+    await charge_receivable(charge(), ctx)
+    assert records.held == set()  # released after the charge
+
+
+async def test_the_hold_is_released_when_the_charge_fails(gateway, erp):
+    records = FakeChargeRecords()
+    failing = FakeCardGateway(fail_next=[TransientError("PayTrace unreachable")])
+    ctx = ChargeContext(gateway=failing, receivables=erp, records=records, now=WHEN)
+    with pytest.raises(TransientError):
+        await charge_receivable(charge(), ctx)
+    assert records.held == set()
