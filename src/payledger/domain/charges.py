@@ -132,3 +132,32 @@ class PaymentEvent:
     source: str
     event_id: str
     payment: Payment
+
+
+def open_amount(receivable: Receivable, made_here: list[ChargeRecord]) -> Money:
+    """What is still owed: the total less the ledger's payments and payledger's own, counting
+    each gateway transaction once (payledger's record wins: it is never behind the ledger)."""
+    paid = dict(receivable.paid_in_ledger)
+    for record in made_here:
+        paid[record.gateway_txn_id] = (
+            Money.zero(record.amount.currency)
+            if record.kind is PaymentKind.REFUND  # already netted in its original
+            else record.collected
+        )
+    if receivable.order_paid is not None and not any(
+        r.sales_order_number == receivable.sales_order_number for r in made_here
+    ):
+        paid[f"order:{receivable.sales_order_number}"] = receivable.order_paid
+    remaining = receivable.total
+    for amount in paid.values():
+        remaining = remaining - amount
+    return max(remaining, Money.zero(remaining.currency), key=lambda m: m.amount)
+
+
+def refundable(record: ChargeRecord) -> Money:
+    """What is left to refund: of an approved sale, or of a captured authorization."""
+    if record.kind is PaymentKind.SALE and record.state is PaymentState.APPROVED:
+        return record.amount - record.refunded
+    if record.kind is PaymentKind.AUTHORIZATION and record.state is PaymentState.CAPTURED:
+        return record.captured - record.refunded
+    return Money.zero(record.amount.currency)

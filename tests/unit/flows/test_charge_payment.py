@@ -13,6 +13,7 @@ from payledger.domain.charges import (
     Receivable,
     ReceivableKind,
     VaultCard,
+    open_amount,
 )
 from payledger.domain.errors import TransientError
 from payledger.domain.model import PaymentKind
@@ -27,7 +28,6 @@ from payledger.flows.charge_payment import (
     NotFound,
     capture_payment,
     charge_receivable,
-    open_amount,
     refund_payment,
     void_payment,
 )
