@@ -109,9 +109,13 @@ async def sync_customers(
     customers = await erp.customers_in_scope()
     profiles = {profile.customer_id: profile for profile in await vault.profiles()}
     report.in_scope, report.profiles = len(customers), len(profiles)
+    naming: dict[str, list[GatewayProfile]] = {}
+    for candidate in profiles.values():
+        named = str(candidate.fields.get(cmd.link_field) or "")
+        naming.setdefault(named, []).append(candidate)
     claimed: set[str] = set()
     for customer in customers:
-        profile = _profile_of(customer, profiles, claimed, cmd)
+        profile = _profile_of(customer, profiles, naming, claimed)
         if profile is not None:
             claimed.add(profile.customer_id)
         work = _one_customer(
@@ -138,13 +142,13 @@ async def _guarded(report: SyncReport, subject: str, work: Any) -> None:
 def _profile_of(
     customer: ErpCustomer,
     profiles: Mapping[str, GatewayProfile],
+    naming: Mapping[str, list[GatewayProfile]],
     claimed: set[str],
-    cmd: SyncCustomers,
 ) -> GatewayProfile | None:
-    """The customer's profile: by its gateway id, else by the account the profile names,
-    else a profile whose id is the account."""
+    """The customer's profile: by its gateway id, else one naming its account (``naming``:
+    profiles by the account they name), else a profile whose id is the account."""
     candidates = [profiles.get(customer.gateway_id)] if customer.gateway_id else []
-    candidates += [p for p in profiles.values() if p.fields.get(cmd.link_field) == customer.account]
+    candidates += naming.get(customer.account, [])
     candidates.append(profiles.get(customer.account))
     return next((p for p in candidates if p is not None and p.customer_id not in claimed), None)
 
