@@ -10,7 +10,8 @@ from datetime import UTC, datetime
 
 from sqlalchemy import func, select
 
-from payledger.adapters.db.tables import inbox, jobs, recon_items
+from payledger.adapters.db.tables import alerts, inbox, jobs, recon_items
+from payledger.alerts import AlertCenter, AlertStore, Windows
 from payledger.bootstrap_reconcile import reconcile_policy
 from payledger.config import Settings
 from payledger.domain.clock import ManualClock
@@ -197,3 +198,20 @@ async def test_auto_heal_posts_exactly_once_even_when_runs_overlap(sandboxes, da
 
 def _inbox(database) -> Inbox:
     return Inbox(_queue(database))
+
+
+async def test_too_many_exceptions_reach_the_alert_centre(sandboxes, database):
+    await seed_every_class(sandboxes)
+    queue = _queue(database)
+
+    async def no_sinks():
+        return []
+
+    centre = AlertCenter(queue, AlertStore(database, Windows()), no_sinks)
+    result = await reconcile_day(sandboxes, SqlReconStore(Inbox(queue)), alerts=centre)
+    async with database.transaction() as conn:
+        [alert] = (await conn.execute(select(alerts))).all()
+    assert alert.key == "reconcile:usmf:2026-03-24:2026-03-24"
+    assert alert.title == "Reconciliation 2026-03-24..2026-03-24: 8 exception(s)"
+    assert alert.facts["missing in d365"] == "1"
+    assert f"/api/v1/reconciliations/{result.run_id}/report.html" in alert.facts["report"]
