@@ -9,6 +9,8 @@ exceptions. Missing in PayTrace is only ever reported.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from datetime import date, timedelta
@@ -106,7 +108,9 @@ async def reconcile_period(
         settlement = await gateway.settlement(cmd.first, cmd.last, around, progress)
         lines = await ledger.lines_between(*around, progress)
         period = Period(cmd.first.toordinal(), cmd.last.toordinal())
-        recon = reconcile(settlement.txns, lines, policy.rules, period)
+        # Matching a large period takes seconds of CPU: off the event loop, so a worker keeps
+        # renewing its other jobs' leases meanwhile.
+        recon = await asyncio.to_thread(reconcile, settlement.txns, lines, policy.rules, period)
         recon = await _second_look(recon, cmd, gateway, ledger)
         heals = await _heal(recon, gateway, store) if policy.auto_heal else {}
         deposits = (
@@ -125,10 +129,11 @@ async def reconcile_period(
             no_deposit="-" if policy.deposits else "off",
             verified_heals=verified,
         )
-        report = build_report(recon, context)
+        report = await asyncio.to_thread(build_report, recon, context)
         await store.finish_run(run_id, _record(report))
     except BaseException as exc:
-        await store.fail_run(run_id, f"{type(exc).__name__}: {exc}"[:2000])
+        with contextlib.suppress(Exception):  # the original error matters more
+            await store.fail_run(run_id, f"{type(exc).__name__}: {exc}"[:2000])
         raise
     if alerts is not None and report["exceptions"] > policy.alert_threshold:
         await _alert(alerts, policy, report)

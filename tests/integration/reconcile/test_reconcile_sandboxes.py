@@ -8,6 +8,7 @@ import csv
 import io
 from datetime import UTC, datetime
 
+import pytest
 from sqlalchemy import func, select
 
 from payledger.adapters.db.tables import alerts, inbox, jobs, recon_items
@@ -16,11 +17,12 @@ from payledger.bootstrap_reconcile import reconcile_policy
 from payledger.config import Settings
 from payledger.domain.clock import ManualClock
 from payledger.domain.codec import payment_from_dict
+from payledger.domain.errors import TransientError
 from payledger.domain.reconcile.render import CSV_COLUMNS
 from payledger.engine.inbox import Inbox
 from payledger.engine.postings import SqlPostingStore
 from payledger.engine.queue import Queue
-from payledger.engine.reconciliation import SqlReconStore, load_run
+from payledger.engine.reconciliation import SqlReconStore, load_run, recent_runs
 from payledger.flows.post_journals import FlushJournals, flush_journals
 from payledger.flows.post_payment import PostingRules, PostingTemplates, post_payment
 from payledger.flows.reconcile_period import ReconcileCommand, reconcile_period
@@ -215,3 +217,15 @@ async def test_too_many_exceptions_reach_the_alert_centre(sandboxes, database):
     assert alert.title == "Reconciliation 2026-03-24..2026-03-24: 8 exception(s)"
     assert alert.facts["missing in d365"] == "1"
     assert f"/api/v1/reconciliations/{result.run_id}/report.html" in alert.facts["report"]
+
+
+async def test_a_run_that_cannot_finish_is_kept_as_failed_with_its_reason(
+    sandboxes, recon_store, database
+):
+    await seed_every_class(sandboxes)
+    sandboxes.d365_app.state.sandbox.state.faults.settings.update({"outage": True})
+    with pytest.raises(TransientError):
+        await reconcile_day(sandboxes, recon_store)
+    [run] = await recent_runs(database)
+    assert run["status"] == "failed" and run["error"].startswith("TransientError: ")
+    assert (await load_run(database, run["id"]))["report"] is None
