@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import operator
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -58,7 +58,7 @@ _FUNCTIONS: dict[str, Callable[..., Any]] = {
     "toupper": str.upper,
 }
 
-Row = dict[str, Any]
+Row = Mapping[str, Any]
 Evaluator = Callable[[Row], Any]
 
 

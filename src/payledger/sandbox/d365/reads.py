@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
@@ -71,6 +72,35 @@ def full_values(read: ReadContext, entity: EntityType, record: Record) -> dict[s
     return values
 
 
+class _LazyRow(Mapping[str, Any]):
+    """The row as :func:`full_values` would give it, each property worked out on first use:
+    a ``$filter`` over thousands of rows reads a few properties, not every one of them."""
+
+    def __init__(self, read: ReadContext, entity: EntityType, record: Record) -> None:
+        self._read, self._entity, self._record = read, entity, record
+        self._computed: dict[str, Any] | None = None
+
+    def __getitem__(self, name: str) -> Any:
+        if self._computed is None:
+            self._computed = rules_for(self._entity).computed(
+                self._read.write, self._entity, self._record.values
+            )
+        if name in self._computed:
+            return self._computed[name]
+        if name in self._record.values:
+            return self._record.values[name]
+        prop = self._entity.properties.get(name)
+        if prop is None:
+            raise KeyError(name)
+        return default_value(prop, self._read.write.state.catalog)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._entity.properties)
+
+    def __len__(self) -> int:
+        return len(self._entity.properties)
+
+
 def visible(entity: EntityType, values: dict[str, Any], company: str, cross_company: bool) -> bool:
     field = entity.company_property
     if field is None or cross_company:
@@ -117,13 +147,11 @@ def matching_rows(
     for record in read.write.state.store.table(entity.set_name):
         if not visible(entity, record.values, company, options.cross_company or extra is not None):
             continue
-        values = full_values(read, entity, record)
-        if extra and any(
-            str(values.get(k)).casefold() != str(v).casefold() for k, v in extra.items()
-        ):
+        row = _LazyRow(read, entity, record)
+        if extra and any(str(row.get(k)).casefold() != str(v).casefold() for k, v in extra.items()):
             continue
-        if options.filter is None or options.filter(values):
-            rows.append((record, values))
+        if options.filter is None or options.filter(row):
+            rows.append((record, full_values(read, entity, record)))
     if options.orderby:
         order = {id(values): (record, values) for record, values in rows}
         sorted_values = sort_rows([values for _, values in rows], options.orderby)
