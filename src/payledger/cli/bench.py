@@ -156,6 +156,7 @@ def chaos(
     workers: prove 0 lost, 0 duplicated and equal totals per kind. Exit 1 if not."""
     chosen = backend or ["sqlite", "postgres"]
     results: list[ChaosResult] = []
+    broken: list[str] = []
     with tempfile.TemporaryDirectory(prefix="payledger-chaos-") as tmp:
         for name in chosen:
             workdir = Path(tmp) / name
@@ -163,14 +164,19 @@ def chaos(
             url, cluster = _database_for(name, workdir, postgres_url)
             count = sqlite_workers if name == "sqlite" else chaos_postgres_workers
             try:
-                results.append(
-                    run(
-                        run_chaos(workdir, url, name, payments=payments, workers=count, kills=kills)
-                    )
+                result = run(
+                    run_chaos(workdir, url, name, payments=payments, workers=count, kills=kills)
                 )
+            except Exception as exc:  # one backend's failure must not hide the other's figures
+                console.print(f"[red]{name}: the run failed: {type(exc).__name__}: {exc}[/red]")
+                broken.append(name)
+                continue
             finally:
                 if cluster is not None:
                     cluster.stop()
+            results.append(result)
+            verdict = "ok" if result.ok else "FAILED"
+            console.print(f"{name}: {verdict} in {result.seconds:.0f} s", highlight=False)
     table = Table("", *(r.backend for r in results), title="payledger chaos")
     rows: dict[str, Callable[[ChaosResult], str]] = {
         "payments": lambda r: f"{r.payments:,}",
@@ -193,7 +199,7 @@ def chaos(
     for label, cell in rows.items():
         table.add_row(label, *(cell(r) for r in results))
     console.print(table)
-    if not all(r.ok for r in results):
+    if broken or not all(r.ok for r in results):
         raise typer.Exit(1)
 
 
