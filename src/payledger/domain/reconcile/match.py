@@ -110,7 +110,12 @@ class _References:
             for group in self.more.values():
                 group.sort()
         self.reversed = {ref[3:-4] for ref in first if ref[-4:] == "-REV" and _is_ours(ref)}
-        self.by_hand = [j for j, ref in enumerate(refs) if not _is_ours(ref)]
+        suffixes = _SUFFIXES  # _is_ours inlined: this runs once per line
+        self.by_hand = [
+            j
+            for j, ref in enumerate(refs)
+            if ref[:3] != PREFIX or ref[-4:] not in suffixes or len(ref) <= 7
+        ]
 
     def of(self, ref: str) -> list[int]:
         """Every line carrying ``ref`` (none, one, or duplicates)."""
