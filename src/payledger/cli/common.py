@@ -10,6 +10,7 @@ from typing import Any, TypeVar
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from payledger.bootstrap import Container, build
 from payledger.config import Settings, load_settings
@@ -39,7 +40,7 @@ def run(coroutine: Coroutine[Any, Any, T]) -> T:
     try:
         return asyncio.run(coroutine)
     except PayLedgerError as exc:
-        errors.print(f"[red]error:[/red] {exc}")
+        errors.print(f"[red]error:[/red] {escape(str(exc))}")
         raise typer.Exit(2) from None
 
 
@@ -68,7 +69,7 @@ def load(config: str | None) -> Callable[[], Settings]:
         try:
             return load_settings(config)
         except PayLedgerError as exc:
-            errors.print(f"[red]error:[/red] {exc}")
+            errors.print(f"[red]error:[/red] {escape(str(exc))}")
             sys.exit(2)
 
     return loader
