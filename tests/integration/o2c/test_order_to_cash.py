@@ -198,3 +198,58 @@ async def test_a_card_on_file_pays_and_its_token_lands_on_the_d365_customer(
     txn = reply.json()["payment"]["transaction_id"]
     [line] = await d365_rows("CustomerPaymentJournalLines", PaymentReference=f"PT-{txn}-PAY")
     assert line["AccountDisplayValue"] == account.replace("-", "\\-")
+
+
+async def test_authorizing_instead_of_selling_leaves_the_order_authorized_and_unposted(
+    database_url, tmp_path, stage, d365_rows
+):
+    settings = o2c_settings(
+        database_url, tmp_path, stage, orders=OrderSettings(transaction="authorization")
+    )
+    container = await open_container(settings)
+    try:
+        token = await issue_token(container, "orders:write")
+        async with api_client(container, token) as api:
+            reply = await api.post("/api/v1/orders", json=order_body("WEB-7006"), headers=key())
+        await drain(container)
+    finally:
+        await container.aclose()
+
+    assert reply.status_code == 201, reply.text
+    assert reply.json()["payment"]["kind"] == "authorization"
+    [header] = await d365_rows("SalesOrderHeadersV2", CustomersOrderReference="WEB-7006")
+    assert header["PaymentStatus"] == "Authorized"
+    assert money(header["PaymentAmount"]) == Decimal("497.18")
+    txn = reply.json()["payment"]["transaction_id"]
+    assert await d365_rows("CustomerPaymentJournalLines", PaymentId=txn) == []  # not money yet
+
+
+async def test_with_hold_on_decline_the_declined_order_is_in_d365_marked_declined(
+    database_url, tmp_path, stage, d365_rows
+):
+    settings = o2c_settings(database_url, tmp_path, stage, orders=OrderSettings(on_decline="hold"))
+    body = order_body(
+        "WEB-7007",
+        lines=[{"item_number": "T0001", "quantity": 1, "unit_price": "1.12"}],
+        tax="0.00",
+        shipping="0.00",
+        total="1.12",
+    )
+    container = await open_container(settings)
+    try:
+        token = await issue_token(container, "orders:write")
+        async with api_client(container, token) as api:
+            reply = await api.post("/api/v1/orders", json=body, headers=key())
+        await drain(container)
+    finally:
+        await container.aclose()
+
+    assert reply.status_code == 402, reply.text
+    answer = reply.json()
+    assert answer["status"] == "completed" and answer["d365"]["payment_status"] == "Declined"
+    [header] = await d365_rows("SalesOrderHeadersV2", CustomersOrderReference="WEB-7007")
+    assert header["PaymentStatus"] == "Declined"
+    assert "Do not honor" in header["PaymentMessage"]
+    assert len(await d365_rows("SalesOrderLines", SalesOrderNumber=header["SalesOrderNumber"])) == 1
+    txn = answer["payment"]["transaction_id"]
+    assert await d365_rows("CustomerPaymentJournalLines", PaymentId=txn) == []
