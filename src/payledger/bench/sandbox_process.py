@@ -1,4 +1,5 @@
-"""The D365 sandbox in its own process, for benchmarks and chaos runs that need both cores."""
+"""The sandboxes in their own processes, for benchmarks, chaos runs and end-to-end tests that
+need both cores (or a real process boundary)."""
 
 from __future__ import annotations
 
@@ -65,7 +66,7 @@ def d365_sandbox_process(workdir: Path) -> Iterator[SandboxProcess]:
     )
     sandbox = SandboxProcess(f"https://127.0.0.1:{port}", tls / "sandbox-cert.pem")
     try:
-        deadline = time.monotonic() + 30
+        deadline = time.monotonic() + 120
         while True:
             try:
                 sandbox.counts()
@@ -75,6 +76,44 @@ def d365_sandbox_process(workdir: Path) -> Iterator[SandboxProcess]:
                     raise RuntimeError("the D365 sandbox did not start") from None
                 time.sleep(0.1)
         yield sandbox
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+
+
+@contextmanager
+def paytrace_sandbox_process(workdir: Path, *, seed: int = 0) -> Iterator[str]:
+    """``payledger sandbox`` serving only PayTrace (http) on a free port; yields its URL."""
+    port = free_port()
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "payledger.cli.main",
+            "sandbox",
+            "--paytrace-port",
+            str(port),
+            "--d365-port",
+            "0",
+            "--seed",
+            str(seed),
+        ],
+        cwd=workdir,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 120
+        while True:
+            try:
+                httpx.get(f"{url}/_sandbox/clock", timeout=2).raise_for_status()
+                break
+            except (httpx.TransportError, OSError):
+                if time.monotonic() > deadline or proc.poll() is not None:
+                    raise RuntimeError("the PayTrace sandbox did not start") from None
+                time.sleep(0.1)
+        yield url
     finally:
         proc.terminate()
         proc.wait(timeout=30)

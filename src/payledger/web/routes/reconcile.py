@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, HTTPException
+from fastapi import APIRouter, HTTPException, Path
 from fastapi.responses import HTMLResponse, Response
 
 from payledger.bootstrap import Container
@@ -12,6 +12,9 @@ from payledger.engine.reconciliation import load_run, recent_runs
 from payledger.web.deps import ContainerDep
 
 router = APIRouter(prefix="/api/v1/reconciliations", tags=["reconciliation"])
+
+RunId = Annotated[int, Path(ge=1, le=2**63 - 1, description="A run's id")]
+"""Bounded so that an id no database column can hold is a 422, not a failed query (500)."""
 
 _NOT_FOUND: dict[int | str, dict[str, Any]] = {
     404: {"description": "No such run, or the run has no report (it failed)"}
@@ -42,20 +45,20 @@ async def list_reconciliations(container: ContainerDep, limit: int = 20) -> list
 
 
 @router.get("/{run_id}", responses=_NOT_FOUND)
-async def read_reconciliation(run_id: int, container: ContainerDep) -> dict[str, Any]:
+async def read_reconciliation(run_id: RunId, container: ContainerDep) -> dict[str, Any]:
     """A run's report: counts and totals per class, card type and batch, and its items."""
     report: dict[str, Any] = (await _report_of(container, run_id))["report"]
     return report
 
 
 @router.get("/{run_id}/report.html", response_class=HTMLResponse, responses=_NOT_FOUND)
-async def read_reconciliation_html(run_id: int, container: ContainerDep) -> HTMLResponse:
+async def read_reconciliation_html(run_id: RunId, container: ContainerDep) -> HTMLResponse:
     """The report as a readable page."""
     return HTMLResponse((await _report_of(container, run_id))["report_html"])
 
 
 @router.get("/{run_id}/report.csv", response_class=Response, responses=_NOT_FOUND)
-async def read_reconciliation_csv(run_id: int, container: ContainerDep) -> Response:
+async def read_reconciliation_csv(run_id: RunId, container: ContainerDep) -> Response:
     """The report's items as CSV, for a spreadsheet."""
     run = await _report_of(container, run_id)
     return Response(
