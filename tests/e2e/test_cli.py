@@ -230,6 +230,11 @@ def test_the_demo_runs_a_day_through_both_sandboxes_and_proves_agreement(workdir
     for kind in ("ACH payments in", "ACH refunds"):  # check (ACH) payments reach D365 too
         row = re.search(rf"{kind}\W+([\d,]+\.\d\d)\W+([\d,]+\.\d\d)\W+yes", out)
         assert row is not None and row.group(1) == row.group(2) and row.group(1) != "0.00", kind
+    # signed webhooks: every announced sale fetched back and committed before any poll
+    stored = re.search(r"payments fetched back and stored before any poll\W+(\d+)", out)
+    assert stored is not None and stored.group(1) == "20"
+    assert re.search(r"a delivery replayed\W+replayed", out)
+    assert re.search(r"a forged delivery \(wrong secret\)\W+401", out)
     # the evening: late sales found missing in D365, healed, verified; nothing left over
     assert "reconciliation of" in out
     missing = re.search(r"missing in d365\W+(\d+)\W+(\d+)", out)

@@ -19,6 +19,7 @@ from payledger.cli.common import console, opened, run, setup_logging
 from payledger.config import DatabaseSettings, LoggingSettings, Settings, VaultSettings
 from payledger.demo.reconcile_day import reconciliation_table
 from payledger.demo.run import DemoReport, run_demo
+from payledger.demo.webhooks import webhook_table
 from payledger.selfcheck import CheckResult, run_self_check
 
 
@@ -43,6 +44,8 @@ def demo(
     )
     report = run(run_demo(workdir, _say))
     _print_day(report)
+    if report.webhooks is not None:
+        console.print(webhook_table(report.webhooks))
     _print_shop_orders(report)
     _print_agreement(report)
     if report.reconciliation is not None:

@@ -38,6 +38,7 @@ from payledger.demo.reconcile_day import (
 )
 from payledger.demo.shop_orders import ShopOrders, check_shop_orders, place_shop_orders
 from payledger.demo.stage import DISCRETIONARY_TITLES, Stage, sandboxes
+from payledger.demo.webhooks import WebhookHour, webhook_hour
 from payledger.domain.events import PaymentObserved
 from payledger.engine.jobs import JobStatus
 from payledger.engine.payment_events import SqlPaymentEventStore
@@ -60,6 +61,7 @@ class DemoReport:
     d365_write_requests: int = 0
     shop_orders: ShopOrders | None = None
     reconciliation: DayReconciliation | None = None
+    webhooks: WebhookHour | None = None
 
 
 def demo_settings(workdir: Path, stage: Stage) -> Settings:
@@ -174,6 +176,7 @@ async def _day(container: Container, stage: Stage, say: Say, started: float) -> 
         await shop.ach_refunds(2)
         await shop.ach_sales(2)
         await shop.ach_voids(1)
+        webhooks = await webhook_hour(container, stage, shop, say)
         orders = await place_shop_orders(container, stage, say)
         await poll()
         await poll()
@@ -194,6 +197,7 @@ async def _day(container: Container, stage: Stage, say: Say, started: float) -> 
     )
     report = await _report(container, stage, shop.traffic, agreement, duplicates, started)
     report.shop_orders = orders
+    report.webhooks = webhooks
     report.reconciliation = await reconcile_the_day(container, shop, say)
     return report
 
