@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from datetime import date
 
+import pytest
+
 from payledger.domain.reconcile import (
     ReportContext,
     build_report,
@@ -12,8 +14,18 @@ from payledger.domain.reconcile import (
     to_html,
 )
 from payledger.domain.reconcile.runs import RunRecord
+from payledger.engine.api_clients import ApiClients
 from payledger.engine.reconciliation import SqlReconStore
 from tests.unit.domain.reconcile_builders import DAY, PERIOD, RULES, posted_for, txn
+
+
+@pytest.fixture
+async def client(client, container):
+    """The service client, signed in with a token that may read."""
+    async with container.database.transaction() as conn:
+        issued = await ApiClients(container.clock).issue(conn, "finance", ["read"], actor="test")
+    client.headers["Authorization"] = f"Bearer {issued.secret}"
+    return client
 
 
 async def stored_run(container) -> int:
@@ -64,3 +76,18 @@ async def test_an_unknown_or_failed_run_is_a_404(client, container):
     await SqlReconStore(container.inbox).fail_run(failed, "boom")
     reply = await client.get(f"/api/v1/reconciliations/{failed}/report.html")
     assert reply.status_code == 404 and "failed" in reply.json()["detail"]
+
+
+async def test_reports_need_a_token_that_may_read(client, container):
+    run_id = await stored_run(container)
+    anonymous = {"Authorization": ""}
+    reply = await client.get(f"/api/v1/reconciliations/{run_id}", headers=anonymous)
+    assert reply.status_code == 401
+    async with container.database.transaction() as conn:
+        shop = await ApiClients(container.clock).issue(
+            conn, "shop", ["payments:write"], actor="test"
+        )
+    reply = await client.get(
+        "/api/v1/reconciliations", headers={"Authorization": f"Bearer {shop.secret}"}
+    )
+    assert reply.status_code == 403

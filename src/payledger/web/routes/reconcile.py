@@ -4,14 +4,19 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, HTTPException, Path
+from fastapi import APIRouter, Depends, HTTPException, Path
 from fastapi.responses import HTMLResponse, Response
 
 from payledger.bootstrap import Container
 from payledger.engine.reconciliation import load_run, recent_runs
+from payledger.web.auth import require_scope
 from payledger.web.deps import ContainerDep
 
-router = APIRouter(prefix="/api/v1/reconciliations", tags=["reconciliation"])
+router = APIRouter(
+    prefix="/api/v1/reconciliations",
+    tags=["reconciliation"],
+    dependencies=[Depends(require_scope("read"))],
+)
 
 RunId = Annotated[int, Path(ge=1, le=2**63 - 1, description="A run's id")]
 """Bounded so that an id no database column can hold is a 422, not a failed query (500)."""
