@@ -23,6 +23,7 @@ from payledger.bench.e2e import (
 from payledger.bench.postgres import PostgresCluster, find_server_binaries, start_cluster
 from payledger.bench.queue import QueueBenchResult, bench_queue
 from payledger.bench.reconcile import bench_reconcile
+from payledger.cli import bench_ingest
 from payledger.cli.common import console, run, setup_logging
 from payledger.config import LoggingSettings, Settings
 from payledger.mapping import TemplateError, bench_mapping
@@ -93,6 +94,9 @@ def queue(
             f"{r.parent_peak_rss_mb}",
         )
     console.print(table)
+
+
+app.command("ingest")(bench_ingest.ingest)
 
 
 @app.command("mapping")

@@ -6,32 +6,24 @@ from collections.abc import Sequence
 from datetime import datetime
 
 from sqlalchemy import select, update
-from sqlalchemy.ext.asyncio import AsyncConnection
 
 from payledger.adapters.db.statements import insert_ignoring_duplicates
 from payledger.adapters.db.tables import watermarks
 from payledger.domain.codec import payment_to_dict
 from payledger.domain.events import PaymentObserved, Recorded
-from payledger.engine.inbox import Inbox, InboxReceipt, NewEvent
+from payledger.engine.inbox import Inbox, NewEvent
 
 PROCESS_PAYMENT = "payment.process"
 """The job kind that processes one observed payment."""
 
 
-async def accept_payment(
-    inbox: Inbox, conn: AsyncConnection, source: str, event: PaymentObserved
-) -> InboxReceipt:
-    """Store one observed payment and its ``payment.process`` job, unless already stored.
-
-    Every source (poller, webhooks, backfill) stores payments this way, so one payment state
-    seen through several of them is one inbox event.
-    """
-    return await inbox.accept(
-        conn,
-        source=source,
-        external_id=event.event_id,
-        payload=payment_to_dict(event.payment),
-        job_kind=PROCESS_PAYMENT,
+def payment_event(source: str, event: PaymentObserved) -> NewEvent:
+    """The inbox event of an observed payment. Every source (poller, webhooks, backfill) keys
+    and orders payments this way, so one payment state seen through several of them is one
+    inbox event."""
+    return NewEvent(
+        event.event_id,
+        payment_to_dict(event.payment),
         ordering_key=f"{source}:{event.payment.gateway_txn_id}",
     )
 
@@ -62,14 +54,7 @@ class SqlPaymentEventStore:
                 conn,
                 source=source,
                 job_kind=PROCESS_PAYMENT,
-                events=[
-                    NewEvent(
-                        event.event_id,
-                        payment_to_dict(event.payment),
-                        ordering_key=f"{source}:{event.payment.gateway_txn_id}",
-                    )
-                    for event in events
-                ],
+                events=[payment_event(source, event) for event in events],
             )
             duplicates = sum(receipt.duplicate for receipt in receipts)
             new = len(receipts) - duplicates

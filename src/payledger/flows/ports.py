@@ -69,14 +69,16 @@ class PaymentLookup(Protocol):
 class DeliveryLog(Protocol):
     """Signed deliveries already received (the replay defence), and the inbox they feed."""
 
-    async def fingerprint_of(self, delivery_id: str) -> str | None:
-        """The body fingerprint ``delivery_id`` arrived with before, or None if it is new."""
+    async def known_fingerprint(self, delivery_id: str) -> str | None:
+        """The body fingerprint ``delivery_id`` is known, without a round trip, to have arrived
+        with before; None does not prove it new (``record`` decides)."""
         ...
 
     async def record(
         self, source: str, delivery_id: str, fingerprint: str, event: PaymentObserved
     ) -> DeliveryRecorded:
-        """Remember the delivery and store its event in the inbox, in one transaction."""
+        """Remember the delivery and store its event in the inbox, in one transaction; a
+        delivery id stored before stores nothing and reports its ``earlier_fingerprint``."""
         ...
 
 

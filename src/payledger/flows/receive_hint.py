@@ -4,7 +4,8 @@ A notification says only *which* transaction changed. Its content is never trust
 payment is read back from the gateway by id, so forged or stale details cannot reach the
 ledger and out-of-order notifications simply yield the current state. The fetched payment goes
 into the same inbox under the same key as the poller's, so a payment seen by both is
-processed once; a delivery id seen before is answered without doing anything again.
+processed once; a delivery id seen before is answered without storing anything again (and,
+when the log already knows it, without fetching either).
 """
 
 from __future__ import annotations
@@ -55,7 +56,7 @@ async def receive_hint(
     RejectedError: the gateway does not know the transaction.
     TransientError: the gateway or the database cannot be reached (retry later).
     """
-    seen = await deliveries.fingerprint_of(cmd.delivery_id)
+    seen = await deliveries.known_fingerprint(cmd.delivery_id)
     if seen is not None:
         return _replayed(cmd, seen)
     try:

@@ -8,6 +8,7 @@ event is committed (or was already); ``503`` + ``Retry-After`` means the sender 
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import time
 from datetime import datetime
@@ -25,6 +26,8 @@ from payledger.domain.errors import (
     RejectedError,
     TransientError,
 )
+from payledger.domain.events import PaymentObserved
+from payledger.flows.ports import PaymentLookup
 from payledger.flows.receive_hint import (
     DeliveryReused,
     HintOutcome,
@@ -150,6 +153,7 @@ class PayTraceWebhooks:
         self.settings = container.settings.webhooks
         self.ring = SecretRing(self._secrets, ttl_s=self.settings.secret_cache_seconds)
         self.deliveries = container.delivery_log("paytrace")
+        self.refetches = asyncio.Semaphore(self.settings.refetch_concurrency)
 
     async def _secrets(self) -> dict[str, str]:
         return await self.container.secrets_named(self.settings.paytrace_secrets)
@@ -188,8 +192,23 @@ class PayTraceWebhooks:
             transaction_id=str(txn),
             fetch_timeout_s=self.settings.refetch_timeout_seconds,
         )
-        lookup = await self.container.payment_lookup()
+        lookup = LimitedLookup(await self.container.payment_lookup(), self.refetches)
         return await receive_hint(command, lookup=lookup, deliveries=self.deliveries)
+
+
+class LimitedLookup:
+    """A ``PaymentLookup`` with at most as many calls in flight as ``slots`` allows: a burst of
+    deliveries queues here rather than as a crowd of simultaneous PayTrace requests (which
+    costs the HTTP client far more CPU per request than a few at a time)."""
+
+    def __init__(self, inner: PaymentLookup, slots: asyncio.Semaphore) -> None:
+        self.inner = inner
+        self.name = inner.name
+        self.slots = slots
+
+    async def payment_by_id(self, transaction_id: str) -> PaymentObserved:
+        async with self.slots:
+            return await self.inner.payment_by_id(transaction_id)
 
 
 def get_webhooks(request: Request, container: ContainerDep) -> PayTraceWebhooks:

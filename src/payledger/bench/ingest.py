@@ -1,0 +1,267 @@
+"""``payledger bench ingest``: durable webhook receipts per second against a no-op endpoint on
+the same server stack, and acknowledgement latency at a steady rate.
+
+One run per backend: payledger's service in its own process (uvicorn, the real middleware,
+no embedded worker) with an extra ``POST /bench/noop``; the PayTrace sandbox in another, so the
+re-fetch of each hinted transaction is a real HTTP call that does not share payledger's event
+loop; the load from this process (:mod:`payledger.bench.load`). Every webhook names a distinct
+sandbox sale, so each 2xx is a new inbox row committed before the answer. Throughput rounds
+alternate no-op and webhook bursts of the same signed bytes, so both see the same machine.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import json
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from decimal import Decimal
+from pathlib import Path
+
+import httpx
+from sqlalchemy import func, select
+
+from payledger.adapters.db.database import Database
+from payledger.adapters.db.migrate import migrate
+from payledger.adapters.db.tables import idempotency_keys, inbox
+from payledger.adapters.paytrace import PayTraceClient, PayTraceEncryptedCard
+from payledger.bench.load import Build, LoadResult, closed_loop, open_loop, post
+from payledger.bench.postgres import free_port
+from payledger.bootstrap import build
+from payledger.config import load_settings
+from payledger.sandbox.paytrace import encrypt_field
+from payledger.web.signatures import sign
+
+SECRET = "whsec_" + base64.b64encode(b"payledger-bench-ingest-secret-01").decode()
+HOST = "127.0.0.1"
+
+
+@dataclass(frozen=True)
+class IngestOptions:
+    requests: int = 1000
+    """Requests per endpoint in each throughput round."""
+    rounds: int = 3
+    connections: int = 32
+    """Concurrent keep-alive connections of the throughput rounds."""
+    rate: float = 200.0
+    """Requests per second of the latency run."""
+    seconds: float = 15.0
+    latency_connections: int = 64
+
+    @property
+    def transactions(self) -> int:
+        return self.requests * self.rounds + int(self.rate * self.seconds)
+
+
+@dataclass
+class IngestResult:
+    backend: str
+    noop: LoadResult
+    webhook: LoadResult
+    latency: LoadResult
+    inbox_rows: int
+    delivery_records: int
+    cpu_ms: dict[str, float] = field(default_factory=dict)
+    """Server CPU milliseconds per request, by endpoint."""
+
+    @property
+    def ratio(self) -> float:
+        return self.webhook.per_second / self.noop.per_second if self.noop.per_second else 0.0
+
+    @property
+    def acknowledged(self) -> int:
+        ok = lambda status: 200 <= status < 300  # noqa: E731
+        return self.webhook.count(ok) + self.latency.count(ok)
+
+
+async def seed_sales(paytrace_url: str, count: int, concurrency: int = 16) -> list[int]:
+    """``count`` approved sales at the sandbox; their transaction ids."""
+    card = PayTraceEncryptedCard(
+        encrypted_number=encrypt_field("4012000098765439"),
+        expiration_month=12,
+        expiration_year=2030,
+    )
+    ids: list[int] = []
+    async with PayTraceClient(paytrace_url, "demo123", "demo123", "bench") as shop:
+
+        async def sell(n: int) -> None:
+            for _ in range(n):
+                result = await shop.sale_keyed(Decimal("10.00"), card)
+                assert result.transaction_id is not None
+                ids.append(result.transaction_id)
+
+        share = [count // concurrency + (i < count % concurrency) for i in range(concurrency)]
+        await asyncio.gather(*(sell(n) for n in share))
+    return ids
+
+
+def _config(workdir: Path, url: str, paytrace_url: str) -> Path:
+    path = workdir / "payledger.toml"
+    path.write_text(
+        f'[database]\nurl = "{url}"\npool_size = 20\n'
+        f'[vault]\nkey_file = "{workdir / "master.key"}"\n'
+        f'[logging]\nfile = "{workdir / "payledger.log"}"\nlevel = "INFO"\n'
+        f'[paytrace]\nbase_url = "{paytrace_url}"\nusername = "demo123"\n'
+        'integrator_id = "payledger-bench"\n'
+    )
+    return path
+
+
+async def _prepare(config: Path) -> None:
+    container = build(load_settings(config))
+    try:
+        await migrate(container.database)
+        await container.vault.set("paytrace-password", "demo123", actor="bench")
+        await container.vault.set("paytrace-webhook-secret", SECRET, actor="bench")
+    finally:
+        await container.aclose()
+
+
+def _cpu_seconds(pid: int) -> float:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / 100  # utime + stime, in clock ticks
+
+
+class Server:
+    """``payledger.bench.ingest_server`` on a free port."""
+
+    def __init__(self, config: Path) -> None:
+        self.port = free_port()
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "payledger.bench.ingest_server", str(config), str(self.port)],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+
+    async def ready(self) -> None:
+        deadline = time.monotonic() + 120
+        async with httpx.AsyncClient() as http:
+            while time.monotonic() < deadline:
+                if self.proc.poll() is not None:
+                    raise RuntimeError("the benchmark server exited")
+                try:
+                    answer = await http.get(f"http://{HOST}:{self.port}/readyz", timeout=2)
+                    if answer.status_code == 200:
+                        return
+                except httpx.TransportError:
+                    pass
+                await asyncio.sleep(0.1)
+        raise RuntimeError("the benchmark server never became ready")
+
+    def cpu(self) -> float:
+        return _cpu_seconds(self.proc.pid)
+
+    def stop(self) -> None:
+        self.proc.terminate()
+        self.proc.wait(timeout=60)
+
+
+class Requests:
+    """Signed hint deliveries, each naming its own sale; the no-op gets the same bytes."""
+
+    def __init__(self, transactions: list[int]) -> None:
+        self.transactions = transactions
+        self.sent = 0
+
+    def take(self, path: str, count: int) -> list[int]:
+        first = self.sent
+        if path == "/webhooks/paytrace":
+            self.sent += count
+        return self.transactions[first : first + count]
+
+    def builder(self, path: str, ids: list[int], label: str) -> Build:
+        def build(index: int) -> bytes:
+            event = {"type": "transaction.created", "data": {"transaction_id": ids[index]}}
+            body = json.dumps(event, separators=(",", ":")).encode()
+            message_id, stamp = f"msg_bench_{label}_{index}", int(time.time())
+            headers = [
+                ("webhook-id", message_id),
+                ("webhook-timestamp", str(stamp)),
+                ("webhook-signature", sign(SECRET, message_id, stamp, body)),
+            ]
+            return post(path, body, headers, HOST)
+
+        return build
+
+
+def _merge(results: list[LoadResult]) -> LoadResult:
+    merged = LoadResult(requests=0, seconds=0.0)
+    for result in results:
+        merged.requests += result.requests
+        merged.seconds += result.seconds
+        merged.latencies += result.latencies
+        for status, n in result.statuses.items():
+            merged.statuses[status] = merged.statuses.get(status, 0) + n
+    return merged
+
+
+async def _count(url: str) -> tuple[int, int]:
+    database = Database(url)
+    try:
+        async with database.transaction() as conn:
+            rows = await conn.scalar(select(func.count()).select_from(inbox))
+            deliveries = await conn.scalar(
+                select(func.count()).where(idempotency_keys.c.client == "webhook:paytrace")
+            )
+    finally:
+        await database.dispose()
+    return int(rows or 0), int(deliveries or 0)
+
+
+async def run_ingest(
+    workdir: Path,
+    url: str,
+    backend: str,
+    *,
+    paytrace_url: str,
+    transactions: list[int],
+    options: IngestOptions,
+) -> IngestResult:
+    """One backend's run; ``transactions`` are fresh sandbox sales, at least
+    ``options.transactions`` of them."""
+    config = _config(workdir, url, paytrace_url)
+    await _prepare(config)
+    server = Server(config)
+    requests = Requests(transactions)
+    cpu: dict[str, float] = {"/bench/noop": 0.0, "/webhooks/paytrace": 0.0}
+    rounds: dict[str, list[LoadResult]] = {path: [] for path in cpu}
+    try:
+        await server.ready()
+        for number in range(options.rounds):
+            for path in cpu:
+                ids = requests.take(path, options.requests)
+                label = f"{'noop' if path == '/bench/noop' else 'hook'}{number}"
+                build = requests.builder(path, ids, label)
+                before = server.cpu()
+                rounds[path].append(
+                    await closed_loop(HOST, server.port, build, len(ids), options.connections)
+                )
+                cpu[path] += server.cpu() - before
+        ids = requests.take("/webhooks/paytrace", int(options.rate * options.seconds))
+        latency = await open_loop(
+            HOST,
+            server.port,
+            requests.builder("/webhooks/paytrace", ids, "steady"),
+            rate=options.rate,
+            seconds=options.seconds,
+            connections=options.latency_connections,
+        )
+    finally:
+        server.stop()
+    inbox_rows, deliveries = await _count(url)
+    noop, webhook = _merge(rounds["/bench/noop"]), _merge(rounds["/webhooks/paytrace"])
+    return IngestResult(
+        backend=backend,
+        noop=noop,
+        webhook=webhook,
+        latency=latency,
+        inbox_rows=inbox_rows,
+        delivery_records=deliveries,
+        cpu_ms={
+            "noop": 1000 * cpu["/bench/noop"] / max(noop.requests, 1),
+            "webhook": 1000 * cpu["/webhooks/paytrace"] / max(webhook.requests, 1),
+        },
+    )
