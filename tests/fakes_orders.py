@@ -61,9 +61,7 @@ class FakeOrderGateway:
         self.made[order.reference] = observed
         return observed
 
-    async def find_order_charge(
-        self, order: ShopOrder, since: datetime
-    ) -> PaymentObserved | None:
+    async def find_order_charge(self, order: ShopOrder, since: datetime) -> PaymentObserved | None:
         self.lookups.append(order.reference)
         return self.made.get(order.reference)
 
@@ -179,7 +177,12 @@ class FakeShopOrderStore:
         self.records[record.reference] = record
 
     async def accepted(
-        self, record: ShopOrderRecord, event: PaymentObserved | None, *, source: str, run_at: datetime
+        self,
+        record: ShopOrderRecord,
+        event: PaymentObserved | None,
+        *,
+        source: str,
+        run_at: datetime,
     ) -> ShopOrderRecord:
         event_id = None
         if event is not None:
@@ -212,6 +215,4 @@ class FakeShopOrderStore:
         return done
 
     async def failed(self, record: ShopOrderRecord, error: str) -> None:
-        self.records[record.reference] = replace(
-            record, status=ShopOrderStatus.FAILED, error=error
-        )
+        self.records[record.reference] = replace(record, status=ShopOrderStatus.FAILED, error=error)

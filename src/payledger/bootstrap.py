@@ -43,8 +43,8 @@ from payledger.config import Settings
 from payledger.domain.clock import Clock, SystemClock
 from payledger.domain.codec import payment_from_dict
 from payledger.domain.errors import DomainError, MappingError
-from payledger.domain.posting import PostingState
 from payledger.domain.model import Payment
+from payledger.domain.posting import PostingState
 from payledger.engine.deliveries import SqlDeliveryLog
 from payledger.engine.idempotency import IdempotencyKeys
 from payledger.engine.inbox import Inbox

@@ -69,7 +69,9 @@ async def test_a_revoked_token_is_401(http, issue_token, container):
 
 async def test_an_expired_token_is_401(http, issue_token, clock):
     earlier = ManualClock(clock.now() - timedelta(days=2))
-    token = await issue_token("webshop", "payments:write", expires_in=timedelta(days=1), clock=earlier)
+    token = await issue_token(
+        "webshop", "payments:write", expires_in=timedelta(days=1), clock=earlier
+    )
     response = await http.get("/test/whoami", headers=bearer(token))
     assert response.status_code == 401
 
