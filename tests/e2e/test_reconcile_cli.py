@@ -57,10 +57,15 @@ def workdir(tmp_path: Path) -> Iterator[Path]:
     cert = tmp_path / "var/sandbox-tls/sandbox-cert.pem"
     d365 = f"https://127.0.0.1:{d365_port}"
     try:
-        deadline = time.monotonic() + 30
-        while not cert.exists() or not _answers(f"http://127.0.0.1:{pt_port}/_sandbox/clock"):
+        deadline = time.monotonic() + 120  # a start-up deadline for a busy machine, not a timing
+        while not (
+            cert.exists()
+            and _answers(f"http://127.0.0.1:{pt_port}/_sandbox/clock")
+            and _answers(f"{d365}/data/$metadata", verify=False)
+        ):
+            assert proc.poll() is None, f"payledger sandbox exited: {proc.communicate()[0]}"
             assert time.monotonic() < deadline, "the sandboxes did not start"
-            time.sleep(0.1)
+            time.sleep(0.2)
         (tmp_path / "payledger.toml").write_text(
             f'[paytrace]\nbase_url = "http://127.0.0.1:{pt_port}"\nusername = "demo123"\n'
             'integrator_id = "9575315uXt4u"\n'
@@ -81,9 +86,9 @@ def workdir(tmp_path: Path) -> Iterator[Path]:
         proc.communicate(timeout=30)
 
 
-def _answers(url: str) -> bool:
+def _answers(url: str, **options: object) -> bool:
     try:
-        httpx.get(url, timeout=1)
+        httpx.get(url, timeout=1, **options)  # type: ignore[arg-type]
     except httpx.TransportError:
         return False
     return True
