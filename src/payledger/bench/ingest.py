@@ -37,6 +37,7 @@ from payledger.web.signatures import sign
 
 SECRET = "whsec_" + base64.b64encode(b"payledger-bench-ingest-secret-01").decode()
 HOST = "127.0.0.1"
+NOOP, WEBHOOK, WITHOUT_REFETCH = "/bench/noop", "/webhooks/paytrace", "/bench/no-refetch"
 
 
 @dataclass(frozen=True)
@@ -53,7 +54,7 @@ class IngestOptions:
 
     @property
     def transactions(self) -> int:
-        return self.requests * self.rounds + int(self.rate * self.seconds)
+        return 2 * self.requests * self.rounds + int(self.rate * self.seconds)
 
 
 @dataclass
@@ -61,20 +62,22 @@ class IngestResult:
     backend: str
     noop: LoadResult
     webhook: LoadResult
+    without_refetch: LoadResult
+    """The webhook with PayTrace's answer made up: the durable receipt alone."""
     latency: LoadResult
     inbox_rows: int
     delivery_records: int
     cpu_ms: dict[str, float] = field(default_factory=dict)
     """Server CPU milliseconds per request, by endpoint."""
 
-    @property
-    def ratio(self) -> float:
-        return self.webhook.per_second / self.noop.per_second if self.noop.per_second else 0.0
+    def ratio(self, run: LoadResult) -> float:
+        """``run``'s rate as a share of the no-op's."""
+        return run.per_second / self.noop.per_second if self.noop.per_second else 0.0
 
     @property
     def acknowledged(self) -> int:
         ok = lambda status: 200 <= status < 300  # noqa: E731
-        return self.webhook.count(ok) + self.latency.count(ok)
+        return sum(run.count(ok) for run in (self.webhook, self.without_refetch, self.latency))
 
 
 async def seed_sales(paytrace_url: str, count: int, concurrency: int = 16) -> list[int]:
@@ -168,7 +171,7 @@ class Requests:
 
     def take(self, path: str, count: int) -> list[int]:
         first = self.sent
-        if path == "/webhooks/paytrace":
+        if path != NOOP:
             self.sent += count
         return self.transactions[first : first + count]
 
@@ -226,25 +229,25 @@ async def run_ingest(
     await _prepare(config)
     server = Server(config)
     requests = Requests(transactions)
-    cpu: dict[str, float] = {"/bench/noop": 0.0, "/webhooks/paytrace": 0.0}
+    cpu: dict[str, float] = {NOOP: 0.0, WITHOUT_REFETCH: 0.0, WEBHOOK: 0.0}
     rounds: dict[str, list[LoadResult]] = {path: [] for path in cpu}
     try:
         await server.ready()
         for number in range(options.rounds):
             for path in cpu:
                 ids = requests.take(path, options.requests)
-                label = f"{'noop' if path == '/bench/noop' else 'hook'}{number}"
+                label = f"{path.rsplit('/', 1)[1]}{number}"
                 build = requests.builder(path, ids, label)
                 before = server.cpu()
                 rounds[path].append(
                     await closed_loop(HOST, server.port, build, len(ids), options.connections)
                 )
                 cpu[path] += server.cpu() - before
-        ids = requests.take("/webhooks/paytrace", int(options.rate * options.seconds))
+        ids = requests.take(WEBHOOK, int(options.rate * options.seconds))
         latency = await open_loop(
             HOST,
             server.port,
-            requests.builder("/webhooks/paytrace", ids, "steady"),
+            requests.builder(WEBHOOK, ids, "steady"),
             rate=options.rate,
             seconds=options.seconds,
             connections=options.latency_connections,
@@ -252,16 +255,16 @@ async def run_ingest(
     finally:
         server.stop()
     inbox_rows, deliveries = await _count(url)
-    noop, webhook = _merge(rounds["/bench/noop"]), _merge(rounds["/webhooks/paytrace"])
+    merged = {path: _merge(results) for path, results in rounds.items()}
     return IngestResult(
         backend=backend,
-        noop=noop,
-        webhook=webhook,
+        noop=merged[NOOP],
+        webhook=merged[WEBHOOK],
+        without_refetch=merged[WITHOUT_REFETCH],
         latency=latency,
         inbox_rows=inbox_rows,
         delivery_records=deliveries,
         cpu_ms={
-            "noop": 1000 * cpu["/bench/noop"] / max(noop.requests, 1),
-            "webhook": 1000 * cpu["/webhooks/paytrace"] / max(webhook.requests, 1),
+            path: 1000 * seconds / max(merged[path].requests, 1) for path, seconds in cpu.items()
         },
     )

@@ -9,7 +9,8 @@ from fastapi import Depends, Request
 from payledger.bootstrap import Container
 
 
-def get_container(request: Request) -> Container:
+async def get_container(request: Request) -> Container:
+    # async: FastAPI runs a plain ``def`` dependency in a worker thread, on every request
     container: Container = request.app.state.container
     return container
 

@@ -16,6 +16,7 @@ from typing import Annotated, Any, Literal
 
 import structlog
 from fastapi import APIRouter, Depends, Request
+from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field, TypeAdapter
 
 from payledger.bootstrap import Container
@@ -36,7 +37,6 @@ from payledger.flows.receive_hint import (
     receive_hint,
 )
 from payledger.web import inbound
-from payledger.web.deps import ContainerDep
 from payledger.web.problems import ApiProblem
 from payledger.web.secret_ring import NoSecrets, SecretRing
 from payledger.web.signatures import SignatureRejected, VerifiedDelivery
@@ -192,8 +192,11 @@ class PayTraceWebhooks:
             transaction_id=str(txn),
             fetch_timeout_s=self.settings.refetch_timeout_seconds,
         )
-        lookup = LimitedLookup(await self.container.payment_lookup(), self.refetches)
-        return await receive_hint(command, lookup=lookup, deliveries=self.deliveries)
+        return await receive_hint(command, lookup=await self.lookup(), deliveries=self.deliveries)
+
+    async def lookup(self) -> PaymentLookup:
+        """Where hinted transactions are fetched from: PayTrace, a few calls at a time."""
+        return LimitedLookup(await self.container.payment_lookup(), self.refetches)
 
 
 class LimitedLookup:
@@ -211,7 +214,8 @@ class LimitedLookup:
             return await self.inner.payment_by_id(transaction_id)
 
 
-def get_webhooks(request: Request, container: ContainerDep) -> PayTraceWebhooks:
+async def get_webhooks(request: Request) -> PayTraceWebhooks:
+    container: Container = request.app.state.container
     webhooks: PayTraceWebhooks | None = getattr(request.app.state, "paytrace_webhooks", None)
     if webhooks is None or webhooks.container is not container:
         webhooks = request.app.state.paytrace_webhooks = PayTraceWebhooks(container)
@@ -227,7 +231,7 @@ def get_webhooks(request: Request, container: ContainerDep) -> PayTraceWebhooks:
 )
 async def receive_paytrace_webhook(
     request: Request, webhooks: Annotated[PayTraceWebhooks, Depends(get_webhooks)]
-) -> WebhookReceipt:
+) -> JSONResponse:
     """Verify the Standard Webhooks signature, re-fetch the named transaction from PayTrace
     and store it in the inbox; answered only once the event is committed."""
     body = await request.body()
@@ -237,10 +241,12 @@ async def receive_paytrace_webhook(
         PayTraceHint, inbound.parse_json_object(body)
     )
     if isinstance(hint, CheckChanged):
-        return WebhookReceipt(
-            status="ignored",
-            detail="check (ACH) changes come in through the poller: PayTrace has no check "
-            "export by id to re-fetch from",
+        return _answer(
+            WebhookReceipt(
+                status="ignored",
+                detail="check (ACH) changes come in through the poller: PayTrace has no check "
+                "export by id to re-fetch from",
+            )
         )
     txn = hint.data.transaction_id
     try:
@@ -279,4 +285,9 @@ async def receive_paytrace_webhook(
         transaction_id=txn,
         outcome=receipt.outcome.value,
     )
-    return WebhookReceipt(status=STATUS[receipt.outcome], event_id=receipt.event_id)
+    return _answer(WebhookReceipt(status=STATUS[receipt.outcome], event_id=receipt.event_id))
+
+
+def _answer(receipt: WebhookReceipt) -> JSONResponse:
+    # A response object, so FastAPI does not validate the model a second time on the way out
+    return JSONResponse(receipt.model_dump())
