@@ -270,7 +270,7 @@ class WebhookSettings(_Section):
     """How long a ``webhook-id`` is remembered, so a replayed delivery does nothing."""
     refetch_timeout_seconds: float = Field(10.0, gt=0)
     """How long the re-fetch from PayTrace may take (waiting for a slot included) before 503."""
-    refetch_concurrency: int = Field(4, ge=1)
+    refetch_concurrency: int = Field(16, ge=1)
     """Re-fetches from PayTrace in flight at once; more deliveries wait their turn."""
     secret_cache_seconds: float = Field(60.0, ge=0)
     """How long signing secrets read from the vault are reused."""
