@@ -13,7 +13,6 @@ from array import array
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from operator import itemgetter
 
 from payledger.domain.posting import LedgerOperation
 from payledger.domain.reconcile.compare import Comparer, amount_text
@@ -30,7 +29,6 @@ from payledger.domain.reconcile.model import (
 
 PREFIX = "PT-"
 _SUFFIXES = frozenset(("-PAY", "-REF", "-REV"))
-_REFERENCE, _AMOUNT, _CURRENCY, _DAY = itemgetter(1), itemgetter(2), itemgetter(3), itemgetter(4)
 PAYMENT = LedgerOperation.PAYMENT
 D = Discrepancy
 
@@ -93,29 +91,28 @@ def _is_ours(ref: str) -> bool:
 
 
 class _References:
-    """Payledger's lines by reference, built with C-level passes over a million lines; the
-    rest are lines keyed by hand."""
+    """Payledger's lines by reference; the rest are lines keyed by hand.
+
+    One pass over the lines: at a million, every extra pass over scattered strings costs more
+    than the Python work it saves (memory latency dominates).
+    """
 
     def __init__(self, lines: Sequence[LedgerEntry]) -> None:
-        refs: list[str] = list(map(_REFERENCE, lines))
-        # The last line of a reference wins here; duplicates are collected next.
-        self.first: dict[str, int] = dict(zip(refs, range(len(refs)), strict=True))
+        self.first: dict[str, int] = {}
         self.more: dict[str, list[int]] = {}
-        first = self.first
-        if len(first) < len(refs):
-            for j in [j for j, ref in enumerate(refs) if first[ref] != j]:
-                ref = refs[j]
-                if _is_ours(ref):
-                    self.more.setdefault(ref, [first[ref]]).append(j)
-            for group in self.more.values():
-                group.sort()
-        self.reversed = {ref[3:-4] for ref in first if ref[-4:] == "-REV" and _is_ours(ref)}
-        suffixes = _SUFFIXES  # _is_ours inlined: this runs once per line
-        self.by_hand = [
-            j
-            for j, ref in enumerate(refs)
-            if ref[:3] != PREFIX or ref[-4:] not in suffixes or len(ref) <= 7
-        ]
+        self.reversed: set[str] = set()
+        self.by_hand: list[int] = []
+        first, more, by_hand, suffixes = self.first, self.more, self.by_hand, _SUFFIXES
+        for j, line in enumerate(lines):
+            ref = line[1]
+            if ref[:3] == PREFIX and ref[-4:] in suffixes and len(ref) > 7:
+                k = first.setdefault(ref, j)
+                if k != j:
+                    more.setdefault(ref, [k]).append(j)
+                if ref[-4:] == "-REV":
+                    self.reversed.add(ref[3:-4])
+            else:
+                by_hand.append(j)
 
     def of(self, ref: str) -> list[int]:
         """Every line carrying ``ref`` (none, one, or duplicates)."""
@@ -165,10 +162,7 @@ class _Matcher:
     def _by_reference(self) -> None:
         first, more, reversed_ids = self.refs.first, self.refs.more, self.refs.reversed
         items, used, lines = self.items, self.used, self.lines
-        amounts = list(map(_AMOUNT, lines))
-        currencies = list(map(_CURRENCY, lines))
-        days = list(map(_DAY, lines))
-        hand_amounts = {amounts[j] for j in self.refs.by_hand}
+        hand_amounts = {lines[j].amount for j in self.refs.by_hand}
         compare = Comparer(self.rules)
         normal = self.rules.settlement_days
         matched_txns, matched_lines = self.matched_txns, self.matched_lines
@@ -187,15 +181,16 @@ class _Matcher:
                 used[j] = 1
                 if signed in hand_amounts:
                     repeated.append(i)
+                line = lines[j]
                 if (
-                    amounts[j] == signed
-                    and currencies[j] == currency
-                    and 0 <= settled_day - days[j] <= normal
+                    line[2] == signed  # amount, currency, day: by position, on the hot path
+                    and line[3] == currency
+                    and 0 <= settled_day - line[4] <= normal
                 ):
                     matched_txns.append(i)
                     matched_lines.append(j)
                 else:
-                    items.append(compare.item(i, t, j, lines[j]))
+                    items.append(compare.item(i, t, j, line))
             elif txn_id in reversed_ids:
                 rev = f"PT-{t.txn_id}-REV"
                 note = f"settled in PayTrace, reversed (voided) in D365 by {rev}"
