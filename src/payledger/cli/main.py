@@ -6,9 +6,9 @@ from typing import Annotated
 
 import typer
 
+from payledger.cli import backfill as backfill_command
 from payledger.cli import bench, demo, doctor, mapping, operate, sandbox, scan, secrets, tokens
 from payledger.cli import reconcile as reconcile_command
-from payledger.cli import backfill as backfill_command
 from payledger.cli import shadow as shadow_command
 from payledger.cli import status as status_command
 from payledger.cli import sync as sync_command
