@@ -20,12 +20,15 @@ from zoneinfo import ZoneInfo
 from rich.table import Table
 from sqlalchemy import func, select
 
-from payledger.adapters.db.tables import postings
+from payledger.adapters.db.tables import jobs, postings
 from payledger.bootstrap import Container
 from payledger.bootstrap_reconcile import run_reconciliation
 from payledger.config import FeeRuleSettings, ReconcileSettings
 from payledger.demo.day import Shop
 from payledger.engine.jobs import JobStatus
+from payledger.engine.payment_events import PROCESS_PAYMENT
+from payledger.engine.postings import FLUSH_JOURNALS
+from payledger.engine.reconciliation import POST_DEPOSIT
 
 Say = Callable[[str], None]
 LATE_SALES = 3
@@ -102,22 +105,27 @@ def _card_batches(report: dict[str, Any]) -> list[dict[str, Any]]:
 
 
 async def _work_off(container: Container, *, within: float) -> None:
-    """Run workers until every job and owed posting is done."""
+    """Run workers until the heals and deposits the run enqueued are written (alerts and
+    other scheduled jobs are not waited for)."""
+    kinds = (PROCESS_PAYMENT, FLUSH_JOURNALS, POST_DEPOSIT)
+    busy = (JobStatus.PENDING.value, JobStatus.RUNNING.value)
     workers = [container.worker(name=f"demo-evening-{n}") for n in range(2)]
     running = [asyncio.create_task(worker.run()) for worker in workers]
     deadline = time.monotonic() + within
     try:
         while time.monotonic() < deadline:
             async with container.database.transaction() as conn:
-                counts = await container.queue.counts(conn)
+                waiting = await conn.scalar(
+                    select(func.count()).where(jobs.c.kind.in_(kinds), jobs.c.status.in_(busy))
+                )
                 owed = await conn.scalar(
                     select(func.count()).where(
                         postings.c.state.in_(("planned", "sending", "unknown"))
                     )
                 )
-            if counts[JobStatus.PENDING] + counts[JobStatus.RUNNING] == 0 and not owed:
+            if not waiting and not owed:
                 return
-            await asyncio.sleep(0.2)
+            await asyncio.sleep(0.1)
         raise TimeoutError(f"the evening's postings did not settle within {within:.0f} s")
     finally:
         for worker in workers:
