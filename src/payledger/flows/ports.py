@@ -342,9 +342,7 @@ class OrderGateway(Protocol):
         answer, not an error. The event id is the one the gateway's poller gives it."""
         ...
 
-    async def find_order_charge(
-        self, order: ShopOrder, since: datetime
-    ) -> PaymentObserved | None:
+    async def find_order_charge(self, order: ShopOrder, since: datetime) -> PaymentObserved | None:
         """The order's latest sale or authorization made since ``since`` (found by its order
         id and total), or None."""
         ...
