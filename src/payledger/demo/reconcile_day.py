@@ -43,7 +43,8 @@ def demo_reconcile_settings() -> ReconcileSettings:
         fees={
             "VISA": FeeRuleSettings(percent=Decimal("2.9"), fixed=Decimal("0.30")),
             "MASTERCARD": FeeRuleSettings(percent=Decimal("2.7"), fixed=Decimal("0.30")),
-            "*": FeeRuleSettings(percent=Decimal("3.5"), fixed=Decimal("0.15")),
+            "AMEX": FeeRuleSettings(percent=Decimal("3.5"), fixed=Decimal("0.15")),
+            "DISCOVER": FeeRuleSettings(percent=Decimal("2.9"), fixed=Decimal("0.30")),
         },
     )
 
