@@ -25,7 +25,7 @@ from payledger.domain.errors import (
 from payledger.web.console import install_console
 from payledger.web.middleware import CorrelationIdMiddleware, InboundGuardMiddleware
 from payledger.web.problems import install_problem_handler
-from payledger.web.routes import business_events, health, payments
+from payledger.web.routes import business_events, health, payments, webhooks
 from payledger.web.routes import orders as order_routes
 from payledger.web.routes import reconcile as reconcile_routes
 
@@ -72,9 +72,10 @@ def create_app(container: Container, *, embedded_worker: bool | None = None) -> 
     app = FastAPI(title="payledger", version=__version__, lifespan=lifespan)
     app.state.container = container
     app.include_router(health.router)
+    app.include_router(reconcile_routes.router)
     app.include_router(order_routes.router)
     install_console(app)
-    app.include_router(reconcile_routes.router)
+    app.include_router(webhooks.router)
     app.include_router(payments.router)
     app.include_router(business_events.router)
     install_problem_handler(app)
