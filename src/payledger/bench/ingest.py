@@ -33,6 +33,7 @@ from payledger.bench.postgres import free_port
 from payledger.bootstrap import build
 from payledger.config import load_settings
 from payledger.sandbox.paytrace import encrypt_field
+from payledger.sandbox.paytrace.demo import TEST_CARD_NUMBERS
 from payledger.web.signatures import sign
 
 SECRET = "whsec_" + base64.b64encode(b"payledger-bench-ingest-secret-01").decode()
@@ -88,7 +89,7 @@ class IngestResult:
 async def seed_sales(paytrace_url: str, count: int, concurrency: int = 16) -> list[int]:
     """``count`` approved sales at the sandbox; their transaction ids."""
     card = PayTraceEncryptedCard(
-        encrypted_number=encrypt_field("4012000098765439"),
+        encrypted_number=encrypt_field(TEST_CARD_NUMBERS[0]),
         expiration_month=12,
         expiration_year=2030,
     )

@@ -26,6 +26,7 @@ from payledger.bootstrap_sync import run_customer_sync
 from payledger.demo.stage import Stage
 from payledger.engine.api_clients import ApiClients
 from payledger.sandbox.paytrace import encrypt_field, protect_nonce
+from payledger.sandbox.paytrace.demo import TEST_CARD_NUMBERS
 from payledger.web.app import create_app
 
 Say = Callable[[str], None]
@@ -131,7 +132,7 @@ class ShopFront:
 
 def protect_card(rng: random.Random) -> dict[str, Any]:
     """What PayTrace Protect.js gives the shop's page; the number never reaches payledger."""
-    number = rng.choice(("4012000098765439", "5499740000000057", "6011000993026909"))
+    number = rng.choice(TEST_CARD_NUMBERS)
     nonce = protect_nonce(number, 12, 2030, "999")
     return {"protect": {"hpf_token": nonce.hpf_token, "enc_key": nonce.enc_key}}
 
@@ -197,7 +198,7 @@ async def _vault_cards(container: Container) -> None:
             email=f"{name.split()[0].lower()}@shop.example",
         )
         card = PayTraceEncryptedCard(
-            encrypted_number=encrypt_field("4012000098765439"),
+            encrypted_number=encrypt_field(TEST_CARD_NUMBERS[0]),
             expiration_month=12,
             expiration_year=2030,
         )

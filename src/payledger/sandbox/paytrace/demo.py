@@ -11,10 +11,14 @@ from payledger.sandbox.paytrace.cards import Card
 from payledger.sandbox.paytrace.records import BankAccount, CustomerProfile, TxnType
 from payledger.sandbox.paytrace.service import PayTraceSandbox
 
+TEST_CARD_NUMBERS = ("4012000098765439", "5499740000000057", "6011000993026909")
+"""PayTrace's published sandbox test cards (Visa, MasterCard, Discover): the only card numbers
+the demo and benchmarks ever encrypt for Protect; payledger never stores or logs them."""
+
 DEMO_CUSTOMERS = (
-    ("cust-0001", "Nathan Williams", Card("4012000098765439", 12, 2030), "INV-DEMO-1001"),
-    ("cust-0002", "Ada Lovelace", Card("5499740000000057", 6, 2031), "INV-DEMO-1002"),
-    ("cust-0003", "Grace Hopper", Card("6011000993026909", 3, 2029), "INV-DEMO-1003"),
+    ("cust-0001", "Nathan Williams", Card(TEST_CARD_NUMBERS[0], 12, 2030), "INV-DEMO-1001"),
+    ("cust-0002", "Ada Lovelace", Card(TEST_CARD_NUMBERS[1], 6, 2031), "INV-DEMO-1002"),
+    ("cust-0003", "Grace Hopper", Card(TEST_CARD_NUMBERS[2], 3, 2029), "INV-DEMO-1003"),
     ("cust-0004", "Alan Turing", Card("371449635392376", 9, 2030), "INV-DEMO-1004"),
 )
 
