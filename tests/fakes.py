@@ -63,9 +63,6 @@ class FakePostingStore(PostingStore):
         self.events: dict[int, tuple[str, str | None]] = {}
         self.flushes_due: list[str] = []
         self.journals: list[FakeStoreJournal] = []
-        self.sending_abandoned = False
-        """Knob: postings left ``sending`` belong to a flush whose worker died (its lease ran
-        out), so the next claim takes them again, as unknown."""
 
     def add(self, *postings: Posting) -> None:
         """Postings as a test needs them, in whatever state they carry."""
@@ -106,9 +103,8 @@ class FakePostingStore(PostingStore):
         return True
 
     async def claim(self, company: str, limit: int) -> list[Posting]:
-        claimable = {PostingState.PLANNED, PostingState.UNKNOWN}
-        if self.sending_abandoned:
-            claimable.add(PostingState.SENDING)
+        # Flushes never overlap: whatever is still sending was left by a dead one.
+        claimable = {PostingState.PLANNED, PostingState.UNKNOWN, PostingState.SENDING}
         claimed = [
             posting
             for posting in self.postings.values()

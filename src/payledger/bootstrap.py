@@ -343,12 +343,9 @@ def _register_paytrace_polling(container: Container) -> None:
 def register_posting(container: Container) -> None:
     """Payment events become owed postings; flushes write them to D365 in batches."""
     s, d = container.settings, container.settings.d365
-    # Flushes of one company never overlap (their jobs share an ordering key), so postings
-    # still "sending" once the flush job's lease is long gone were left by a dead worker.
     store = SqlPostingStore(
         container.queue,
         flush_wait=timedelta(milliseconds=s.posting.max_wait_ms),
-        abandoned_after=timedelta(seconds=2 * s.worker.lease_seconds),
         written_state=PostingState.SHADOW if container.shadow_mode else PostingState.POSTED,
     )
     rules = PostingRules(

@@ -79,7 +79,6 @@ class SqlPostingStore:
         queue: Queue,
         *,
         flush_wait: timedelta = timedelta(milliseconds=500),
-        abandoned_after: timedelta = timedelta(minutes=5),
         written_state: PostingState = PostingState.POSTED,
     ) -> None:
         self.queue = queue
@@ -88,9 +87,6 @@ class SqlPostingStore:
         (where the ledger accepts everything and writes nothing)."""
         self.database = queue.database
         self.flush_wait = flush_wait
-        self.abandoned_after = abandoned_after
-        """A posting still ``sending`` this long after its flush began was abandoned by a
-        crashed worker; it is claimed again, as unknown."""
 
     @property
     def _now(self) -> datetime:
@@ -126,9 +122,7 @@ class SqlPostingStore:
 
     def batch(self) -> PostingBatch:
         """A store for processing many events at once: their records share one transaction."""
-        return PostingBatch(
-            self.queue, flush_wait=self.flush_wait, abandoned_after=self.abandoned_after
-        )
+        return PostingBatch(self.queue, flush_wait=self.flush_wait)
 
     async def record_many(self, recorded: Sequence[Recorded]) -> None:
         """What :meth:`record` does for many events, in one transaction and a few statements."""
@@ -196,13 +190,18 @@ class SqlPostingStore:
         return bool(result.rowcount)
 
     async def claim(self, company: str, limit: int) -> list[Posting]:
-        owed = (PostingState.PLANNED.value, PostingState.UNKNOWN.value)
-        abandoned = (postings.c.state == PostingState.SENDING.value) & (
-            postings.c.updated_at < self._now - self.abandoned_after
-        )
+        """Take up to ``limit`` postings ``company`` owes, oldest first, marking them sending.
+
+        Flushes of one company never overlap (their jobs share an ordering key), so a posting
+        still ``sending`` when a flush starts was left by one whose worker died: it is taken
+        again at once, as unknown, to be looked up before anything is resent. (Were that worker
+        only stalled, a resend carries the same journal line number, which D365 refuses as
+        already existing; the refusal is looked up and found written.)
+        """
+        owed = (PostingState.PLANNED.value, PostingState.UNKNOWN.value, PostingState.SENDING.value)
         candidates = (
             select(postings.c.id)
-            .where(postings.c.company == company, postings.c.state.in_(owed) | abandoned)
+            .where(postings.c.company == company, postings.c.state.in_(owed))
             .order_by(postings.c.id)
             .limit(limit)
         )

@@ -220,6 +220,24 @@ async def test_a_write_that_commits_but_times_out_is_looked_up_not_doubled(
         assert len(await lines(control, PaymentReference=f"PT-96{n:02d}-PAY")) == 1
 
 
+async def test_a_flush_whose_worker_died_mid_send_is_finished_by_the_next_at_once(
+    store, posting_ledger, templates, control
+):
+    await post(store, posting_ledger, templates, *(payment(f"95{n:02d}") for n in range(4)))
+    claimed = await store.claim("usmf", 10)
+    placed = await store.place_lines("usmf", "CustPay", claimed[:2], posting_ledger)
+    await posting_ledger.write(placed, [])  # ...and the worker was SIGKILLed right here
+
+    result = await flush_journals(FLUSH, store=store, ledger=posting_ledger)  # clock unchanged
+
+    assert result.posted == 4
+    for n in range(4):
+        assert len(await lines(control, PaymentReference=f"PT-95{n:02d}-PAY")) == 1
+        assert (await store.find(f"95{n:02d}", LedgerOperation.PAYMENT)).state is (
+            PostingState.POSTED
+        )
+
+
 @pytest.fixture
 async def hasty_ledger(credential, transport):
     """A ledger whose connector does not retry by itself: throttling reaches the flow at once."""

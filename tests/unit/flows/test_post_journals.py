@@ -327,7 +327,6 @@ async def test_lines_a_crashed_flush_left_on_their_way_are_looked_up_not_resent(
     placed = await store.place_lines("usmf", "CustPay", claimed, ledger)
     await ledger.write(placed, [])  # ...and the worker died before recording the outcome
     assert states(store) == {PostingState.SENDING: 2}
-    store.sending_abandoned = True  # its lease ran out
     result = await flush(store, ledger)
     assert result.posted == len(lines)
     assert len(ledger.requests) == 1
