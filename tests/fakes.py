@@ -102,9 +102,12 @@ class FakePostingStore(PostingStore):
         self.change(reference, state=PostingState.CANCELLED)
         return True
 
-    async def claim(self, company: str, limit: int) -> list[Posting]:
-        # Flushes never overlap: whatever is still sending was left by a dead one.
-        claimable = {PostingState.PLANNED, PostingState.UNKNOWN, PostingState.SENDING}
+    async def claim(
+        self, company: str, limit: int, *, retake_sending: bool = True
+    ) -> list[Posting]:
+        claimable = {PostingState.PLANNED, PostingState.UNKNOWN}
+        if retake_sending:  # flushes never overlap: a new one retakes what a dead one left
+            claimable.add(PostingState.SENDING)
         claimed = [
             posting
             for posting in self.postings.values()

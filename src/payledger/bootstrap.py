@@ -360,6 +360,8 @@ def register_posting(container: Container) -> None:
         journal_name=d.payment_journal_name,
         max_lines=s.posting.max_lines,
         parallel_requests=s.posting.parallel_requests,
+        keep_taking_s=s.posting.pipeline_seconds,
+        round_s=max(s.posting.max_wait_ms / 1000, 0.05),
     )
     metrics = container.metrics
 

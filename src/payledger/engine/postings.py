@@ -189,16 +189,21 @@ class SqlPostingStore:
             )
         return bool(result.rowcount)
 
-    async def claim(self, company: str, limit: int) -> list[Posting]:
+    async def claim(
+        self, company: str, limit: int, *, retake_sending: bool = True
+    ) -> list[Posting]:
         """Take up to ``limit`` postings ``company`` owes, oldest first, marking them sending.
 
         Flushes of one company never overlap (their jobs share an ordering key), so a posting
-        still ``sending`` when a flush starts was left by one whose worker died: it is taken
-        again at once, as unknown, to be looked up before anything is resent. (Were that worker
-        only stalled, a resend carries the same journal line number, which D365 refuses as
-        already existing; the refusal is looked up and found written.)
+        still ``sending`` when a flush starts was left by one whose worker died: with
+        ``retake_sending`` (a flush's first round) it is taken again at once, as unknown, to be
+        looked up before anything is resent. (Were that worker only stalled, a resend carries
+        the same journal line number, which D365 refuses as already existing; the refusal is
+        looked up and found written.)
         """
-        owed = (PostingState.PLANNED.value, PostingState.UNKNOWN.value, PostingState.SENDING.value)
+        owed = [PostingState.PLANNED.value, PostingState.UNKNOWN.value]
+        if retake_sending:
+            owed.append(PostingState.SENDING.value)
         candidates = (
             select(postings.c.id)
             .where(postings.c.company == company, postings.c.state.in_(owed))

@@ -99,8 +99,11 @@ class PostingStore(Protocol):
         """Cancel a posting that was never sent; False if it is already on its way."""
         ...
 
-    async def claim(self, company: str, limit: int) -> list[Posting]:
-        """Move up to ``limit`` planned postings of ``company`` to sending, oldest first."""
+    async def claim(
+        self, company: str, limit: int, *, retake_sending: bool = True
+    ) -> list[Posting]:
+        """Move up to ``limit`` owed postings of ``company`` to sending, oldest first; with
+        ``retake_sending``, also those a dead flush left sending (returned as unknown)."""
         ...
 
     async def place_lines(

@@ -31,6 +31,10 @@ class FlushJournals:
     max_lines: int = 100
     """Lines per changeset (one request)."""
     parallel_requests: int = 8
+    keep_taking_s: float = 0.0
+    """How long the flush goes on taking newly owed lines, a round every ``round_s``, while its
+    earlier requests are still out (a pipeline); 0 for one round."""
+    round_s: float = 0.5
 
 
 @dataclass
@@ -39,55 +43,122 @@ class FlushResult:
     dead: int = 0
     owed_again: int = 0
     requests: int = 0
+    rounds: int = 0
     retry_after: float | None = None
     errors: list[str] = field(default_factory=list)
 
 
 async def flush_journals(cmd: FlushJournals, *, store: PostingStore, ledger: Ledger) -> FlushResult:
-    """Write what ``cmd.company`` owes; raises :class:`RateLimited` to be retried later."""
+    """Write what ``cmd.company`` owes; raises :class:`RateLimited` to be retried later.
+
+    Flushes of one company never overlap, so the first round also takes what a flush that
+    died left on its way; later rounds take only what became owed since, as long as requests
+    are free, and stop once the ledger pushes back.
+    """
     result = FlushResult()
-    claimed = await store.claim(cmd.company, cmd.max_lines * cmd.parallel_requests)
-    if not claimed:
-        return result
-    others = [posting for posting in claimed if not posting.is_line]
+    requests = _InFlight(asyncio.Semaphore(cmd.parallel_requests))
+    loop = asyncio.get_running_loop()
+    stop_taking_at = loop.time() + cmd.keep_taking_s
     try:
-        lines = await _skip_written(
-            [posting for posting in claimed if posting.is_line],
-            store=store,
-            ledger=ledger,
-            result=result,
-        )
-        placed = await store.place_lines(cmd.company, cmd.journal_name, lines, ledger)
-        gate = asyncio.Semaphore(cmd.parallel_requests)
-        await _all_or_stop(
-            [
-                _write(
-                    chunk_lines, chunk_others, store=store, ledger=ledger, gate=gate, result=result
-                )
-                for chunk_lines, chunk_others in _requests(placed, others, cmd.max_lines)
-            ]
-        )
+        await _round(cmd, cmd.max_lines * cmd.parallel_requests, store, ledger, requests, result)
+        while loop.time() < stop_taking_at and result.retry_after is None:
+            await requests.wait(cmd.round_s)
+            free = cmd.parallel_requests - requests.count
+            if result.retry_after is not None or free <= 0:
+                continue
+            took = await _round(cmd, free * cmd.max_lines, store, ledger, requests, result)
+            if not took and not requests.count:
+                break
+        await requests.finish()
     except BaseException:
         # Whatever is still on its way may or may not have reached the ledger: the next flush
         # looks those up before sending anything again.
-        await store.settle(unknown=[p.reference for p in claimed])
+        await requests.stop()
+        await store.settle(unknown=requests.unfinished)
         raise
     if result.retry_after is not None:
         raise RateLimited("the ledger asked payledger to slow down", retry_after=result.retry_after)
     return result
 
 
-async def _all_or_stop(requests: list[Coroutine[Any, Any, None]]) -> None:
-    """Run the requests together; when one fails, stop the others before giving up, so none is
-    still writing while a retry of this flush sends the same lines again."""
-    tasks = [asyncio.ensure_future(request) for request in requests]
-    try:
-        await asyncio.gather(*tasks)
-    except BaseException:
-        for task in tasks:
+async def _round(
+    cmd: FlushJournals,
+    limit: int,
+    store: PostingStore,
+    ledger: Ledger,
+    requests: _InFlight,
+    result: FlushResult,
+) -> bool:
+    """Take up to ``limit`` owed postings, number their lines and send them; False if none."""
+    claimed = await store.claim(cmd.company, limit, retake_sending=not result.rounds)
+    result.rounds += 1
+    if not claimed:
+        return False
+    requests.taking = [posting.reference for posting in claimed]
+    lines = await _skip_written(
+        [posting for posting in claimed if posting.is_line],
+        store=store,
+        ledger=ledger,
+        result=result,
+    )
+    placed = await store.place_lines(cmd.company, cmd.journal_name, lines, ledger)
+    others = [posting for posting in claimed if not posting.is_line]
+    for chunk_lines, chunk_others in _requests(placed, others, cmd.max_lines):
+        requests.send(
+            _write(chunk_lines, chunk_others, store=store, ledger=ledger, gate=requests.gate,
+                   result=result),
+            [p.reference for p in (*chunk_lines, *chunk_others)],
+        )  # fmt: skip
+    requests.taking = []
+    return True
+
+
+class _InFlight:
+    """The flush's requests on their way. When one fails, the others are stopped before the
+    flush gives up, so none is still writing while a retry sends the same lines again."""
+
+    def __init__(self, gate: asyncio.Semaphore) -> None:
+        self.gate = gate
+        self.taking: list[str] = []
+        """References claimed by the round being prepared, not yet sent."""
+        self._tasks: dict[asyncio.Task[None], list[str]] = {}
+
+    @property
+    def count(self) -> int:
+        return len(self._tasks)
+
+    @property
+    def unfinished(self) -> list[str]:
+        """References claimed and not yet settled by their request."""
+        return [*self.taking, *(ref for refs in self._tasks.values() for ref in refs)]
+
+    def send(self, request: Coroutine[Any, Any, None], references: list[str]) -> None:
+        self._tasks[asyncio.ensure_future(request)] = references
+
+    async def wait(self, seconds: float) -> None:
+        """Sleep ``seconds``, or less when a request fails (which is raised)."""
+        if not self._tasks:
+            await asyncio.sleep(seconds)
+            return
+        done, _ = await asyncio.wait(
+            self._tasks, timeout=seconds, return_when=asyncio.FIRST_EXCEPTION
+        )
+        self._forget(done)
+
+    async def finish(self) -> None:
+        while self._tasks:
+            done, _ = await asyncio.wait(self._tasks, return_when=asyncio.FIRST_EXCEPTION)
+            self._forget(done)
+
+    async def stop(self) -> None:
+        for task in self._tasks:
             task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
-        raise
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+
+    def _forget(self, done: set[asyncio.Task[None]]) -> None:
+        for task in done:
+            task.result()  # a failed request stops the flush here
+            del self._tasks[task]
 
 
 async def _skip_written(

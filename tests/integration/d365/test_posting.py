@@ -215,7 +215,8 @@ async def test_a_write_that_commits_but_times_out_is_looked_up_not_doubled(
     await set_faults(control, drop_after_commit_rate=0.0)
     assert sandbox.state.faults.counts["dropped_after_commit"] >= 1
     assert result.posted == 5  # the lines were written; the lookup by reference proved it
-    assert await flush_journals(FLUSH, store=store, ledger=posting_ledger) == type(result)()
+    again = await flush_journals(FLUSH, store=store, ledger=posting_ledger)
+    assert (again.posted, again.requests) == (0, 0)  # nothing owed, nothing sent
     for n in range(5):
         assert len(await lines(control, PaymentReference=f"PT-96{n:02d}-PAY")) == 1
 

@@ -389,6 +389,70 @@ async def test_when_one_request_fails_the_others_are_stopped_so_a_retry_cannot_w
     assert written_once(ledger, store)
 
 
+# --- pipelining: a flush keeps taking lines while its requests are out ----------------------
+
+PIPELINE = FlushJournals(
+    company="usmf",
+    journal_name="CustPay",
+    max_lines=10,
+    parallel_requests=4,
+    keep_taking_s=30,
+    round_s=0.01,
+)
+
+
+async def _until(condition: Any) -> None:
+    async with asyncio.timeout(5):
+        while not condition():
+            await asyncio.sleep(0.005)
+
+
+async def test_lines_owed_meanwhile_are_sent_without_waiting_for_the_earlier_request(store, ledger):
+    owed(store, 1, 2, 3)
+    ledger.hold[1] = release = asyncio.Event()
+    flushing = asyncio.create_task(flush(store, ledger, PIPELINE))
+    await _until(lambda: len(ledger.requests) == 1)
+    owed(store, 4, 5)
+    await _until(lambda: len(ledger.requests) == 2)
+    assert ledger.requests[1] == (["PT-4-PAY", "PT-5-PAY"], [])  # the held lines not again
+    assert not flushing.done()
+    release.set()
+    result = await flushing
+    assert result.posted == 5
+    assert written_once(ledger, store)
+
+
+async def test_a_pipelined_flush_ends_as_soon_as_nothing_is_owed_or_on_its_way(store, ledger):
+    owed(store, 1, 2)
+    async with asyncio.timeout(1):  # long before keep_taking_s
+        result = await flush(store, ledger, PIPELINE)
+    assert result.posted == 2
+
+
+async def test_a_throttled_pipeline_stops_taking_lines_and_asks_to_be_retried(store, ledger):
+    owed(store, 1, 2)
+    ledger.fail_next.append(RateLimited("429", retry_after=3.0, system="fake"))
+    with pytest.raises(RateLimited):
+        await flush(store, ledger, PIPELINE)
+    assert len(ledger.requests) == 1  # the owed-again lines wait for the retry
+    assert states(store) == {PostingState.PLANNED: 2}
+
+
+async def test_when_a_pipelined_request_fails_every_line_on_its_way_is_left_unknown(store, ledger):
+    owed(store, 1, 2, 3)
+    ledger.hold[1] = asyncio.Event()  # never answered: still on its way when the flush gives up
+    flushing = asyncio.create_task(flush(store, ledger, PIPELINE))
+    await _until(lambda: len(ledger.requests) == 1)
+    ledger.fail_next.append(RejectedError("401 token expired", system="fake"))
+    owed(store, 4, 5)
+    with pytest.raises(RejectedError):
+        await flushing
+    assert states(store) == {PostingState.UNKNOWN: 5}
+    await flush(store, ledger)  # the retry looks them up, then sends them
+    assert states(store) == {PostingState.POSTED: 5}
+    assert written_once(ledger, store)
+
+
 async def _background_work_done() -> None:
     others = asyncio.all_tasks() - {asyncio.current_task()}
     if others:
