@@ -55,9 +55,9 @@ from payledger.engine.postings import FLUSH_JOURNALS, SqlPostingStore, flush_job
 from payledger.engine.queue import Queue
 from payledger.engine.retry import Backoff
 from payledger.engine.schedule import Schedule, Scheduler
-from payledger.engine.worker import Worker, WorkerOptions, worker_name
+from payledger.engine.worker import Worker, WorkerOptions, stop_requested, worker_name
 from payledger.flows.poll_payments import PollPayments, poll_payments
-from payledger.flows.post_journals import FlushJournals, flush_journals
+from payledger.flows.post_journals import FlushJournals, FlushResult, flush_journals
 from payledger.flows.post_payment import PostingRules, PostingTemplates, post_payment
 from payledger.mapping import StaticCatalog, Template, compile_template, paytrace_entities
 from payledger.templates import load_templates, template_settings
@@ -405,11 +405,25 @@ def register_posting(container: Container) -> None:
             raise error
 
     async def write(job: Job) -> None:
-        result = await flush_journals(flush, store=store, ledger=await container.posting_ledger())
-        if not container.shadow_mode:  # a shadow flush sends nothing
-            metrics.ledger_requests.inc(result.requests)
-        metrics.postings.labels(store.written_state.value).inc(result.posted)
-        metrics.postings.labels("dead").inc(result.dead)
+        counted = FlushResult()
+
+        def count(result: FlushResult) -> None:
+            if not container.shadow_mode:  # a shadow flush sends nothing
+                metrics.ledger_requests.inc(result.requests - counted.requests)
+            metrics.postings.labels(store.written_state.value).inc(result.posted - counted.posted)
+            metrics.postings.labels("dead").inc(result.dead - counted.dead)
+            counted.requests, counted.posted, counted.dead = (
+                result.requests,
+                result.posted,
+                result.dead,
+            )
+
+        ledger = await container.posting_ledger()
+        count(
+            await flush_journals(
+                flush, store=store, ledger=ledger, stop_taking=stop_requested, on_round=count
+            )
+        )
         if await store.planned_count(d.company):
             async with container.database.transaction() as conn:
                 now = container.clock.now()

@@ -216,7 +216,7 @@ class PostingSettings(_Section):
     """Longest a payment waits for others to share its request."""
     parallel_requests: int = Field(8, ge=1)
     """Requests one flush keeps in flight (the connector's adaptive limit still applies)."""
-    pipeline_seconds: float = Field(5.0, ge=0)
+    pipeline_seconds: float = Field(300.0, ge=0)
     """How long one flush goes on taking newly owed lines, a round every ``max_wait_ms``,
     while its earlier requests are still out; 0: one round per flush."""
     lookup_ttl_seconds: float = Field(300.0, ge=0)

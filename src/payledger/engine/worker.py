@@ -15,6 +15,7 @@ import os
 import socket
 import uuid
 from collections.abc import AsyncIterator, Mapping
+from contextvars import ContextVar
 from dataclasses import dataclass
 
 import structlog
@@ -26,6 +27,15 @@ from payledger.engine.metrics import EngineMetrics
 from payledger.engine.queue import Queue
 
 log = structlog.get_logger(__name__)
+
+_stopping: ContextVar[asyncio.Event | None] = ContextVar("worker_stopping", default=None)
+
+
+def stop_requested() -> bool:
+    """Whether the worker running the current job was asked to stop: a long-running handler
+    winds down early rather than being cancelled after the shutdown grace."""
+    event = _stopping.get()
+    return event is not None and event.is_set()
 
 
 class UnknownJobKind(PayLedgerError):
@@ -83,6 +93,7 @@ class Worker:
     async def run(self) -> None:
         """Work until :meth:`stop` is called."""
         log.info("worker.started", worker=self.name)
+        _stopping.set(self._stopping)  # seen by the job tasks started from here
         async with self._renewing_leases():
             while not self._stopping.is_set():
                 if not await self._round():

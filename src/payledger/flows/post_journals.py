@@ -15,7 +15,7 @@ the ledger allows: many lines per atomic changeset, several requests in flight. 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Coroutine, Sequence
+from collections.abc import Callable, Coroutine, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -48,12 +48,20 @@ class FlushResult:
     errors: list[str] = field(default_factory=list)
 
 
-async def flush_journals(cmd: FlushJournals, *, store: PostingStore, ledger: Ledger) -> FlushResult:
+async def flush_journals(
+    cmd: FlushJournals,
+    *,
+    store: PostingStore,
+    ledger: Ledger,
+    stop_taking: Callable[[], bool] = lambda: False,
+    on_round: Callable[[FlushResult], None] = lambda result: None,
+) -> FlushResult:
     """Write what ``cmd.company`` owes; raises :class:`RateLimited` to be retried later.
 
     Flushes of one company never overlap, so the first round also takes what a flush that
     died left on its way; later rounds take only what became owed since, as long as requests
-    are free, and stop once the ledger pushes back.
+    are free, and stop once the ledger pushes back, nothing is left to do, ``keep_taking_s``
+    is over or ``stop_taking()`` says so. ``on_round`` sees the result so far after each round.
     """
     result = FlushResult()
     requests = _InFlight(asyncio.Semaphore(cmd.parallel_requests))
@@ -63,6 +71,9 @@ async def flush_journals(cmd: FlushJournals, *, store: PostingStore, ledger: Led
         await _round(cmd, cmd.max_lines * cmd.parallel_requests, store, ledger, requests, result)
         while loop.time() < stop_taking_at and result.retry_after is None:
             await requests.wait(cmd.round_s)
+            on_round(result)
+            if stop_taking():
+                break
             free = cmd.parallel_requests - requests.count
             if result.retry_after is not None or free <= 0:
                 continue

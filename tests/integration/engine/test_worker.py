@@ -12,7 +12,7 @@ from payledger.engine.jobs import Job, JobStatus, NewJob
 from payledger.engine.metrics import EngineMetrics
 from payledger.engine.queue import Queue
 from payledger.engine.retry import Backoff
-from payledger.engine.worker import Worker, WorkerOptions
+from payledger.engine.worker import Worker, WorkerOptions, stop_requested
 
 
 @pytest.fixture
@@ -120,6 +120,28 @@ async def test_stop_lets_running_jobs_finish_and_claims_nothing_more(queue):
     assert state[JobStatus.DONE] == len(finished) == 4
     assert state[JobStatus.PENDING] == 16
     assert state[JobStatus.RUNNING] == 0
+
+
+async def test_a_long_running_job_sees_the_stop_and_winds_down_before_the_grace_runs_out(
+    queue,
+):
+    started = asyncio.Event()
+
+    async def until_stopped(job: Job) -> None:
+        started.set()
+        while not stop_requested():
+            await asyncio.sleep(0.01)
+
+    await enqueue(queue, [NewJob("until_stopped")])
+    options = WorkerOptions(lease_seconds=5, poll_interval=0.02, shutdown_grace=60)
+    worker = Worker(queue, {"until_stopped": until_stopped}, options=options)
+    task = asyncio.create_task(worker.run())
+    await started.wait()
+    assert not stop_requested()  # only the worker's own jobs see its stop
+    worker.stop()
+    async with asyncio.timeout(5):  # not cancelled after 60 s: it finished by itself
+        await task
+    assert (await counts(queue))[JobStatus.DONE] == 1
 
 
 async def test_a_long_job_keeps_its_lease_by_renewal(queue):

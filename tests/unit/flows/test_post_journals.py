@@ -429,6 +429,32 @@ async def test_a_pipelined_flush_ends_as_soon_as_nothing_is_owed_or_on_its_way(s
     assert result.posted == 2
 
 
+async def test_told_to_stop_a_pipeline_takes_nothing_more_and_finishes_what_is_on_its_way(
+    store, ledger
+):
+    owed(store, 1, 2, 3)
+    ledger.hold[1] = release = asyncio.Event()
+    stopping = False
+    rounds: list[int] = []
+    flushing = asyncio.create_task(
+        flush_journals(
+            PIPELINE,
+            store=store,
+            ledger=ledger,
+            stop_taking=lambda: stopping,
+            on_round=lambda result: rounds.append(result.posted),
+        )
+    )
+    await _until(lambda: len(ledger.requests) == 1)
+    stopping = True
+    owed(store, 4, 5)
+    release.set()
+    result = await flushing
+    assert result.posted == 3
+    assert states(store) == {PostingState.POSTED: 3, PostingState.PLANNED: 2}  # the next flush's
+    assert rounds and rounds[-1] <= 3  # progress was reported round by round
+
+
 async def test_a_throttled_pipeline_stops_taking_lines_and_asks_to_be_retried(store, ledger):
     owed(store, 1, 2)
     ledger.fail_next.append(RateLimited("429", retry_after=3.0, system="fake"))
