@@ -115,11 +115,10 @@ async def _round(
     placed = await store.place_lines(cmd.company, cmd.journal_name, lines, ledger)
     others = [posting for posting in claimed if not posting.is_line]
     for chunk_lines, chunk_others in _requests(placed, others, cmd.max_lines):
-        requests.send(
-            _write(chunk_lines, chunk_others, store=store, ledger=ledger, gate=requests.gate,
-                   result=result),
-            [p.reference for p in (*chunk_lines, *chunk_others)],
-        )  # fmt: skip
+        request = _write(
+            chunk_lines, chunk_others, store=store, ledger=ledger, gate=requests.gate, result=result
+        )
+        requests.send(request, [p.reference for p in (*chunk_lines, *chunk_others)])
     requests.taking = []
     return True
 
@@ -147,14 +146,15 @@ class _InFlight:
         self._tasks[asyncio.ensure_future(request)] = references
 
     async def wait(self, seconds: float) -> None:
-        """Sleep ``seconds``, or less when a request fails (which is raised)."""
-        if not self._tasks:
-            await asyncio.sleep(seconds)
-            return
-        done, _ = await asyncio.wait(
-            self._tasks, timeout=seconds, return_when=asyncio.FIRST_EXCEPTION
-        )
-        self._forget(done)
+        """Sleep ``seconds`` (lines gather meanwhile); a request failing is raised at once."""
+        loop = asyncio.get_running_loop()
+        until = loop.time() + seconds
+        while self._tasks and (left := until - loop.time()) > 0:
+            done, _ = await asyncio.wait(
+                self._tasks, timeout=left, return_when=asyncio.FIRST_EXCEPTION
+            )
+            self._forget(done)
+        await asyncio.sleep(max(until - loop.time(), 0))
 
     async def finish(self) -> None:
         while self._tasks:

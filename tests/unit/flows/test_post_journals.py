@@ -422,6 +422,18 @@ async def test_lines_owed_meanwhile_are_sent_without_waiting_for_the_earlier_req
     assert written_once(ledger, store)
 
 
+async def test_lines_gather_for_a_whole_round_even_when_the_ledger_answers_at_once(store, ledger):
+    owed(store, 1, 2)
+    gathering = FlushJournals(company="usmf", journal_name="CustPay", keep_taking_s=30, round_s=0.1)
+    flushing = asyncio.create_task(flush(store, ledger, gathering))
+    await _until(lambda: len(ledger.requests) == 1)
+    owed(store, 3)
+    await asyncio.sleep(0.02)
+    owed(store, 4)
+    await flushing
+    assert ledger.requests[1:] == [(["PT-3-PAY", "PT-4-PAY"], [])]  # one request, not two
+
+
 async def test_a_pipelined_flush_ends_as_soon_as_nothing_is_owed_or_on_its_way(store, ledger):
     owed(store, 1, 2)
     async with asyncio.timeout(1):  # long before keep_taking_s
