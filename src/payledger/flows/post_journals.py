@@ -68,18 +68,17 @@ async def flush_journals(
     loop = asyncio.get_running_loop()
     stop_taking_at = loop.time() + cmd.keep_taking_s
     try:
-        await _round(cmd, cmd.max_lines * cmd.parallel_requests, store, ledger, requests, result)
-        while loop.time() < stop_taking_at and result.retry_after is None:
+        limit = cmd.max_lines * cmd.parallel_requests
+        took = await _round(cmd, limit, store, ledger, requests, result)
+        while (took or requests.count) and loop.time() < stop_taking_at:
             await requests.wait(cmd.round_s)
             on_round(result)
-            if stop_taking():
+            if stop_taking() or result.retry_after is not None:
                 break
             free = cmd.parallel_requests - requests.count
-            if result.retry_after is not None or free <= 0:
-                continue
-            took = await _round(cmd, free * cmd.max_lines, store, ledger, requests, result)
-            if not took and not requests.count:
-                break
+            took = free > 0 and await _round(
+                cmd, free * cmd.max_lines, store, ledger, requests, result
+            )
         await requests.finish()
     except BaseException:
         # Whatever is still on its way may or may not have reached the ledger: the next flush

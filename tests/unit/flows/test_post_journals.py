@@ -441,6 +441,15 @@ async def test_a_pipelined_flush_ends_as_soon_as_nothing_is_owed_or_on_its_way(s
     assert result.posted == 2
 
 
+async def test_a_flush_that_finds_nothing_owed_returns_without_waiting_a_round(store, ledger):
+    slow_rounds = FlushJournals(
+        company="usmf", journal_name="CustPay", keep_taking_s=30, round_s=10
+    )
+    async with asyncio.timeout(1):
+        result = await flush(store, ledger, slow_rounds)
+    assert (result.rounds, result.requests) == (1, 0)
+
+
 async def test_told_to_stop_a_pipeline_takes_nothing_more_and_finishes_what_is_on_its_way(
     store, ledger
 ):
