@@ -10,6 +10,7 @@ per kind, the same total as the gateway.
 from __future__ import annotations
 
 import asyncio
+import json
 import random
 import signal
 import subprocess
@@ -203,6 +204,7 @@ async def run_chaos(
             sandbox.set_faults(rate_limit_rate=0, error_rate=0, drop_after_commit_rate=0)
             fault_counts = sandbox.counts()
             lines = sandbox.rows("CustomerPaymentJournalLines")
+            (workdir / "d365-lines.json").write_text(json.dumps(lines, default=str))
         finally:
             await container.aclose()
     result = _judge(

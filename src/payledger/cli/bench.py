@@ -155,6 +155,13 @@ def chaos(
         list[str] | None, typer.Option(help="sqlite and/or postgres (default both).")
     ] = None,
     postgres_url: Annotated[str | None, typer.Option(help="Use this PostgreSQL database.")] = None,
+    keep: Annotated[
+        Path | None,
+        typer.Option(
+            help="Keep each backend's database, log and D365 lines (d365-lines.json) under this "
+            "new folder, for a post-mortem."
+        ),
+    ] = None,
 ) -> None:
     """Payments through 10% 429, 5% 5xx, 2% commit-then-timeout, 1-5 deliveries each and killed
     workers: prove 0 lost, 0 duplicated and equal totals per kind. Exit 1 if not."""
@@ -163,8 +170,8 @@ def chaos(
     broken: list[str] = []
     with tempfile.TemporaryDirectory(prefix="payledger-chaos-") as tmp:
         for name in chosen:
-            workdir = Path(tmp) / name
-            workdir.mkdir()
+            workdir = (keep or Path(tmp)) / name
+            workdir.mkdir(parents=True)
             url, cluster = _database_for(name, workdir, postgres_url)
             count = sqlite_workers if name == "sqlite" else chaos_postgres_workers
             try:
@@ -181,6 +188,10 @@ def chaos(
             results.append(result)
             verdict = "ok" if result.ok else "FAILED"
             console.print(f"{name}: {verdict} in {result.seconds:.0f} s", highlight=False)
+            for label, references in (("lost", result.lost), ("duplicated", result.duplicated)):
+                if references:
+                    shown = ", ".join(references[:10])
+                    console.print(f"  {label}: {shown}{' ...' if len(references) > 10 else ''}")
     table = Table("", *(r.backend for r in results), title="payledger chaos")
     rows: dict[str, Callable[[ChaosResult], str]] = {
         "payments": lambda r: f"{r.payments:,}",
