@@ -314,40 +314,66 @@ class SqlPostingStore:
         batch_number: str,
         lines: Sequence[Posting],
     ) -> list[Posting]:
-        numbered: list[Posting] = []
+        """Give ``lines`` the journal's next numbers; returns those this flush numbered.
+
+        A line is numbered only if its row still has the journal and number this flush saw
+        when it claimed the line (compare-and-set): when a flush whose lease ran out is still
+        going while its successor retook its lines, only one of them numbers each line, and
+        the other does not send it. A line never gets a second number while the first may
+        still be on its way, so D365's key on (journal, line number) refuses any resend.
+        """
         async with self.database.transaction() as conn:
-            first = await conn.scalar(
-                select(journals.c.next_line).where(
-                    journals.c.batch_number == batch_number, journals.c.company == company
-                )
-            )
-            await conn.execute(
+            last = await conn.scalar(
                 update(journals)
                 .where(journals.c.batch_number == batch_number, journals.c.company == company)
                 .values(next_line=journals.c.next_line + len(lines))
+                .returning(journals.c.next_line)
             )
-            for offset, line in enumerate(lines):
-                number = int(first or 1) + offset
-                payload = {**line.payload, "JournalBatchNumber": batch_number, "LineNumber": number}
-                numbered.append(
-                    replace(
-                        line, journal_batch_number=batch_number, line_number=number, payload=payload
-                    )
+            first = int(last) - len(lines)
+            numbered = [
+                replace(
+                    line,
+                    journal_batch_number=batch_number,
+                    line_number=first + offset,
+                    payload={
+                        **line.payload,
+                        "JournalBatchNumber": batch_number,
+                        "LineNumber": first + offset,
+                    },
                 )
+                for offset, line in enumerate(lines)
+            ]
             await conn.execute(
                 update(postings)
-                .where(postings.c.reference == bindparam("ref"))
+                .where(
+                    postings.c.reference == bindparam("ref"),
+                    postings.c.journal_batch_number.is_not_distinct_from(bindparam("seen_batch")),
+                    postings.c.line_number.is_not_distinct_from(bindparam("seen_number")),
+                )
                 .values(
                     journal_batch_number=batch_number,
                     line_number=bindparam("number"),
                     payload=bindparam("body"),
                 ),
                 [
-                    {"ref": line.reference, "number": line.line_number, "body": dumps(line.payload)}
-                    for line in numbered
+                    {
+                        "ref": line.reference,
+                        "seen_batch": seen.journal_batch_number or None,
+                        "seen_number": seen.line_number,
+                        "number": line.line_number,
+                        "body": dumps(line.payload),
+                    }
+                    for line, seen in zip(numbered, lines, strict=True)
                 ],
             )
-        return numbered
+            rows = await conn.execute(
+                select(postings.c.reference, postings.c.line_number).where(
+                    postings.c.reference.in_([line.reference for line in numbered]),
+                    postings.c.journal_batch_number == batch_number,
+                )
+            )
+            ours = {(row.reference, row.line_number) for row in rows}
+        return [line for line in numbered if (line.reference, line.line_number) in ours]
 
     async def close_journal(self, batch_number: str) -> None:
         async with self.database.transaction() as conn:

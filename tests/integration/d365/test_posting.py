@@ -239,6 +239,33 @@ async def test_a_flush_whose_worker_died_mid_send_is_finished_by_the_next_at_onc
         )
 
 
+async def test_a_flush_that_lost_its_lease_and_its_successor_never_number_a_line_twice(
+    store, posting_ledger, templates, control
+):
+    """The worker of the first flush stalled past its lease: the next flush retook its lines
+    while it was still going. Whichever numbers a line first sends it; the other skips it."""
+    await post(store, posting_ledger, templates, *(payment(f"94{n:02d}") for n in range(4)))
+    stalled = await store.claim("usmf", 10)
+    successor = await store.claim("usmf", 10)  # retakes them all, as unknown
+    assert {p.reference for p in successor} == {p.reference for p in stalled}
+
+    first = await store.place_lines("usmf", "CustPay", successor[:2], posting_ledger)
+    late = await store.place_lines("usmf", "CustPay", stalled, posting_ledger)
+    rest = await store.place_lines("usmf", "CustPay", successor[2:], posting_ledger)
+
+    assert [p.reference for p in first] == ["PT-9400-PAY", "PT-9401-PAY"]
+    assert [p.reference for p in late] == ["PT-9402-PAY", "PT-9403-PAY"]  # not the others
+    assert rest == []  # the stalled flush numbered them first
+    numbers = [p.line_number for p in (*first, *late)]
+    assert len(set(numbers)) == 4
+    for line in (*first, *late):
+        kept = await store.find(line.gateway_txn_id, LedgerOperation.PAYMENT)
+        assert (kept.journal_batch_number, kept.line_number) == (
+            line.journal_batch_number,
+            line.line_number,
+        )
+
+
 @pytest.fixture
 async def hasty_ledger(credential, transport):
     """A ledger whose connector does not retry by itself: throttling reaches the flow at once."""
