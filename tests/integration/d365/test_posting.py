@@ -3,6 +3,7 @@ and a real database."""
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime
 from decimal import Decimal
 
@@ -308,6 +309,35 @@ async def test_the_line_marks_the_invoice_found_by_enrichment(
     [line] = await lines(control, PaymentReference="PT-9801-PAY")
     assert line["MarkedInvoice"] == invoice
     assert line["MarkedInvoiceCompany"] == "usmf"
+
+
+async def test_payments_processed_together_find_their_invoices_in_one_read(
+    store, posting_ledger, templates, control, sandbox
+):
+    invoices = (
+        await control.get("/_sandbox/state/SalesInvoiceHeadersV2", params={"company": "usmf"})
+    ).json()
+    invoices = invoices if isinstance(invoices, list) else invoices["value"]
+    numbers = [row["InvoiceNumber"] for row in invoices]
+    assert len(numbers) >= 3
+    before = sandbox.state.faults.counts.get("requests", 0)
+    await asyncio.gather(
+        *(
+            post_payment(
+                inbox_id,
+                payment(f"93{inbox_id:02d}", invoice_ref=number.lower()),  # D365 ignores case
+                rules=RULES,
+                templates=templates,
+                ledger=posting_ledger,
+                store=store,
+            )
+            for inbox_id, number in enumerate(numbers, 1)
+        )
+    )
+    assert sandbox.state.faults.counts.get("requests", 0) - before == 1
+    for inbox_id, number in enumerate(numbers, 1):
+        posting = await store.find(f"93{inbox_id:02d}", LedgerOperation.PAYMENT)
+        assert posting.payload["MarkedInvoice"] == number
 
 
 async def test_a_dead_posting_is_replayed_from_its_event(

@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
 
 from payledger.adapters.d365.batch import BatchRequest, ChangeSetResponse
 from payledger.adapters.d365.errors import SYSTEM
 from payledger.adapters.d365.ledger import D365Ledger
-from payledger.adapters.d365.odata import ODataQuery, key_path
+from payledger.adapters.d365.odata import ODataQuery, any_of, key_path
 from payledger.adapters.d365.odata import field as odata_field
 from payledger.domain.model import Payment
 from payledger.domain.posting import Posting
@@ -41,6 +42,61 @@ class _TtlCache(Generic[V]):
         self._values[key] = (time.monotonic(), value)
 
 
+Row = dict[str, Any]
+
+
+class GatheredLookups:
+    """Lookups of one kind asked for at about the same time (the flows of a processing batch
+    run side by side) become one ``K eq 'a' or K eq 'b' ...`` query of up to ``most`` keys,
+    instead of one request each. Keys compare as D365 compares strings: ignoring case."""
+
+    def __init__(
+        self,
+        fetch: Callable[[list[str]], Awaitable[list[Row]]],
+        key_field: str,
+        *,
+        most: int = 40,
+        window_s: float = 0.005,
+    ) -> None:
+        self._fetch = fetch
+        self._key_field = key_field
+        self._most = most
+        self._window_s = window_s
+        self._waiting: dict[str, asyncio.Future[Row | None]] = {}
+        self._running: set[asyncio.Task[None]] = set()
+
+    async def get(self, key: str) -> Row | None:
+        future = self._waiting.get(key.casefold())
+        if future is None:
+            loop = asyncio.get_running_loop()
+            if not self._waiting:
+                loop.call_later(self._window_s, self._dispatch)
+            future = self._waiting[key.casefold()] = loop.create_future()
+        return await asyncio.shield(future)  # one caller giving up does not fail the others
+
+    def _dispatch(self) -> None:
+        waiting, self._waiting = list(self._waiting.items()), {}
+        for start in range(0, len(waiting), self._most):
+            task = asyncio.ensure_future(self._look_up(dict(waiting[start : start + self._most])))
+            self._running.add(task)
+            task.add_done_callback(self._running.discard)
+
+    async def _look_up(self, futures: dict[str, asyncio.Future[Row | None]]) -> None:
+        try:
+            rows = await self._fetch(list(futures))
+        except Exception as exc:
+            for future in futures.values():
+                if not future.done():
+                    future.set_exception(exc)
+            return
+        found: dict[str, Row] = {}
+        for row in rows:
+            found.setdefault(str(row.get(self._key_field, "")).casefold(), row)
+        for key, future in futures.items():
+            if not future.done():
+                future.set_result(found.get(key))
+
+
 class D365PostingLedger:
     """Implements ``flows.ports.Ledger`` with one $batch request per write."""
 
@@ -52,6 +108,25 @@ class D365PostingLedger:
         self._customers: _TtlCache[str | None] = _TtlCache(lookup_ttl)
         self._orders: _TtlCache[str | None] = _TtlCache(lookup_ttl)
         self._rows: _TtlCache[dict[str, Any] | None] = _TtlCache(lookup_ttl)
+        self._gathered = {
+            need: GatheredLookups(self._fetcher(entity_set, key_field), key_field)
+            for need, (entity_set, key_field) in {
+                "d365_customer": (self.sets.customers, "CustomerAccount"),
+                "d365_order": (self.sets.sales_orders, "CustomersOrderReference"),
+                "d365_invoice": (self.sets.invoices, "InvoiceNumber"),
+            }.items()
+        }
+
+    def _fetcher(
+        self, entity_set: str, key_field: str
+    ) -> Callable[[list[str]], Awaitable[list[Row]]]:
+        async def fetch(keys: list[str]) -> list[Row]:
+            query = self._in_company(entity_set).where(
+                any_of(*(odata_field(key_field).eq(key) for key in keys))
+            )
+            return await self.client.collect(query)
+
+        return fetch
 
     def _in_company(self, entity_set: str) -> ODataQuery:
         return ODataQuery(entity_set).where(odata_field("dataAreaId").eq(self.settings.company))
@@ -89,33 +164,18 @@ class D365PostingLedger:
 
     async def enrichment(self, need: str, payment: Payment, account: str) -> dict[str, Any] | None:
         """``d365_customer`` by account, ``d365_order`` by order reference, ``d365_invoice`` by
-        invoice number; cached for ``lookup_ttl`` seconds."""
-        if need == "d365_customer":
-            query, key = (
-                self._in_company(self.sets.customers).where(
-                    odata_field("CustomerAccount").eq(account)
-                ),
-                account,
-            )
-        elif need == "d365_order" and payment.order_ref:
-            query, key = (
-                self._in_company(self.sets.sales_orders).where(
-                    odata_field("CustomersOrderReference").eq(payment.order_ref)
-                ),
-                payment.order_ref,
-            )
-        elif need == "d365_invoice" and payment.invoice_ref:
-            query, key = (
-                self._in_company(self.sets.invoices).where(
-                    odata_field("InvoiceNumber").eq(payment.invoice_ref)
-                ),
-                payment.invoice_ref,
-            )
-        else:
+        invoice number; asked for together with the other payments' (one query for up to 40)
+        and cached for ``lookup_ttl`` seconds."""
+        key = {
+            "d365_customer": account,
+            "d365_order": payment.order_ref,
+            "d365_invoice": payment.invoice_ref,
+        }.get(need)
+        if not key:
             return None
         known, row = self._rows.get(f"{need}:{key}")
         if not known:
-            row = await self.client.first(query)
+            row = await self._gathered[need].get(key)
             self._rows.put(f"{need}:{key}", row)
         return row
 
