@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import signal
 from collections.abc import Iterator
 from typing import Any
@@ -34,11 +35,24 @@ async def serve_together(*configs: uvicorn.Config) -> None:
 
     for signum in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(signum, stop)
+    freezing = asyncio.create_task(_freeze_after_startup(servers))
     try:
         await asyncio.gather(*(server.serve() for server in servers))
     finally:
+        freezing.cancel()
         for signum in (signal.SIGTERM, signal.SIGINT):
             loop.remove_signal_handler(signum)
+
+
+async def _freeze_after_startup(servers: list[QuietSignalsServer]) -> None:
+    """Once every server has started, move what startup built (modules, the app, schema,
+    pools: objects that live as long as the process) out of the garbage collector's sight.
+    Otherwise each full collection walks all of them again, a pause of a tenth of a second
+    every few thousand requests that the requests pay for in CPU and latency."""
+    while not all(server.started for server in servers):  # noqa: ASYNC110 - uvicorn has no event
+        await asyncio.sleep(0.05)
+    gc.collect()
+    gc.freeze()
 
 
 def config(app: Any, host: str, port: int, **options: Any) -> uvicorn.Config:

@@ -14,7 +14,10 @@ from typing import Any
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from payledger.adapters.db.statements import insert_ignoring_duplicates
+from payledger.adapters.db.statements import (
+    insert_ignoring_duplicates,
+    insert_rows_ignoring_duplicates,
+)
 from payledger.adapters.db.tables import inbox
 from payledger.domain.card_data import find_card_data
 from payledger.domain.errors import CardDataRejected
@@ -103,19 +106,15 @@ class Inbox:
                 raise CardDataRejected(card_fields)
         if not events:
             return []
-        now = self.queue.clock.now()
-        rows = [
-            {
-                "source": source,
-                "external_id": event.external_id,
-                "payload": event.payload,
-                "status": "received",
-                "received_at": now,
-            }
-            for event in events
-        ]
-        statement = insert_ignoring_duplicates(inbox, self.queue.database.dialect)
-        inserted = await conn.execute(statement.returning(inbox.c.id, inbox.c.external_id), rows)
+        rows = [{"external_id": event.external_id, "payload": event.payload} for event in events]
+        statement, parameters = insert_rows_ignoring_duplicates(
+            inbox,
+            self.queue.database.dialect,
+            rows,
+            shared={"source": source, "status": "received", "received_at": self.queue.clock.now()},
+            returning=(inbox.c.id, inbox.c.external_id),
+        )
+        inserted = await conn.execute(statement, parameters)
         new = {row.external_id: row.id for row in inserted}
         seen_before = {e.external_id for e in events} - new.keys()
         known: dict[str, int] = {}

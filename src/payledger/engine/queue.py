@@ -18,7 +18,10 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from payledger.adapters.db.audit import record_audit
 from payledger.adapters.db.database import Database
-from payledger.adapters.db.statements import insert_ignoring_duplicates
+from payledger.adapters.db.statements import (
+    insert_ignoring_duplicates,
+    insert_rows_ignoring_duplicates,
+)
 from payledger.adapters.db.tables import jobs
 from payledger.domain.card_data import redact_card_numbers
 from payledger.domain.clock import Clock
@@ -27,6 +30,8 @@ from payledger.engine.jobs import Job, JobStatus, NewJob, Outcome
 from payledger.engine.retry import Backoff
 
 _ACTIVE = (JobStatus.PENDING.value, JobStatus.RUNNING.value)
+_SHARED = ("status", "attempts", "created_at", "history")
+"""Columns every new job starts with the same value in (see ``Queue._row``)."""
 
 
 @dataclass(frozen=True)
@@ -84,7 +89,12 @@ class Queue:
         now = self.clock.now()
         rows = [self._row(job, now) for job in new_jobs]
         if rows:
-            await conn.execute(insert_ignoring_duplicates(jobs, self.database.dialect), rows)
+            shared = {name: rows[0][name] for name in _SHARED}
+            varying = [{k: v for k, v in row.items() if k not in shared} for row in rows]
+            statement, parameters = insert_rows_ignoring_duplicates(
+                jobs, self.database.dialect, varying, shared=shared
+            )
+            await conn.execute(statement, parameters)
 
     async def claim(
         self,

@@ -74,3 +74,17 @@ async def test_a_broken_commit_fails_every_member_of_the_group(sqlite):
         event.remove(sqlite.engine.sync_engine, "commit", refuse)
     assert all(isinstance(r, RuntimeError) for r in results)
     assert await stored(sqlite) == set()
+
+
+async def test_a_failing_first_transaction_of_a_group_is_rolled_back_alone(sqlite):
+    # the first of a group runs without a savepoint: its failure rolls back the whole
+    # transaction, which holds nothing of the others yet
+    results = await asyncio.gather(
+        *(note(sqlite, n, fail=n == 0) for n in range(6)), return_exceptions=True
+    )
+    assert isinstance(results[0], ValueError)
+    assert results[1:] == [None] * 5
+    with pytest.raises(ValueError):
+        await note(sqlite, 10, fail=True)  # alone: first of its own group
+    await note(sqlite, 11)
+    assert await stored(sqlite) == {1, 2, 3, 4, 5, 11}
