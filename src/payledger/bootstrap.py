@@ -39,6 +39,7 @@ from payledger.bootstrap_api import register_business_events
 from payledger.bootstrap_orders import register_orders
 from payledger.bootstrap_reconcile import register_reconciliation
 from payledger.bootstrap_sync import register_customer_sync
+from payledger.bootstrap_webhooks import paytrace_deliveries, register_webhook_fetches
 from payledger.config import Settings
 from payledger.domain.clock import Clock, SystemClock
 from payledger.domain.codec import payment_from_dict
@@ -118,10 +119,10 @@ class Container:
         """PayTrace as a ``PaymentLookup``: a payment's current state by transaction id."""
         return PayTraceGateway(await self.paytrace_client())
 
-    def delivery_log(self, scope: str) -> SqlDeliveryLog:
-        """Signed deliveries of the ``scope`` webhook, remembered for the replay window."""
-        keep = timedelta(hours=self.settings.webhooks.replay_window_hours)
-        return SqlDeliveryLog(self.inbox, scope=scope, keep=keep)
+    def paytrace_deliveries(self) -> SqlDeliveryLog:
+        """Signed deliveries of ``POST /webhooks/paytrace``, remembered for the replay window;
+        their hints go to the inbox with a ``paytrace.fetch_hinted`` job each."""
+        return paytrace_deliveries(self)
 
     async def secrets_named(self, names: Sequence[str]) -> dict[str, str]:
         """The values of the vault secrets among ``names`` that exist, by name."""
@@ -222,7 +223,14 @@ class Container:
     def template_settings(self) -> dict[str, Any]:
         return template_settings(self.settings)
 
-    def worker(self, *, concurrency: int | None = None, name: str | None = None) -> Worker:
+    def worker(
+        self,
+        *,
+        concurrency: int | None = None,
+        name: str | None = None,
+        kinds: Sequence[str] = (),
+    ) -> Worker:
+        """A worker for every registered kind of job, or for ``kinds`` only."""
         w = self.settings.worker
         options = WorkerOptions(
             concurrency=concurrency or w.concurrency,
@@ -231,6 +239,7 @@ class Container:
             poll_interval=w.poll_interval_seconds,
             shutdown_grace=w.shutdown_grace_seconds,
             priority_kinds=tuple(self.priority_kinds),
+            kinds=tuple(kinds),
         )
         handlers = watch_handlers(self.handlers, self.alerts)
         return Worker(
@@ -289,6 +298,7 @@ def build(settings: Settings, *, clock: Clock | None = None) -> Container:
     _register_housekeeping(container)
     register_reconciliation(container)
     register_business_events(container)
+    register_webhook_fetches(container)
     register_alerts(container.handlers, container.schedules, container.alerts, settings.alerts)
     if settings.paytrace.enabled:
         _register_paytrace_polling(container)

@@ -263,7 +263,8 @@ class OrderSettings(_Section):
 
 
 class WebhookSettings(_Section):
-    """Signed webhooks (Standard Webhooks): ``POST /webhooks/paytrace``."""
+    """Signed webhooks (Standard Webhooks): ``POST /webhooks/paytrace`` stores each hint, and
+    a ``paytrace.fetch_hinted`` job fetches the transaction it names from PayTrace."""
 
     paytrace_secrets: list[str] = Field(default_factory=lambda: ["paytrace-webhook-secret"])
     """Vault names of the ``whsec_`` signing secrets accepted; list two while rotating."""
@@ -272,13 +273,14 @@ class WebhookSettings(_Section):
     replay_window_hours: float = Field(72.0, gt=0)
     """How long a ``webhook-id`` is remembered, so a replayed delivery does nothing."""
     refetch_timeout_seconds: float = Field(10.0, gt=0)
-    """How long the re-fetch from PayTrace may take (waiting for a slot included) before 503."""
+    """How long the fetch job waits for PayTrace (a free slot included) before the attempt
+    fails and is retried."""
     refetch_concurrency: int = Field(16, ge=1)
-    """Re-fetches from PayTrace in flight at once; more deliveries wait their turn."""
+    """Fetches from PayTrace in flight at once per worker process; more hints wait their turn."""
     secret_cache_seconds: float = Field(60.0, ge=0)
     """How long signing secrets read from the vault are reused."""
     retry_after_seconds: int = Field(30, ge=1)
-    """``Retry-After`` of a 503 (database or PayTrace unavailable)."""
+    """``Retry-After`` of a 503 (database unavailable, or no signing secret)."""
 
 
 class MappingSettings(_Section):

@@ -2,8 +2,8 @@
 secret in ``PAYLEDGER_TEST_WEBHOOK_SECRET``, so generated bodies get past the signature check.
 
 Every other well-formed hint names one of the real sandbox transactions listed in
-``PAYLEDGER_TEST_TRANSACTION_IDS`` instead of a random id, so the re-fetch and the inbox are
-fuzzed too (accepted, duplicate), not only the "unknown transaction" refusal."""
+``PAYLEDGER_TEST_TRANSACTION_IDS`` instead of a random id, so the stored hints include ones the
+fetch job finds at PayTrace, not only ids it would park as unknown."""
 
 from __future__ import annotations
 

@@ -230,9 +230,13 @@ def test_the_demo_runs_a_day_through_both_sandboxes_and_proves_agreement(workdir
     for kind in ("ACH payments in", "ACH refunds"):  # check (ACH) payments reach D365 too
         row = re.search(rf"{kind}\W+([\d,]+\.\d\d)\W+([\d,]+\.\d\d)\W+yes", out)
         assert row is not None and row.group(1) == row.group(2) and row.group(1) != "0.00", kind
-    # signed webhooks: every announced sale fetched back and committed before any poll
-    stored = re.search(r"payments fetched back and stored before any poll\W+(\d+)", out)
-    assert stored is not None and stored.group(1) == "20"
+    # signed webhooks: every hint committed before the answer, every announced sale fetched
+    # back from PayTrace by the workers before any poll, and posted to D365
+    acknowledged = re.search(r"deliveries / acknowledged .*?(\d+) / (\d+)", out)
+    assert acknowledged is not None and acknowledged.groups() == ("20", "20")
+    fetched = re.search(r"payments fetched back from PayTrace before any poll\W+(\d+)", out)
+    assert fetched is not None and fetched.group(1) == "20"
+    assert re.search(r"of them posted to D365 by the end of the day\W+20\b", out)
     assert re.search(r"a delivery replayed\W+replayed", out)
     assert re.search(r"a forged delivery \(wrong secret\)\W+401", out)
     # the evening: late sales found missing in D365, healed, verified; nothing left over

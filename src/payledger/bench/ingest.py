@@ -1,12 +1,14 @@
 """``payledger bench ingest``: durable webhook receipts per second against a no-op endpoint on
-the same server stack, and acknowledgement latency at a steady rate.
+the same server stack, acknowledgement latency at a steady rate, and the fetch jobs afterwards.
 
 One run per backend: payledger's service in its own process (uvicorn, the real middleware,
-no embedded worker) with an extra ``POST /bench/noop``; the PayTrace sandbox in another, so the
-re-fetch of each hinted transaction is a real HTTP call that does not share payledger's event
-loop; the load from this process (:mod:`payledger.bench.load`). Every webhook names a distinct
-sandbox sale, so each 2xx is a new inbox row committed before the answer. Throughput rounds
-alternate no-op and webhook bursts of the same signed bytes, so both see the same machine.
+no embedded worker) with an extra ``POST /bench/noop``; the PayTrace sandbox in another; the
+load from this process (:mod:`payledger.bench.load`). Every webhook names a distinct sandbox
+sale, so each 2xx is a new hint row (with its fetch job) committed before the answer.
+Throughput rounds alternate no-op and webhook bursts of the same signed bytes, so both see the
+same machine. When the load is over and the server stopped, the fetch jobs run here against
+the sandbox (a real HTTP call each, in another process), and every hint must have become a
+payment in the inbox.
 """
 
 from __future__ import annotations
@@ -26,11 +28,12 @@ from sqlalchemy import func, select
 
 from payledger.adapters.db.database import Database
 from payledger.adapters.db.migrate import migrate
-from payledger.adapters.db.tables import idempotency_keys, inbox
+from payledger.adapters.db.tables import idempotency_keys, inbox, jobs
 from payledger.adapters.paytrace import PayTraceClient, PayTraceEncryptedCard
 from payledger.bench.load import Build, LoadResult, closed_loop, open_loop, post
 from payledger.bench.postgres import free_port
-from payledger.bootstrap import build
+from payledger.bootstrap import Container, build
+from payledger.bootstrap_webhooks import FETCH_HINTED, HINT_SOURCE
 from payledger.config import load_settings
 from payledger.sandbox.paytrace import encrypt_field
 from payledger.sandbox.paytrace.demo import TEST_CARD_NUMBERS
@@ -38,7 +41,7 @@ from payledger.web.signatures import sign
 
 SECRET = "whsec_" + base64.b64encode(b"payledger-bench-ingest-secret-01").decode()
 HOST = "127.0.0.1"
-NOOP, WEBHOOK, WITHOUT_REFETCH = "/bench/noop", "/webhooks/paytrace", "/bench/no-refetch"
+NOOP, WEBHOOK = "/bench/noop", "/webhooks/paytrace"
 
 
 @dataclass(frozen=True)
@@ -55,7 +58,20 @@ class IngestOptions:
 
     @property
     def transactions(self) -> int:
-        return 2 * (self.requests * self.rounds + int(self.rate * self.seconds))
+        return self.requests * self.rounds + int(self.rate * self.seconds)
+
+
+@dataclass
+class Fetches:
+    """The fetch jobs run after the load: hints turned into payments."""
+
+    payments: int
+    """Payments in the inbox (one per hinted sale) once the jobs are done."""
+    hints_processed: int
+    hints_parked: int
+    jobs_left: int
+    """Fetch jobs not done (still pending, or dead)."""
+    seconds: float
 
 
 @dataclass
@@ -63,12 +79,10 @@ class IngestResult:
     backend: str
     noop: LoadResult
     webhook: LoadResult
-    without_refetch: LoadResult
-    """The webhook with PayTrace's answer made up: the durable receipt alone."""
     latency: LoadResult
-    latency_without_refetch: LoadResult
-    inbox_rows: int
+    hint_rows: int
     delivery_records: int
+    fetches: Fetches
     cpu_ms: dict[str, float] = field(default_factory=dict)
     """Server CPU milliseconds per request, by endpoint."""
 
@@ -83,7 +97,7 @@ class IngestResult:
 
     @property
     def webhook_runs(self) -> tuple[LoadResult, ...]:
-        return (self.webhook, self.without_refetch, self.latency, self.latency_without_refetch)
+        return (self.webhook, self.latency)
 
 
 async def seed_sales(paytrace_url: str, count: int, concurrency: int = 16) -> list[int]:
@@ -115,7 +129,7 @@ def _config(workdir: Path, url: str, paytrace_url: str) -> Path:
         f'[logging]\nfile = "{workdir / "payledger.log"}"\nlevel = "INFO"\n'
         f'[paytrace]\nbase_url = "{paytrace_url}"\nusername = "demo123"\n'
         'integrator_id = "payledger-bench"\n'
-        # The sandbox answers in a few ms, so 4 slots allow ~1,000 re-fetches/s; more would
+        # The sandbox answers in a few ms, so 4 fetches in flight keep it busy; more would
         # only add HTTP-client CPU per request (the default 16 is for a remote PayTrace).
         "[webhooks]\nrefetch_concurrency = 4\n"
     )
@@ -211,16 +225,50 @@ def _merge(results: list[LoadResult]) -> LoadResult:
 
 
 async def _count(url: str) -> tuple[int, int]:
+    """Hint rows and delivery records in the database."""
     database = Database(url)
     try:
         async with database.transaction() as conn:
-            rows = await conn.scalar(select(func.count()).select_from(inbox))
+            rows = await conn.scalar(select(func.count()).where(inbox.c.source == HINT_SOURCE))
             deliveries = await conn.scalar(
                 select(func.count()).where(idempotency_keys.c.client == "webhook:paytrace")
             )
     finally:
         await database.dispose()
     return int(rows or 0), int(deliveries or 0)
+
+
+async def run_fetches(config: Path) -> Fetches:
+    """Run every fetch job with a worker as ``payledger worker`` runs them (for that kind
+    only: this bench has no D365 for the ``payment.process`` jobs they enqueue)."""
+    container = build(load_settings(config))
+    started = time.monotonic()
+    try:
+        await container.worker(kinds=[FETCH_HINTED]).run_until_idle()
+        return await _fetch_counts(container, time.monotonic() - started)
+    finally:
+        await container.aclose()
+
+
+async def _fetch_counts(container: Container, seconds: float) -> Fetches:
+    async with container.database.transaction() as conn:
+        payments = await conn.scalar(select(func.count()).where(inbox.c.source == "paytrace"))
+        by_status = await conn.execute(
+            select(inbox.c.status, func.count())
+            .where(inbox.c.source == HINT_SOURCE)
+            .group_by(inbox.c.status)
+        )
+        hints: dict[str, int] = {status: count for status, count in by_status}
+        left = await conn.scalar(
+            select(func.count()).where(jobs.c.kind == FETCH_HINTED, jobs.c.status != "done")
+        )
+    return Fetches(
+        payments=int(payments or 0),
+        hints_processed=int(hints.get("processed", 0)),
+        hints_parked=int(hints.get("parked", 0)),
+        jobs_left=int(left or 0),
+        seconds=seconds,
+    )
 
 
 async def run_ingest(
@@ -238,44 +286,41 @@ async def run_ingest(
     await _prepare(config)
     server = Server(config)
     requests = Requests(transactions)
-    cpu: dict[str, float] = {NOOP: 0.0, WITHOUT_REFETCH: 0.0, WEBHOOK: 0.0}
+    cpu: dict[str, float] = {NOOP: 0.0, WEBHOOK: 0.0}
     rounds: dict[str, list[LoadResult]] = {path: [] for path in cpu}
     try:
         await server.ready()
         for number in range(options.rounds):
             for path in cpu:
                 ids = requests.take(path, options.requests)
-                label = f"{path.rsplit('/', 1)[1]}{number}"
-                build = requests.builder(path, ids, label)
+                build = requests.builder(path, ids, f"{path.rsplit('/', 1)[1]}{number}")
                 before = server.cpu()
                 rounds[path].append(
                     await closed_loop(HOST, server.port, build, len(ids), options.connections)
                 )
                 cpu[path] += server.cpu() - before
-        steady: dict[str, LoadResult] = {}
-        for path in (WEBHOOK, WITHOUT_REFETCH):
-            ids = requests.take(path, int(options.rate * options.seconds))
-            steady[path] = await open_loop(
-                HOST,
-                server.port,
-                requests.builder(path, ids, f"steady-{path.rsplit('/', 1)[1]}"),
-                rate=options.rate,
-                seconds=options.seconds,
-                connections=options.latency_connections,
-            )
+        ids = requests.take(WEBHOOK, int(options.rate * options.seconds))
+        steady = await open_loop(
+            HOST,
+            server.port,
+            requests.builder(WEBHOOK, ids, "steady"),
+            rate=options.rate,
+            seconds=options.seconds,
+            connections=options.latency_connections,
+        )
     finally:
         server.stop()
-    inbox_rows, deliveries = await _count(url)
+    hint_rows, deliveries = await _count(url)
+    fetches = await run_fetches(config)
     merged = {path: _merge(results) for path, results in rounds.items()}
     return IngestResult(
         backend=backend,
         noop=merged[NOOP],
         webhook=merged[WEBHOOK],
-        without_refetch=merged[WITHOUT_REFETCH],
-        latency=steady[WEBHOOK],
-        latency_without_refetch=steady[WITHOUT_REFETCH],
-        inbox_rows=inbox_rows,
+        latency=steady,
+        hint_rows=hint_rows,
         delivery_records=deliveries,
+        fetches=fetches,
         cpu_ms={
             path: 1000 * seconds / max(merged[path].requests, 1) for path, seconds in cpu.items()
         },

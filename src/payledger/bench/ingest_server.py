@@ -1,63 +1,23 @@
-"""The server of ``payledger bench ingest``: payledger's HTTP service plus two bench routes.
+"""The server of ``payledger bench ingest``: payledger's HTTP service plus a no-op route.
 
 ``python -m payledger.bench.ingest_server CONFIG PORT`` serves the app ``payledger serve``
-serves (same uvicorn configuration, same middleware: request ids, size limit, card-data guard)
-with two extra routes:
-
-* ``POST /bench/noop`` reads the body and answers at once: the stack's own cost;
-* ``POST /bench/no-refetch`` is ``POST /webhooks/paytrace`` (same handler, signature check,
-  validation, delivery log and inbox) with the re-fetch from PayTrace replaced by a payment
-  made up from the hinted id: the cost of a durable receipt without the PayTrace call.
+serves (same uvicorn configuration, same middleware: request ids, size limit, card-data guard;
+no embedded worker) with one extra route, ``POST /bench/noop``, which reads the body and
+answers at once: the stack's own cost, against which ``POST /webhooks/paytrace`` is measured.
 """
 
 from __future__ import annotations
 
 import asyncio
 import sys
-from datetime import UTC, datetime
-from decimal import Decimal
-from typing import Annotated
 
-from fastapi import Depends, Request, Response
+from fastapi import Request
 
 from payledger.bootstrap import build
 from payledger.cli.common import setup_logging
 from payledger.cli.serving import config, serve_together
 from payledger.config import load_settings
-from payledger.domain import Money, Payment, PaymentKind, PaymentStatus
-from payledger.domain.events import PaymentObserved
-from payledger.flows.ports import PaymentLookup
 from payledger.web.app import create_app
-from payledger.web.routes.webhooks import PayTraceWebhooks, receive_paytrace_webhook
-
-
-class MadeUpPayments:
-    """A ``PaymentLookup`` answering without PayTrace: a 10.00 sale for any id."""
-
-    name = "paytrace"
-
-    async def payment_by_id(self, transaction_id: str) -> PaymentObserved:
-        payment = Payment(
-            gateway_txn_id=transaction_id,
-            kind=PaymentKind.SALE,
-            status=PaymentStatus.APPROVED,
-            amount=Money(Decimal("10.00"), "USD"),
-            occurred_at=datetime.now(UTC),
-        )
-        return PaymentObserved(f"paytrace:{transaction_id}:sale:approved", payment)
-
-
-class WebhooksWithoutRefetch(PayTraceWebhooks):
-    async def lookup(self) -> PaymentLookup:
-        return MadeUpPayments()
-
-
-async def webhooks_without_refetch(request: Request) -> WebhooksWithoutRefetch:
-    webhooks: WebhooksWithoutRefetch | None = getattr(request.app.state, "no_refetch", None)
-    if webhooks is None:
-        webhooks = WebhooksWithoutRefetch(request.app.state.container)
-        request.app.state.no_refetch = webhooks
-    return webhooks
 
 
 async def serve(config_path: str, port: int) -> None:
@@ -71,12 +31,9 @@ async def serve(config_path: str, port: int) -> None:
         await request.body()
         return {"status": "ok"}
 
-    @app.post("/bench/no-refetch", include_in_schema=False)
-    async def no_refetch(
-        request: Request,
-        webhooks: Annotated[WebhooksWithoutRefetch, Depends(webhooks_without_refetch)],
-    ) -> Response:
-        return await receive_paytrace_webhook(request, webhooks)
+    # Matched first, the webhook route second: the no-op pays for no more route matching than
+    # the webhook does.
+    app.router.routes.insert(0, app.router.routes.pop())
 
     try:
         await serve_together(config(app, "127.0.0.1", port))

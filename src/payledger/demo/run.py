@@ -38,7 +38,7 @@ from payledger.demo.reconcile_day import (
 )
 from payledger.demo.shop_orders import ShopOrders, check_shop_orders, place_shop_orders
 from payledger.demo.stage import DISCRETIONARY_TITLES, Stage, sandboxes
-from payledger.demo.webhooks import WebhookHour, webhook_hour
+from payledger.demo.webhooks import WebhookHour, posted_to_d365, webhook_hour
 from payledger.domain.events import PaymentObserved
 from payledger.engine.jobs import JobStatus
 from payledger.engine.payment_events import SqlPaymentEventStore
@@ -182,6 +182,7 @@ async def _day(container: Container, stage: Stage, say: Say, started: float) -> 
         await poll()
         say("waiting for every event to reach the ledger ...")
         await _drain(container, within=90)
+        webhooks.posted_to_d365 = await posted_to_d365(container, webhooks.transactions)
         await check_shop_orders(container, orders, say)
     finally:
         for worker in workers:

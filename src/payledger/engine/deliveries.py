@@ -1,13 +1,15 @@
-"""Signed webhook deliveries already received, on the ``idempotency_keys`` table.
+"""Signed webhook deliveries already received, on the ``idempotency_keys`` table, and their
+hints in the inbox.
 
 A delivery id is kept, with a fingerprint of its body, for the replay window under the client
-scope ``webhook:<scope>``, written in the same transaction as the inbox event it delivered: a
-delivery is wholly stored (id and event) or not at all.
+scope ``webhook:<scope>``, written in the same transaction as the inbox row of the hint it
+delivered and the job that acts on the hint: a delivery is wholly stored (id, hint and job) or
+not at all.
 
 Deliveries that arrive while a commit is under way are recorded together by the next one: one
 transaction and a few statements for all of them (group commit), each caller still returning
 only once its delivery is durable. Ids recorded by this process are also remembered, so a
-replay is usually recognised before anything is fetched; the table decides in every case.
+replay is usually recognised without a database round trip; the table decides in every case.
 """
 
 from __future__ import annotations
@@ -20,12 +22,11 @@ from datetime import datetime, timedelta
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from payledger.adapters.db.statements import insert_ignoring_duplicates
+from payledger.adapters.db.statements import insert_rows_ignoring_duplicates
 from payledger.adapters.db.tables import idempotency_keys
 from payledger.domain.errors import TransientError
-from payledger.domain.events import DeliveryRecorded, PaymentObserved
-from payledger.engine.inbox import Inbox
-from payledger.engine.payment_events import PROCESS_PAYMENT, payment_event
+from payledger.domain.events import DeliveryRecorded, PaymentHinted
+from payledger.engine.inbox import Inbox, NewEvent
 
 REMEMBERED = 10_000
 """Delivery ids kept in memory for the replay fast path."""
@@ -34,22 +35,30 @@ MAX_BATCH = 200
 
 @dataclass
 class _Delivery:
-    source: str
-    delivery_id: str
+    hint: PaymentHinted
     fingerprint: str
-    event: PaymentObserved
     done: asyncio.Future[DeliveryRecorded] = field(repr=False)
+
+    @property
+    def delivery_id(self) -> str:
+        return self.hint.delivery_id
 
 
 class SqlDeliveryLog:
-    """The ``DeliveryLog`` port for one webhook endpoint (``scope``, e.g. ``paytrace``)."""
+    """The ``DeliveryLog`` port for one webhook endpoint (``scope``, e.g. ``paytrace``): hints
+    go to the inbox as ``source`` events, each with a ``job_kind`` job ordered by the hinted
+    transaction."""
 
-    def __init__(self, inbox: Inbox, *, scope: str, keep: timedelta) -> None:
+    def __init__(
+        self, inbox: Inbox, *, scope: str, keep: timedelta, source: str, job_kind: str
+    ) -> None:
         self.inbox = inbox
         self.database = inbox.queue.database
         self.clock = inbox.queue.clock
         self.client = f"webhook:{scope}"
         self.keep = keep
+        self.source = source
+        self.job_kind = job_kind
         self._recent: OrderedDict[str, str] = OrderedDict()
         self._pending: list[_Delivery] = []
         self._committing: asyncio.Task[None] | None = None
@@ -57,11 +66,9 @@ class SqlDeliveryLog:
     async def known_fingerprint(self, delivery_id: str) -> str | None:
         return self._recent.get(delivery_id)
 
-    async def record(
-        self, source: str, delivery_id: str, fingerprint: str, event: PaymentObserved
-    ) -> DeliveryRecorded:
+    async def record(self, hint: PaymentHinted, fingerprint: str) -> DeliveryRecorded:
         done: asyncio.Future[DeliveryRecorded] = asyncio.get_running_loop().create_future()
-        self._pending.append(_Delivery(source, delivery_id, fingerprint, event, done))
+        self._pending.append(_Delivery(hint, fingerprint, done))
         if self._committing is None or self._committing.done():
             self._committing = asyncio.create_task(self._commit_pending())
         return await done
@@ -92,52 +99,58 @@ class SqlDeliveryLog:
         firsts = {d.delivery_id: d for d in reversed(batch)}  # the first of each id wins
         rows = [
             {
-                "client": self.client,
                 "key": d.delivery_id,
                 "fingerprint": d.fingerprint,
-                "status": "done",
-                "response_status": 200,
-                "response_body": {"event_id": d.event.event_id},
-                "created_at": now,
-                "expires_at": now + self.keep,
+                "response_body": {"event_id": d.hint.event_id},
             }
             for d in firsts.values()
         ]
+        shared = {
+            "client": self.client,
+            "status": "done",
+            "response_status": 200,
+            "created_at": now,
+            "expires_at": now + self.keep,
+        }
         async with self.database.transaction() as conn:
-            inserted = await conn.execute(
-                insert_ignoring_duplicates(idempotency_keys, self.database.dialect).returning(
-                    idempotency_keys.c.key
-                ),
+            statement, parameters = insert_rows_ignoring_duplicates(
+                idempotency_keys,
+                self.database.dialect,
                 rows,
+                shared=shared,
+                returning=(idempotency_keys.c.key,),
             )
+            inserted = await conn.execute(statement, parameters)
             stored = {row.key for row in inserted}
             earlier: dict[str, str] = {}
             if len(stored) < len(firsts):
                 earlier = await self._earlier(conn, set(firsts) - stored, now, firsts)
                 stored |= set(firsts) - set(earlier)
             fresh = [d for d in firsts.values() if d.delivery_id in stored]
-            new_events: set[str] = set()
-            for source in {d.source for d in fresh}:
-                of_source = [d for d in fresh if d.source == source]
-                receipts = await self.inbox.accept_many(
-                    conn,
-                    source=source,
-                    job_kind=PROCESS_PAYMENT,
-                    events=[payment_event(source, d.event) for d in of_source],
-                )
-                new_events |= {
-                    d.delivery_id
-                    for d, r in zip(of_source, receipts, strict=True)
-                    if not r.duplicate
-                }
-        for d in fresh:
+            receipts = await self.inbox.accept_many(
+                conn,
+                source=self.source,
+                job_kind=self.job_kind,
+                events=[
+                    NewEvent(
+                        d.hint.event_id,
+                        d.hint.payload,
+                        ordering_key=f"{self.source}:{d.hint.transaction_id}",
+                    )
+                    for d in fresh
+                ],
+            )
+        for d, receipt in zip(fresh, receipts, strict=True):
             self._remember(d.delivery_id, d.fingerprint)
+            if receipt.duplicate:
+                # The very same signed delivery (id and signing time) was stored before and
+                # its delivery record has since expired: a replay, whose hint is stored.
+                earlier[d.delivery_id] = d.fingerprint
         return [
-            DeliveryRecorded(new=d.delivery_id in new_events)
-            if firsts[d.delivery_id] is d and d.delivery_id in stored
+            DeliveryRecorded(event_id=d.hint.event_id)
+            if firsts[d.delivery_id] is d and d.delivery_id not in earlier
             else DeliveryRecorded(
-                new=False,
-                earlier_fingerprint=earlier.get(d.delivery_id, firsts[d.delivery_id].fingerprint),
+                earlier_fingerprint=earlier.get(d.delivery_id, firsts[d.delivery_id].fingerprint)
             )
             for d in batch
         ]

@@ -1,4 +1,5 @@
-"""The ``PaymentEventStore`` port on the inbox and the ``watermarks`` table."""
+"""The ``PaymentEventStore`` port on the inbox and the ``watermarks`` table, and the
+``HintedPayments`` port: payments fetched for webhook hints."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from sqlalchemy import select, update
 
 from payledger.adapters.db.statements import insert_ignoring_duplicates
 from payledger.adapters.db.tables import watermarks
+from payledger.domain.card_data import redact_card_numbers
 from payledger.domain.codec import payment_to_dict
 from payledger.domain.events import PaymentObserved, Recorded
 from payledger.engine.inbox import Inbox, NewEvent
@@ -72,3 +74,25 @@ class SqlPaymentEventStore:
                     .values(value=value, updated_at=now)
                 )
         return Recorded(new=new, duplicates=duplicates)
+
+
+class SqlHintedPayments:
+    """The ``HintedPayments`` port: a payment fetched for a hint goes to the inbox like a
+    polled one (same key and ``payment.process`` job), and the hint is marked processed in the
+    same transaction, so a fetch that runs again finds the payment already there."""
+
+    def __init__(self, inbox: Inbox) -> None:
+        self.inbox = inbox
+        self.database = inbox.queue.database
+
+    async def fetched(self, hint_id: int, source: str, event: PaymentObserved) -> bool:
+        async with self.database.transaction() as conn:
+            (receipt,) = await self.inbox.accept_many(
+                conn, source=source, job_kind=PROCESS_PAYMENT, events=[payment_event(source, event)]
+            )
+            await self.inbox.mark(conn, hint_id, "processed")
+        return not receipt.duplicate
+
+    async def park(self, hint_id: int, error: str) -> None:
+        async with self.database.transaction() as conn:
+            await self.inbox.mark(conn, hint_id, "parked", redact_card_numbers(error)[:2000])

@@ -52,6 +52,8 @@ class WorkerOptions:
     priority_kinds: tuple[str, ...] = ()
     """Kinds claimed ahead of older jobs of other kinds (e.g. the flush that sends what a
     backlog of processed events owes, so sending overlaps processing)."""
+    kinds: tuple[str, ...] = ()
+    """When given, the only kinds claimed (a worker for one kind of work); else all."""
 
 
 def worker_name() -> str:
@@ -160,6 +162,8 @@ class Worker:
 
     async def _claim(self, conn: AsyncConnection, free: int) -> list[Job]:
         lease, first = self.options.lease_seconds, self.options.priority_kinds
+        if self.options.kinds:
+            return await self.queue.claim(conn, self.name, free, lease, kinds=self.options.kinds)
         jobs = (
             await self.queue.claim(conn, self.name, free, lease, kinds=first)
             if first and free

@@ -8,7 +8,7 @@ from datetime import date, datetime
 from typing import Any, Protocol
 
 from payledger.domain.charges import CardSource
-from payledger.domain.events import DeliveryRecorded, PaymentObserved, Recorded
+from payledger.domain.events import DeliveryRecorded, PaymentHinted, PaymentObserved, Recorded
 from payledger.domain.model import Customer, Payment
 from payledger.domain.posting import Posting
 from payledger.domain.shop_orders import ErpReferences, ShopOrder, ShopOrderRecord
@@ -67,18 +67,35 @@ class PaymentLookup(Protocol):
 
 
 class DeliveryLog(Protocol):
-    """Signed deliveries already received (the replay defence), and the inbox they feed."""
+    """Signed deliveries already received (the replay defence), and the inbox their hints go to."""
 
     async def known_fingerprint(self, delivery_id: str) -> str | None:
         """The body fingerprint ``delivery_id`` is known, without a round trip, to have arrived
         with before; None does not prove it new (``record`` decides)."""
         ...
 
-    async def record(
-        self, source: str, delivery_id: str, fingerprint: str, event: PaymentObserved
-    ) -> DeliveryRecorded:
-        """Remember the delivery and store its event in the inbox, in one transaction; a
-        delivery id stored before stores nothing and reports its ``earlier_fingerprint``."""
+    async def record(self, hint: PaymentHinted, fingerprint: str) -> DeliveryRecorded:
+        """Remember the delivery and store its hint in the inbox, with the job that fetches the
+        hinted payment, in one transaction; a delivery id stored before stores nothing and
+        reports its ``earlier_fingerprint``."""
+        ...
+
+
+class HintedPayments(Protocol):
+    """Where the payment fetched for a stored hint goes, and how the hint ends."""
+
+    async def fetched(self, hint_id: int, source: str, event: PaymentObserved) -> bool:
+        """Store ``event`` in the inbox as the poller would (same key, so a payment seen by
+        both is one event) and mark the hint processed, in one transaction; True if the
+        payment state was new.
+
+        Raises:
+            CardDataRejected: the payment holds card data; nothing is stored.
+        """
+        ...
+
+    async def park(self, hint_id: int, error: str) -> None:
+        """The hint cannot be acted on: mark it parked with ``error``, for a human."""
         ...
 
 

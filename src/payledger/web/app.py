@@ -71,11 +71,11 @@ def create_app(container: Container, *, embedded_worker: bool | None = None) -> 
 
     app = FastAPI(title="payledger", version=__version__, lifespan=lifespan)
     app.state.container = container
+    webhooks.install(app)  # first: routes are matched in order, and it is the busiest
     app.include_router(health.router)
     app.include_router(reconcile_routes.router)
     app.include_router(order_routes.router)
     install_console(app)
-    app.include_router(webhooks.router)
     app.include_router(payments.router)
     app.include_router(business_events.router)
     install_problem_handler(app)

@@ -203,3 +203,18 @@ async def test_priority_kinds_are_claimed_ahead_of_an_older_backlog(queue):
     await Worker(queue, {"backlog": note, "flush": note}, options=options).run_until_idle()
     assert order[0] == "flush"
     assert order.count("backlog") == 30
+
+
+async def test_a_worker_for_some_kinds_leaves_the_others_alone(queue):
+    ran: list[str] = []
+
+    async def note(job: Job) -> None:
+        ran.append(job.kind)
+
+    await enqueue(queue, [NewJob("mine"), NewJob("other"), NewJob("mine")])
+    options = WorkerOptions(
+        concurrency=4, claim_batch=10, lease_seconds=5, poll_interval=0.02, kinds=("mine",)
+    )
+    await Worker(queue, {"mine": note}, options=options).run_until_idle()
+    assert ran == ["mine", "mine"]
+    assert (await counts(queue))[JobStatus.PENDING] == 1  # "other": not claimed, not failed

@@ -2,39 +2,33 @@
 
 Order of checks, cheapest and least trusting first: size and card data (middleware), the
 Standard Webhooks signature over the raw bytes (401), content type (415), JSON (400), schema
-(422). Only then is the transaction re-fetched from PayTrace and stored. ``200`` means the
-event is committed (or was already); ``503`` + ``Retry-After`` means the sender should retry.
+(422). Only then is the hint stored: the delivery id and the hint in the inbox, with the job
+that fetches the transaction from PayTrace, in one transaction. ``200`` means the hint is
+committed (or was already); ``503`` + ``Retry-After`` means the sender should retry. PayTrace
+is not called while the sender waits: the fetch job does that, and retries while PayTrace is
+down.
 """
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import time
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
 import structlog
-from fastapi import APIRouter, Depends, Request
-from fastapi.responses import JSONResponse
+from fastapi import FastAPI, Request, Response
 from pydantic import BaseModel, Field, TypeAdapter
 
 from payledger.bootstrap import Container
-from payledger.domain.errors import (
-    AuthError,
-    CardDataRejected,
-    ConfigError,
-    RejectedError,
-    TransientError,
-)
-from payledger.domain.events import PaymentObserved
-from payledger.flows.ports import PaymentLookup
+from payledger.domain.errors import CardDataRejected, ConfigError, TransientError
+from payledger.domain.events import PaymentHinted
 from payledger.flows.receive_hint import (
     DeliveryReused,
     HintOutcome,
     HintReceipt,
-    ReceiveHint,
-    receive_hint,
+    RecordHint,
+    record_hint,
 )
 from payledger.web import inbound
 from payledger.web.problems import ApiProblem
@@ -42,7 +36,6 @@ from payledger.web.secret_ring import NoSecrets, SecretRing
 from payledger.web.signatures import SignatureRejected, VerifiedDelivery
 
 log = structlog.get_logger(__name__)
-router = APIRouter(tags=["webhooks"])
 
 MAX_ID = 2**53 - 1
 
@@ -80,20 +73,20 @@ class CheckChanged(inbound.StrictModel):
 PayTraceHint = Annotated[TransactionChanged | CheckChanged, Field(discriminator="type")]
 
 
-ReceiptStatus = Literal["accepted", "duplicate", "replayed", "ignored"]
+ReceiptStatus = Literal["accepted", "replayed", "ignored"]
 STATUS: dict[HintOutcome, ReceiptStatus] = {
     HintOutcome.ACCEPTED: "accepted",
-    HintOutcome.DUPLICATE: "duplicate",
     HintOutcome.REPLAYED: "replayed",
 }
 
 
 class WebhookReceipt(BaseModel):
     status: ReceiptStatus
-    """``accepted``: the payment state is new and committed to the inbox; ``duplicate``: it
-    was already there; ``replayed``: this delivery was received before; ``ignored``: the
-    change is not ingested from webhooks."""
+    """``accepted``: the hint is committed to the inbox and its transaction will be fetched
+    from PayTrace; ``replayed``: this delivery was received before; ``ignored``: the change is
+    not ingested from webhooks."""
     event_id: str = ""
+    """The hint's inbox key (``accepted`` only)."""
     detail: str = ""
 
 
@@ -137,10 +130,9 @@ RESPONSES = inbound.error_responses(
         "tolerance, or no signature matches a current secret",
         413: inbound.TOO_LARGE,
         415: inbound.NOT_JSON,
-        422: inbound.INVALID_BODY + "; or PayTrace does not know the transaction, or the "
-        "webhook-id was used before for another body",
-        503: "Not stored: the database or PayTrace is unavailable, or no signing secret is "
-        "configured; retry after Retry-After seconds",
+        422: inbound.INVALID_BODY + "; or the webhook-id was used before for another body",
+        503: "Not stored: the database is unavailable, or no signing secret is configured; "
+        "retry after Retry-After seconds",
     }
 )
 
@@ -152,8 +144,7 @@ class PayTraceWebhooks:
         self.container = container
         self.settings = container.settings.webhooks
         self.ring = SecretRing(self._secrets, ttl_s=self.settings.secret_cache_seconds)
-        self.deliveries = container.delivery_log("paytrace")
-        self.refetches = asyncio.Semaphore(self.settings.refetch_concurrency)
+        self.deliveries = container.paytrace_deliveries()
 
     async def _secrets(self) -> dict[str, str]:
         return await self.container.secrets_named(self.settings.paytrace_secrets)
@@ -175,46 +166,36 @@ class PayTraceWebhooks:
                 "not_configured", "payledger has no signing secret for this webhook yet"
             ) from None
         except TransientError as exc:
-            log.warning("webhook.unavailable", dependency="database", error=str(exc))
-            raise self.unavailable(
-                "database_unavailable", "the database is unavailable; retry later"
-            ) from None
+            raise self.database_unavailable(exc) from None
         except ConfigError as exc:
             log.error("webhook.not_configured", error=str(exc))
             raise self.unavailable(
                 "not_configured", "payledger cannot read its webhook signing secrets"
             ) from None
 
-    async def receive(self, delivery: VerifiedDelivery, body: bytes, txn: int) -> HintReceipt:
-        command = ReceiveHint(
-            delivery_id=delivery.message_id,
-            fingerprint=hashlib.sha256(body).hexdigest(),
-            transaction_id=str(txn),
-            fetch_timeout_s=self.settings.refetch_timeout_seconds,
+    def database_unavailable(self, exc: TransientError) -> ApiProblem:
+        log.warning("webhook.unavailable", dependency="database", error=str(exc))
+        return self.unavailable(
+            "database_unavailable", "the database is unavailable; nothing stored, retry later"
         )
-        return await receive_hint(command, lookup=await self.lookup(), deliveries=self.deliveries)
 
-    async def lookup(self) -> PaymentLookup:
-        """Where hinted transactions are fetched from: PayTrace, a few calls at a time."""
-        return LimitedLookup(await self.container.payment_lookup(), self.refetches)
-
-
-class LimitedLookup:
-    """A ``PaymentLookup`` with at most as many calls in flight as ``slots`` allows: a burst of
-    deliveries queues here rather than as a crowd of simultaneous PayTrace requests (which
-    costs the HTTP client far more CPU per request than a few at a time)."""
-
-    def __init__(self, inner: PaymentLookup, slots: asyncio.Semaphore) -> None:
-        self.inner = inner
-        self.name = inner.name
-        self.slots = slots
-
-    async def payment_by_id(self, transaction_id: str) -> PaymentObserved:
-        async with self.slots:
-            return await self.inner.payment_by_id(transaction_id)
+    async def record(
+        self, delivery: VerifiedDelivery, body: bytes, hint: TransactionChanged
+    ) -> HintReceipt:
+        hinted = PaymentHinted(
+            delivery_id=delivery.message_id,
+            signed_at=delivery.timestamp,
+            transaction_id=str(hint.data.transaction_id),
+            change=hint.type,
+        )
+        command = RecordHint(hinted, fingerprint=hashlib.sha256(body).hexdigest())
+        return await record_hint(command, deliveries=self.deliveries)
 
 
-async def get_webhooks(request: Request) -> PayTraceWebhooks:
+def webhooks_of(request: Request) -> PayTraceWebhooks:
+    """The endpoint's state for the app serving ``request``, built on first use. Looked up
+    directly rather than declared as a FastAPI dependency: solving one costs more than the
+    lookup itself on this busy route."""
     container: Container = request.app.state.container
     webhooks: PayTraceWebhooks | None = getattr(request.app.state, "paytrace_webhooks", None)
     if webhooks is None or webhooks.container is not container:
@@ -222,18 +203,10 @@ async def get_webhooks(request: Request) -> PayTraceWebhooks:
     return webhooks
 
 
-@router.post(
-    "/webhooks/paytrace",
-    response_model=WebhookReceipt,
-    responses=RESPONSES,
-    openapi_extra=OPENAPI,
-    summary="Receive a signed PayTrace change notification",
-)
-async def receive_paytrace_webhook(
-    request: Request, webhooks: Annotated[PayTraceWebhooks, Depends(get_webhooks)]
-) -> JSONResponse:
-    """Verify the Standard Webhooks signature, re-fetch the named transaction from PayTrace
-    and store it in the inbox; answered only once the event is committed."""
+async def receive_paytrace_webhook(request: Request) -> Response:
+    """Verify the Standard Webhooks signature and store the hint, with the job that fetches the
+    named transaction from PayTrace; answered only once the hint is committed."""
+    webhooks = webhooks_of(request)
     body = await request.body()
     delivery = await webhooks.verify(request, body)
     inbound.require_json_content(request.headers)
@@ -245,49 +218,40 @@ async def receive_paytrace_webhook(
             WebhookReceipt(
                 status="ignored",
                 detail="check (ACH) changes come in through the poller: PayTrace has no check "
-                "export by id to re-fetch from",
+                "export by id to fetch from",
             )
         )
-    txn = hint.data.transaction_id
     try:
-        receipt = await webhooks.receive(delivery, body, txn)
+        receipt = await webhooks.record(delivery, body, hint)
     except DeliveryReused as exc:
         raise ApiProblem(422, "delivery_id_reused", str(exc)) from None
     except CardDataRejected as exc:
         raise ApiProblem(422, "card_data_rejected", str(exc)) from None
-    except AuthError:
-        log.error("webhook.paytrace_auth_failed", transaction_id=txn)
-        raise webhooks.unavailable(
-            "paytrace_unavailable", "PayTrace refused payledger's credentials; nothing stored"
-        ) from None
-    except RejectedError:
-        raise ApiProblem(
-            422,
-            "unknown_transaction",
-            f"PayTrace does not know transaction {txn}; nothing was stored",
-            problems=[inbound.problem("body.data.transaction_id", "unknown to PayTrace")],
-        ) from None
     except TransientError as exc:
-        down = "database" if exc.system == "database" else "paytrace"
-        log.warning("webhook.unavailable", dependency=down, error=str(exc))
-        raise webhooks.unavailable(
-            f"{down}_unavailable", f"{down} is unavailable; nothing stored, retry later"
-        ) from None
-    except ConfigError as exc:
-        log.error("webhook.not_configured", error=str(exc))
-        raise webhooks.unavailable(
-            "not_configured", "payledger is not configured to reach PayTrace yet"
-        ) from None
-    log.info(
-        "webhook.received",
-        source="paytrace",
-        delivery_id=delivery.message_id,
-        transaction_id=txn,
-        outcome=receipt.outcome.value,
-    )
+        raise webhooks.database_unavailable(exc) from None
+    # Not logged: the inbox row is the record of every accepted delivery (and the fetch job
+    # logs what came of it); a log line per delivery would cost more than the rest together.
     return _answer(WebhookReceipt(status=STATUS[receipt.outcome], event_id=receipt.event_id))
 
 
-def _answer(receipt: WebhookReceipt) -> JSONResponse:
-    # A response object, so FastAPI does not validate the model a second time on the way out
-    return JSONResponse(receipt.model_dump())
+def _answer(receipt: WebhookReceipt) -> Response:
+    # Serialised here (pydantic's own JSON), so FastAPI neither validates the model again on
+    # the way out nor encodes it through ``jsonable_encoder``.
+    return Response(receipt.model_dump_json(), media_type="application/json")
+
+
+def install(app: FastAPI) -> None:
+    """Mount ``POST /webhooks/paytrace`` on ``app`` itself, ahead of every other route (the
+    documentation's included): routes are tried in order, this is the busiest by far, and a
+    route of an included router is reached through one more layer of dispatch."""
+    app.add_api_route(
+        "/webhooks/paytrace",
+        receive_paytrace_webhook,
+        methods=["POST"],
+        response_model=WebhookReceipt,
+        responses=RESPONSES,
+        openapi_extra=OPENAPI,
+        summary="Receive a signed PayTrace change notification",
+        tags=["webhooks"],
+    )
+    app.router.routes.insert(0, app.router.routes.pop())

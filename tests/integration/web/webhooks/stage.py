@@ -19,8 +19,10 @@ from sqlalchemy import func, select
 
 from payledger.adapters.db.tables import idempotency_keys, inbox, jobs
 from payledger.adapters.paytrace import PayTraceClient, PayTraceEncryptedCard, RetryPolicy
+from payledger.adapters.paytrace.schemas import PayTraceSaleDetails
 from payledger.bench.postgres import free_port
 from payledger.bootstrap import Container, build
+from payledger.bootstrap_webhooks import FETCH_HINTED, HINT_SOURCE
 from payledger.cli.serving import QuietSignalsServer, config
 from payledger.config import (
     DatabaseSettings,
@@ -30,6 +32,7 @@ from payledger.config import (
     Settings,
     VaultSettings,
     WebhookSettings,
+    WorkerSettings,
 )
 from payledger.sandbox.paytrace import PayTraceSandbox, PayTraceSandboxSettings, encrypt_field
 from payledger.sandbox.paytrace import create_app as create_paytrace
@@ -57,12 +60,12 @@ class PayTraceStage:
             self.url, "demo123", "demo123", "shop", retry=RetryPolicy(lookup_delay_s=0)
         )
 
-    async def sale(self, amount: str = "25.00") -> int:
+    async def sale(self, amount: str = "25.00", details: PayTraceSaleDetails | None = None) -> int:
         async with self.client() as shop:
             card = PayTraceEncryptedCard(
                 encrypted_number=encrypt_field(VISA), expiration_month=12, expiration_year=2030
             )
-            result = await shop.sale_keyed(Decimal(amount), card)
+            result = await shop.sale_keyed(Decimal(amount), card, details=details)
         assert result.transaction_id is not None
         return result.transaction_id
 
@@ -149,7 +152,33 @@ async def stored_counts(container: Container) -> dict[str, int]:
 NOTHING_STORED = {"inbox": 0, "jobs": 0, "idempotency_keys": 0}
 
 
-def webhook_settings(database_url: str, tmp_path, paytrace_url: str, **webhooks: Any) -> Settings:
+async def hints(container: Container) -> list[Any]:
+    """The stored hints (inbox rows of webhook deliveries), oldest first."""
+    async with container.database.transaction() as conn:
+        found = await conn.execute(
+            select(inbox).where(inbox.c.source == HINT_SOURCE).order_by(inbox.c.id)
+        )
+        return list(found)
+
+
+async def fetch_jobs(container: Container) -> list[Any]:
+    async with container.database.transaction() as conn:
+        found = await conn.execute(
+            select(jobs).where(jobs.c.kind == FETCH_HINTED).order_by(jobs.c.id)
+        )
+        return list(found)
+
+
+async def run_fetch_jobs(container: Container) -> None:
+    """A worker runs the fetch jobs that are due (only those: no D365 here for the
+    ``payment.process`` jobs they enqueue), until none is left to run now."""
+    await container.worker(kinds=[FETCH_HINTED]).run_until_idle()
+
+
+def webhook_settings(
+    database_url: str, tmp_path, paytrace_url: str, *, worker: WorkerSettings | None = None,
+    **webhooks: Any,
+) -> Settings:  # fmt: skip
     return Settings(
         database=DatabaseSettings(url=database_url),
         vault=VaultSettings(key_file=tmp_path / "master.key"),
@@ -159,6 +188,7 @@ def webhook_settings(database_url: str, tmp_path, paytrace_url: str, **webhooks:
             base_url=paytrace_url, username="demo123", integrator_id="payledger-test"
         ),
         webhooks=WebhookSettings(**webhooks),
+        worker=worker or WorkerSettings(poll_interval_seconds=0.02),
     )
 
 
