@@ -14,6 +14,11 @@ from collections.abc import Iterator
 from typing import Any
 
 _CANDIDATE = re.compile(r"(?<![\d])\d(?:[ -]?\d){12,18}(?![\d])")
+_UUID = re.compile(
+    r"(?<![0-9A-Za-z-])[0-9A-Fa-f]{8}(?:-[0-9A-Fa-f]{4}){3}-[0-9A-Fa-f]{12}(?![0-9A-Za-z-])"
+)
+"""A UUID (idempotency keys, delivery ids) is never a card number, though about one in 3,000
+random ones holds a digit run that would pass for one."""
 _TRACK_DATA = re.compile(r"%B\d{12,19}\^|;\d{12,19}=\d{4}")
 
 # (first digits low, high, allowed lengths) per brand; prefixes compared on equal length.
@@ -72,7 +77,7 @@ def _plain_digits(candidate: str) -> str:
 def find_card_numbers(text: str) -> list[str]:
     """Every card number in ``text``, as plain ASCII digits."""
     found = []
-    for match in _CANDIDATE.finditer(text):
+    for match in _CANDIDATE.finditer(_UUID.sub("|", text)):
         digits = _plain_digits(match.group())
         if 13 <= len(digits) <= 19 and _has_brand_prefix(digits) and luhn_valid(digits):
             found.append(digits)
@@ -96,7 +101,14 @@ def redact_card_numbers(text: str) -> str:
             return mask(digits)
         return match.group()
 
-    return _TRACK_DATA.sub("[track data]", _CANDIDATE.sub(replace, text))
+    def redact(part: str) -> str:
+        return _TRACK_DATA.sub("[track data]", _CANDIDATE.sub(replace, part))
+
+    kept, start = [], 0
+    for uuid in _UUID.finditer(text):
+        kept += [redact(text[start : uuid.start()]), uuid.group()]
+        start = uuid.end()
+    return "".join([*kept, redact(text[start:])])
 
 
 def _normalised(name: str) -> str:

@@ -58,6 +58,23 @@ def test_business_numbers_are_not_mistaken_for_cards(text):
     assert find_card_numbers(text) == []
 
 
+@pytest.mark.parametrize(
+    "key",
+    # Random UUIDs holding a digit run with a brand prefix that passes Luhn (one in ~3,000).
+    ["d69a3895-2f40-4615-8792-183c7d8214b3", "28b95620-a565-4476-8144-04eba5c58162"],
+)
+def test_a_uuid_is_never_a_card_even_when_its_digits_would_pass(key):
+    assert find_card_numbers(f"Idempotency-Key: {key}") == []
+    assert redact_card_numbers(f"key {key} and 4111111111111111") == (
+        f"key {key} and [card ****1111]"
+    )
+
+
+@given(st.uuids())
+def test_no_uuid_is_mistaken_for_a_card(key):
+    assert find_card_numbers(str(key)) == find_card_numbers(str(key).upper()) == []
+
+
 def test_digits_inside_a_longer_number_are_not_a_card():
     assert find_card_numbers("41111111111111110") == []
 
