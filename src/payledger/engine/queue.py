@@ -170,16 +170,17 @@ class Queue:
 
     async def renew(
         self, conn: AsyncConnection, owner: str, ids: Sequence[int], lease: float
-    ) -> int:
-        """Extend the leases ``owner`` still holds on ``ids``; returns how many it still held."""
+    ) -> set[int]:
+        """Extend the leases ``owner`` still holds on ``ids``; returns the ids it still held."""
         if not ids:
-            return 0
+            return set()
         result = await conn.execute(
             update(jobs)
             .where(jobs.c.id.in_(ids), jobs.c.lease_owner == owner, _running())
             .values(lease_until=self.clock.now() + timedelta(seconds=lease))
+            .returning(jobs.c.id)
         )
-        return result.rowcount
+        return set(result.scalars())
 
     async def settle(
         self, conn: AsyncConnection, owner: str, outcomes: Sequence[Outcome]

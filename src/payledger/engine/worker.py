@@ -241,9 +241,25 @@ class Worker:
                 continue
             try:
                 async with self.queue.database.transaction() as conn:
-                    await self.queue.renew(conn, self.name, ids, self.options.lease_seconds)
+                    held = await self.queue.renew(conn, self.name, ids, self.options.lease_seconds)
             except Exception as exc:
                 log.warning("worker.renew_failed", worker=self.name, error=str(exc))
+                continue
+            self._stop_lost(set(ids) - held)
+
+    def _stop_lost(self, lost: set[int]) -> None:
+        """Cancel the running jobs whose leases this worker no longer holds: they expired (a
+        stall) and the jobs are pending again or running elsewhere, so this run must not go on
+        beside the next one. A batch's task is cancelled only if all its jobs were lost."""
+        by_task: dict[asyncio.Task[None], list[int]] = {}
+        for job_id, task in self._running.items():
+            by_task.setdefault(task, []).append(job_id)
+        for task, job_ids in by_task.items():
+            if lost.issuperset(job_ids):
+                for job_id in job_ids:
+                    del self._running[job_id]
+                task.cancel()
+                log.warning("worker.lease_lost", worker=self.name, jobs=job_ids)
 
     async def _drain(self) -> None:
         if self._running:

@@ -168,7 +168,7 @@ async def test_renewing_a_lease_keeps_the_job_from_being_reclaimed(queue, clock)
     [job] = await claim(queue, lease=10)
     clock.advance(seconds=8)
     async with queue.database.transaction() as conn:
-        assert await queue.renew(conn, "w1", [job.id], 10) == 1
+        assert await queue.renew(conn, "w1", [job.id], 10) == {job.id}
     clock.advance(seconds=8)
     async with queue.database.transaction() as conn:
         assert await queue.reclaim_expired(conn) == 0

@@ -5,7 +5,9 @@ from __future__ import annotations
 import asyncio
 
 import pytest
+from sqlalchemy import select, update
 
+from payledger.adapters.db.tables import jobs
 from payledger.domain.clock import SystemClock
 from payledger.domain.errors import RejectedError
 from payledger.engine.jobs import Job, JobStatus, NewJob
@@ -154,6 +156,34 @@ async def test_a_long_job_keeps_its_lease_by_renewal(queue):
     await Worker(queue, {"long": long}, options=options, metrics=metrics).run_until_idle()
     assert (await counts(queue))[JobStatus.DONE] == 1
     assert metric(metrics, "payledger_job_lease_expiries_total") == 0
+
+
+async def test_a_job_whose_lease_another_worker_took_is_stopped_and_left_to_it(queue):
+    started, stopped = asyncio.Event(), asyncio.Event()
+
+    async def long(job: Job) -> None:
+        started.set()
+        try:
+            await asyncio.sleep(30)
+        except asyncio.CancelledError:
+            stopped.set()
+            raise
+
+    async with queue.database.transaction() as conn:
+        job_id = await queue.enqueue(conn, NewJob("long"))
+    options = WorkerOptions(concurrency=1, lease_seconds=0.3, poll_interval=0.02)
+    worker = Worker(queue, {"long": long}, options=options)
+    running = asyncio.create_task(worker.run())
+    await started.wait()
+    async with queue.database.transaction() as conn:  # its lease ran out; another took the job
+        await conn.execute(update(jobs).where(jobs.c.id == job_id).values(lease_owner="other"))
+    async with asyncio.timeout(5):
+        await stopped.wait()
+    worker.stop()
+    await running
+    async with queue.database.transaction() as conn:
+        row = (await conn.execute(select(jobs).where(jobs.c.id == job_id))).one()
+    assert (row.status, row.lease_owner) == ("running", "other")  # not settled by the loser
 
 
 async def test_a_batch_handler_gets_a_claim_round_at_once_and_settles_each_job(queue):
