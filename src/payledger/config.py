@@ -81,6 +81,10 @@ class ServiceSettings(_Section):
     """Run a worker and the scheduler inside ``serve`` (turn off to scale out)."""
     max_body_bytes: int = Field(1_048_576, ge=1024)
     """Larger request bodies are refused with 413."""
+    openapi: bool = True
+    """Serve the API description (``/openapi.json``, ``/docs``, ``/redoc``); off hides them."""
+    metrics_auth: Literal["open", "token"] = "open"
+    """``token``: ``/metrics`` needs an API token with the ``read`` scope."""
 
 
 class VaultSettings(_Section):

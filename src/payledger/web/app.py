@@ -69,7 +69,15 @@ def create_app(container: Container, *, embedded_worker: bool | None = None) -> 
             await asyncio.gather(*tasks, return_exceptions=True)
             log.info("service.stopped")
 
-    app = FastAPI(title="payledger", version=__version__, lifespan=lifespan)
+    described = container.settings.service.openapi
+    app = FastAPI(
+        title="payledger",
+        version=__version__,
+        lifespan=lifespan,
+        openapi_url="/openapi.json" if described else None,
+        docs_url="/docs" if described else None,
+        redoc_url="/redoc" if described else None,
+    )
     app.state.container = container
     webhooks.install(app)  # first: routes are matched in order, and it is the busiest
     app.include_router(health.router)

@@ -2,8 +2,10 @@
 
 * :class:`CorrelationIdMiddleware` gives each request an id (``X-Request-ID``, taken from the
   caller when sane) bound into every log line written while serving it.
-* :class:`InboundGuardMiddleware` refuses oversized bodies (413) and any request carrying card
-  data in its body, query string or headers (422), before anything can be stored or logged.
+* :class:`InboundGuardMiddleware` refuses oversized bodies (413) and whatever
+  :func:`~payledger.web.guard.inspect_request` refuses (card data anywhere, bodies that are not
+  UTF-8, duplicate singleton headers, JSON too deep, non-finite numbers, lone surrogates),
+  before anything can be stored or logged.
 """
 
 from __future__ import annotations
@@ -13,11 +15,10 @@ import re
 import uuid
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
-from urllib.parse import parse_qsl
 
 import structlog
 
-from payledger.domain.card_data import find_card_data
+from payledger.web.guard import inspect_request
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -73,13 +74,13 @@ class InboundGuardMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        body = b""
+        chunks = bytearray()
         more = True
         while more:
             message = await receive()
-            body += message.get("body", b"")
+            chunks += message.get("body", b"")
             more = message.get("more_body", False)
-            if len(body) > self.max_body_bytes:
+            if len(chunks) > self.max_body_bytes:
                 await _send_json(
                     send,
                     413,
@@ -89,19 +90,15 @@ class InboundGuardMiddleware:
                     },
                 )
                 return
-        places = _card_data_places(scope, body)
-        if places:
-            log.warning("inbound.card_data_rejected", path=scope["path"], places=places)
-            await _send_json(
-                send,
-                422,
-                {
-                    "error": "card_data_rejected",
-                    "detail": "card numbers, security codes and track data are never accepted; "
-                    "send a PayTrace Protect encrypted value or a vault customer id instead",
-                    "fields": places,
-                },
+        body = bytes(chunks)
+        refusal = inspect_request(
+            scope["path"], scope["headers"], scope.get("query_string", b""), body
+        )
+        if refusal is not None:
+            log.warning(
+                "inbound.refused", path=scope["path"], error=refusal.error, places=refusal.fields
             )
+            await _send_json(send, refusal.status, refusal.body())
             return
         replayed = False
 
@@ -113,19 +110,3 @@ class InboundGuardMiddleware:
             return {"type": "http.request", "body": body, "more_body": False}
 
         await self.app(scope, replay, send)
-
-
-def _card_data_places(scope: Scope, body: bytes) -> list[str]:
-    places = []
-    query = parse_qsl(scope.get("query_string", b"").decode("latin-1"), keep_blank_values=True)
-    places += find_card_data(dict(query), path="query")
-    headers = {k.decode("latin-1"): v.decode("latin-1") for k, v in scope["headers"]}
-    places += find_card_data(headers, path="header")
-    if body:
-        text = body.decode("utf-8", errors="replace")
-        try:
-            document: Any = json.loads(text)
-        except ValueError:
-            document = dict(parse_qsl(text, keep_blank_values=True)) or text
-        places += find_card_data(document, path="body")
-    return places

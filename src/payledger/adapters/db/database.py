@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -59,9 +60,17 @@ class Database:
         return self.dialect == "sqlite"
 
     def _prepare_sqlite_file(self) -> None:
+        """Create the database file readable by its owner only (0600), and tighten an existing
+        one and its WAL; SQLite gives the -wal and -shm files it creates the database's mode."""
         database = self.url.database
-        if database and database != ":memory:":
-            Path(database).parent.mkdir(parents=True, exist_ok=True)
+        if not database or database == ":memory:" or database.startswith("file:"):
+            return
+        path = Path(database)
+        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o600))
+        for file in (path, Path(f"{path}-wal"), Path(f"{path}-shm")):
+            if file.exists():
+                file.chmod(0o600)
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[AsyncConnection]:

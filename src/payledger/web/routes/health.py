@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Response
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Response
 from fastapi.responses import JSONResponse
+from fastapi.security import HTTPAuthorizationCredentials
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from payledger.domain.errors import PayLedgerError
+from payledger.web.auth import bearer, require_scope
 from payledger.web.deps import ContainerDep
+from payledger.web.problems import problem_responses
 
 router = APIRouter(tags=["operations"])
 
@@ -28,9 +33,27 @@ async def readyz(container: ContainerDep) -> JSONResponse:
     return JSONResponse({"status": "ready", "database": "ok"})
 
 
-@router.get("/metrics", response_class=Response)
+_reader = require_scope("read")
+
+
+async def _scraper_allowed(
+    container: ContainerDep,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
+) -> None:
+    """With ``[service] metrics_auth = "token"``, a scrape needs a token with ``read``."""
+    if container.settings.service.metrics_auth == "token":
+        await _reader(container=container, credentials=credentials)
+
+
+@router.get(
+    "/metrics",
+    response_class=Response,
+    dependencies=[Depends(_scraper_allowed)],
+    responses=problem_responses(401, 403),
+)
 async def metrics(container: ContainerDep) -> Response:
-    """Prometheus metrics; queue gauges are read from the database at scrape time."""
+    """Prometheus metrics; queue gauges are read from the database at scrape time. Needs an
+    API token with the ``read`` scope when ``[service] metrics_auth = "token"``."""
     engine_metrics = container.metrics
     try:
         async with container.database.transaction() as conn:
