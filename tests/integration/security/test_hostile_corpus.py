@@ -33,7 +33,6 @@ from tests.integration.o2c.conftest import (
     o2c_settings,
     open_container,
     order_body,
-    stage,  # noqa: F401 - the sandboxes fixture
 )
 from tests.integration.security.corpus import CANARIES, Probe, probes
 
@@ -56,7 +55,7 @@ def log_file(tmp_path: Path) -> Iterator[Path]:
 
 
 @pytest.fixture
-async def container(database_url, tmp_path, stage, log_file) -> AsyncIterator[Container]:  # noqa: F811
+async def container(database_url, tmp_path, stage, log_file) -> AsyncIterator[Container]:
     built = await open_container(o2c_settings(database_url, tmp_path, stage))
     await built.vault.set("paytrace-webhook-secret", WEBHOOK_SECRET, actor="test")
     await built.vault.set(built.settings.api.business_events_secret, EVENT_KEY, actor="test")
@@ -184,7 +183,7 @@ async def database_text(container: Container) -> str:
 async def test_no_hostile_request_gets_a_5xx_or_leaves_card_data_anywhere(
     container,
     stage,
-    log_file,  # noqa: F811
+    log_file,
 ):
     app = create_app(container, embedded_worker=False)
     transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
