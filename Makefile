@@ -3,7 +3,7 @@ VENV ?= .venv
 PYTHON ?= python3
 BIN := $(VENV)/bin
 
-.PHONY: demo test lint bench clean
+.PHONY: demo test lint bench clean test-prerequisites
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -26,7 +26,10 @@ lint: $(VENV)/.installed-dev
 	$(BIN)/lint-imports
 	$(BIN)/mypy
 
-test: lint  ## ruff, import contracts, then the whole suite (PostgreSQL tests when installed)
+test-prerequisites:  ## PostgreSQL and Chromium from Debian when missing (as root)
+	scripts/test-prerequisites
+
+test: test-prerequisites lint  ## installs what the tests need, lint, import contracts, the suite
 	$(BIN)/pytest
 
 bench: $(VENV)/.installed-dev
