@@ -8,6 +8,7 @@ without any file the defaults below run the embedded SQLite mode. Every key is d
 from __future__ import annotations
 
 import os
+import re
 import tomllib
 from decimal import Decimal
 from pathlib import Path
@@ -29,6 +30,7 @@ ENV_PREFIX = "PAYLEDGER_"
 DEFAULT_CONFIG_FILE = Path("payledger.toml")
 # Environment variables that share the prefix but are not configuration keys.
 _NON_SETTING_ENV = {"PAYLEDGER_CONFIG", "PAYLEDGER_MASTER_KEY"}
+_ORIGIN = re.compile(r"^https?://[^/?#@\s]+/?$")
 
 
 class _Section(BaseModel):
@@ -85,6 +87,16 @@ class ServiceSettings(_Section):
     """Serve the API description (``/openapi.json``, ``/docs``, ``/redoc``); off hides them."""
     metrics_auth: Literal["open", "token"] = "open"
     """``token``: ``/metrics`` needs an API token with the ``read`` scope."""
+    public_origin: str = ""
+    """The console's address as browsers see it behind a proxy (``https://host[:port]``):
+    console forms sent from it are accepted as well as from the request's own host."""
+
+    @field_validator("public_origin")
+    @classmethod
+    def _an_origin(cls, value: str) -> str:
+        if value and not _ORIGIN.match(value):
+            raise ValueError("must be http(s)://host[:port] with no path, e.g. https://pay.example")
+        return value.rstrip("/")
 
 
 class VaultSettings(_Section):

@@ -8,6 +8,7 @@ from decimal import Decimal
 
 import httpx
 
+from payledger.bench.postgres import free_port
 from tests.e2e.console.conftest import (
     HTML_NAME,
     MISSING_CUSTOMER,
@@ -189,6 +190,45 @@ def test_signing_out_ends_the_session(page, stack):
     page.wait_for_url(re.compile(r".*/console/login$"))
     page.goto(f"{stack.url}/payments")
     assert "/console/login" in page.url
+
+
+def test_after_signing_out_a_kept_copy_of_the_cookie_opens_nothing(page, stack):
+    sign_in(page, stack, stack.operator_token)
+    [kept] = session_cookies(page)
+    page.click("text=Sign out")
+    page.wait_for_url(re.compile(r".*/console/login$"))
+    assert session_cookies(page) == []
+    page.context.add_cookies([kept])  # as someone who copied it would
+    page.goto(f"{stack.url}/dead-letters")
+    assert "/console/login" in page.url
+    replay = page.request.post(f"{stack.url}/dead-letters/replay", form={"job_id": "1"})
+    assert "/console/login" in replay.url  # sent to sign in, nothing replayed
+    ended = stack.rows("SELECT ended_at IS NOT NULL FROM console_sessions WHERE user_name = 'ops'")
+    assert (1,) in ended
+
+
+def test_a_form_on_another_site_cannot_post_to_the_console(page, stack):
+    sign_in(page, stack, stack.operator_token)
+    csrf = page.locator("input[name=csrf]").first.get_attribute("value")
+    # Another port of the same host is the same site: the Strict cookie goes along, and even
+    # the form token is right; only the browser's Origin and Sec-Fetch-Site tell it apart.
+    elsewhere = f"http://127.0.0.1:{free_port()}/offer"
+    page.route(
+        elsewhere,
+        lambda route: route.fulfill(
+            content_type="text/html",
+            body=f'<form method="post" action="{stack.url}/logout">'
+            f'<input type="hidden" name="csrf" value="{csrf}"><button>Win</button></form>',
+        ),
+    )
+    page.goto(elsewhere)
+    with page.expect_response(f"{stack.url}/logout") as answer:
+        page.click("text=Win")
+    assert answer.value.status == 403
+    assert page.inner_text("h1") == "Request from another site refused"
+    assert "'same-site' page" in page.inner_text("#problem")
+    page.goto(f"{stack.url}/")
+    assert page.url == f"{stack.url}/"  # still signed in
 
 
 def test_a_reconciliation_run_reads_in_the_console_as_it_was_stored(page, stack):

@@ -42,3 +42,11 @@ async def client(container) -> AsyncIterator[httpx.AsyncClient]:
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://payledger.test") as http:
         yield http
+
+
+@pytest.fixture
+async def browser(container) -> AsyncIterator[httpx.AsyncClient]:
+    """A client on https, as console session cookies are Secure."""
+    transport = httpx.ASGITransport(app=create_app(container, embedded_worker=False))
+    async with httpx.AsyncClient(transport=transport, base_url="https://payledger.test") as http:
+        yield http

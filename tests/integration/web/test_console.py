@@ -4,7 +4,6 @@ tests in tests/e2e/console drive the same pages through chromium)."""
 from __future__ import annotations
 
 import re
-from collections.abc import AsyncIterator
 from datetime import UTC, date, datetime
 
 import httpx
@@ -22,14 +21,6 @@ from payledger.web.app import create_app
 from tests.integration.web.test_reconciliation_api import stored_run
 
 WHEN = datetime(2026, 3, 24, 17, 0, tzinfo=UTC)
-
-
-@pytest.fixture
-async def browser(container) -> AsyncIterator[httpx.AsyncClient]:
-    """A client on https, as session cookies are Secure."""
-    transport = httpx.ASGITransport(app=create_app(container, embedded_worker=False))
-    async with httpx.AsyncClient(transport=transport, base_url="https://payledger.test") as http:
-        yield http
 
 
 async def issue(container, *scopes: str, name: str = "ops"):
@@ -196,3 +187,19 @@ async def test_the_sign_in_page_warns_when_served_over_plain_http_to_another_mac
         assert 'id="needs-https"' in (await remote.get("/console/login")).text
     async with httpx.AsyncClient(transport=transport, base_url="http://127.0.0.1:8800") as local:
         assert 'id="needs-https"' not in (await local.get("/console/login")).text
+
+
+OUT_OF_RANGE = ["99999999999999999999", str(2**63), "-1", "0", "9" * 3000, "1e3", "abc"]
+
+
+@pytest.mark.parametrize("given", OUT_OF_RANGE, ids=lambda given: given[:24])
+async def test_ids_no_row_could_have_are_not_found(browser, container, given):
+    await sign_in(browser, (await issue(container, "read", "operate")).secret)
+    csrf = csrf_of(await browser.get("/console/dead-letters"))
+    for path in (f"/console/reconciliation/{given}", f"/console/reconciliation/{given}/report.csv"):
+        missing = await browser.get(path)
+        assert missing.status_code == 404 and "No such run" in missing.text, path
+    event = await browser.get("/console/mapping", params={"event": given})
+    assert event.status_code == 404 and "No such event" in event.text
+    job = await browser.post("/console/dead-letters/replay", data={"job_id": given, "csrf": csrf})
+    assert job.status_code == 404 and "No such job" in job.text

@@ -91,3 +91,19 @@ async def test_reports_need_a_token_that_may_read(client, container):
         "/api/v1/reconciliations", headers={"Authorization": f"Bearer {shop.secret}"}
     )
     assert reply.status_code == 403
+
+
+@pytest.mark.parametrize(
+    "given", ["99999999999999999999", str(2**63), "-1", "0"], ids=lambda given: given[:24]
+)
+async def test_a_run_id_no_row_could_have_is_a_404(client, given):
+    for suffix in ("", "/report.html", "/report.csv"):
+        reply = await client.get(f"/api/v1/reconciliations/{given}{suffix}")
+        assert reply.status_code == 404, suffix
+        body = reply.json()
+        assert body == {"error": "run_not_found", "detail": f"no reconciliation run {given}"}
+
+
+async def test_a_run_id_too_long_to_read_as_a_number_is_refused_not_a_failure(client):
+    reply = await client.get(f"/api/v1/reconciliations/{'9' * 5000}")
+    assert reply.status_code == 422 and reply.json()["detail"][0]["type"] == "int_parsing_size"

@@ -204,6 +204,18 @@ api_tokens = Table(
     Index("ix_api_tokens_client_id", "client_id"),
 )
 
+console_sessions = Table(
+    "console_sessions",
+    metadata,
+    Column("session_hash", String(64), primary_key=True),  # sha256 base64url, never the id
+    Column("token_id", BigInteger, nullable=False),
+    Column("user_name", String(80), nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("expires_at", UTCDateTime, nullable=False),
+    Column("ended_at", UTCDateTime),
+    Index("ix_console_sessions_expires_at", "expires_at"),
+)
+
 api_payments = Table(
     "api_payments",
     metadata,

@@ -2,20 +2,22 @@
 
 Dashboard, payments and each payment's timeline, dead letters with replay, reconciliation
 reports, mapping preview and connections. Operators sign in with an API token
-(:mod:`.access`); forms carry a per-session CSRF token; every value is escaped and card
-numbers are masked (:mod:`.render`).
+(:mod:`.access`); forms carry a per-session CSRF token and are refused when the browser says
+another site sent them (:mod:`.origin`); every value is escaped and card numbers are masked
+(:mod:`.render`).
 """
 
 from __future__ import annotations
 
 from urllib.parse import urlencode
 
-from fastapi import FastAPI, Request
+from fastapi import Depends, FastAPI, Request
 from fastapi.responses import RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 
 from payledger.web.console import routes_auth, routes_operate, routes_pages, routes_recon
 from payledger.web.console.access import ConsoleProblem, LoginRequired
+from payledger.web.console.origin import same_origin_only
 from payledger.web.console.render import STATIC_DIR, console_base, page
 
 PREFIX = "/console"
@@ -40,7 +42,12 @@ async def _to_login(request: Request, _exc: Exception) -> Response:
 def install_console(app: FastAPI) -> None:
     """Serve the console under ``/console`` on ``app``."""
     for module in (routes_auth, routes_pages, routes_operate, routes_recon):
-        app.include_router(module.router, prefix=PREFIX, include_in_schema=False)
+        app.include_router(
+            module.router,
+            prefix=PREFIX,
+            include_in_schema=False,
+            dependencies=[Depends(same_origin_only)],  # before the session: it runs first
+        )
     app.mount(f"{PREFIX}/static", StaticFiles(directory=STATIC_DIR), name="console-static")
     app.add_exception_handler(ConsoleProblem, _problem_page)
     app.add_exception_handler(LoginRequired, _to_login)

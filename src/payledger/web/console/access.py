@@ -1,9 +1,9 @@
 """Who may use the console: sign-in with an API token, session cookies, CSRF, operator powers.
 
 An operator signs in by pasting an API token (``payledger tokens create``). A token with the
-``read`` scope may look; one with the ``operate`` scope may also replay dead letters. The
-session cookie remembers the token's id, not the token, and every request checks that the
-token is still active, so revoking it ends its console sessions at once.
+``read`` scope may look; one with the ``operate`` scope may also replay dead letters. Signing
+in opens a session on the server; the cookie names it, never the token. Every request looks
+the session up with its token, so signing out, or revoking the token, ends it at once.
 """
 
 from __future__ import annotations
@@ -13,17 +13,17 @@ from dataclasses import dataclass
 from typing import Annotated
 
 from fastapi import Depends, Request
-from sqlalchemy import select
 
-from payledger.adapters.db.tables import api_tokens
 from payledger.adapters.vault import SecretNotFound
 from payledger.bootstrap import Container
 from payledger.domain.errors import ConfigError
 from payledger.engine.api_clients import ApiClients, Scope
+from payledger.engine.console_sessions import ConsoleSessions
 from payledger.web.console.session import (
     SESSION_COOKIE,
     SESSION_KEY_SECRET,
-    Session,
+    SESSION_LIFETIME,
+    csrf_token,
     decode_session,
     same_token,
 )
@@ -74,44 +74,47 @@ async def session_key(container: Container) -> bytes:
     return value.get_secret_value().encode()
 
 
-async def sign_in(container: Container, token: str) -> Session | None:
-    """A new session for a valid token that may use the console, else None."""
+async def sign_in(container: Container, token: str) -> str | None:
+    """A new session's id for a valid token that may use the console, else None.
+
+    Sessions that ended or expired are forgotten here, the only place that makes new ones.
+    """
+    sessions = ConsoleSessions(container.clock)
     async with container.database.transaction() as conn:
         client = await ApiClients(container.clock).authenticate(conn, token.strip())
-    if client is None or not (client.scopes & VIEW_SCOPES):
-        return None
-    return Session.open(
-        client.name,
-        client.token_id,
-        can_operate=client.allows(OPERATE_SCOPE),
-        now=container.clock.now(),
-    )
+        if client is None or not (client.scopes & VIEW_SCOPES):
+            return None
+        await sessions.prune(conn)
+        return await sessions.open(conn, client.name, client.token_id, lifetime=SESSION_LIFETIME)
 
 
-async def _token_active(container: Container, token_id: int) -> bool:
-    async with container.database.transaction() as conn:
-        row = (
-            await conn.execute(
-                select(api_tokens.c.revoked_at, api_tokens.c.expires_at).where(
-                    api_tokens.c.id == token_id
-                )
-            )
-        ).one_or_none()
-    if row is None or row.revoked_at is not None:
-        return False
-    return row.expires_at is None or row.expires_at > container.clock.now()
+async def sign_out(container: Container, cookie: str) -> None:
+    """End the session ``cookie`` names, if any: its cookie is refused from now on."""
+    session_id = decode_session(cookie, await session_key(container)) if cookie else None
+    if session_id is not None:
+        async with container.database.transaction() as conn:
+            await ConsoleSessions(container.clock).end(conn, session_id)
 
 
 async def console_user(request: Request, container: ContainerDep) -> ConsoleUser:
-    """The signed-in operator; without a valid session the browser goes to sign in."""
+    """The signed-in operator; without a session that still counts the browser goes to sign in."""
     cookie = request.cookies.get(SESSION_COOKIE, "")
     if not cookie:
         raise LoginRequired
-    now = container.clock.now()
-    session = decode_session(cookie, await session_key(container), now=now)
-    if session is None or not await _token_active(container, session.token_id):
+    key = await session_key(container)
+    session_id = decode_session(cookie, key)
+    if session_id is None:
         raise LoginRequired
-    user = ConsoleUser(session.user, session.token_id, session.can_operate, session.csrf)
+    async with container.database.transaction() as conn:
+        session = await ConsoleSessions(container.clock).find(conn, session_id)
+    if session is None:
+        raise LoginRequired
+    user = ConsoleUser(
+        session.user,
+        session.token_id,
+        OPERATE_SCOPE in session.scopes,
+        csrf_token(session_id, key),
+    )
     request.state.console_user = user
     return user
 

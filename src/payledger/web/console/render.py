@@ -32,10 +32,12 @@ SECURITY_HEADERS = {
     ),
     "X-Frame-Options": "DENY",
     "X-Content-Type-Options": "nosniff",
-    "Referrer-Policy": "no-referrer",
+    "Referrer-Policy": "same-origin",
     "Cache-Control": "no-store",
 }
-"""Sent with every console page: no scripts at all, no framing, nothing cached."""
+"""Sent with every console page: no scripts at all, no framing, nothing cached, no address
+told to other sites. (``no-referrer`` would make browsers send ``Origin: null`` with the
+console's own forms, which the origin check must refuse.)"""
 
 
 def _finalize(value: Any) -> Any:

@@ -8,7 +8,13 @@ from typing import Annotated
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
 
-from payledger.web.console.access import ConsoleUserDep, check_csrf, session_key, sign_in
+from payledger.web.console.access import (
+    ConsoleUserDep,
+    check_csrf,
+    session_key,
+    sign_in,
+    sign_out,
+)
 from payledger.web.console.render import console_base, page
 from payledger.web.console.session import (
     COOKIE_PATH,
@@ -93,8 +99,8 @@ async def login(
             next_path=next,
             status=400,
         )
-    session = await sign_in(container, token) if token.strip() else None
-    if session is None:
+    session_id = await sign_in(container, token) if token.strip() else None
+    if session_id is None:
         return _login_page(
             request,
             error="Sign-in refused: that token is unknown, revoked or expired, or lacks the "
@@ -102,8 +108,9 @@ async def login(
             next_path=next,
             status=401,
         )
+    await sign_out(container, request.cookies.get(SESSION_COOKIE, ""))  # one session at a time
     response = RedirectResponse(_safe_next(request, next), status_code=303)
-    cookie = encode_session(session, await session_key(container))
+    cookie = encode_session(session_id, await session_key(container))
     _set_cookie(response, SESSION_COOKIE, cookie, max_age=int(SESSION_LIFETIME.total_seconds()))
     _set_cookie(response, LOGIN_COOKIE, "", max_age=0)
     return response
@@ -111,10 +118,14 @@ async def login(
 
 @router.post("/logout")
 async def logout(
-    request: Request, user: ConsoleUserDep, csrf: Annotated[str, Form()] = ""
+    request: Request,
+    user: ConsoleUserDep,
+    container: ContainerDep,
+    csrf: Annotated[str, Form()] = "",
 ) -> Response:
-    """End the session."""
+    """End the session on the server, so its cookie is refused even if it is sent again."""
     check_csrf(user, csrf)
+    await sign_out(container, request.cookies.get(SESSION_COOKIE, ""))
     response = RedirectResponse(f"{console_base(request)}/login", status_code=303)
     _set_cookie(response, SESSION_COOKIE, "", max_age=0)
     return response

@@ -30,6 +30,7 @@ from payledger.web.console.access import (
     check_csrf,
     require_operator,
 )
+from payledger.web.console.ids import row_id, shown
 from payledger.web.console.render import console_base, page
 from payledger.web.deps import ContainerDep
 
@@ -54,17 +55,20 @@ async def replay(
     user: ConsoleUserDep,
     container: ContainerDep,
     csrf: Annotated[str, Form()] = "",
-    job_id: Annotated[int | None, Form()] = None,
+    job_id: Annotated[str, Form()] = "",
     reference: Annotated[str, Form()] = "",
 ) -> Response:
     """Return one dead job or dead posting to work, as ``payledger replay`` does (audited)."""
     check_csrf(user, csrf)
     require_operator(user)
     actor = f"console:{user.name}"
-    if job_id is not None and not reference:
-        count = await container.queue.replay(actor=actor, ids=[job_id])
-        what = f"job {job_id}"
-    elif reference and job_id is None:
+    if job_id and not reference:
+        job = row_id(job_id)
+        if job is None:
+            raise ConsoleProblem(404, "No such job", f"there is no job {shown(job_id)}")
+        count = await container.queue.replay(actor=actor, ids=[job])
+        what = f"job {job}"
+    elif reference and not job_id:
         count = await replay_dead_postings(container.queue, actor=actor, references=[reference])
         what = f"posting {reference}"
     else:
@@ -81,11 +85,14 @@ def _templates_in_force(container: Container) -> tuple[dict[str, Any], str]:
         return {}, str(exc)
 
 
-async def _sample_of_event(container: Container, inbox_id: int) -> str:
-    async with container.database.transaction() as conn:
-        event = await container.inbox.get(conn, inbox_id)
-    if event is None:
-        raise ConsoleProblem(404, "No such event", f"inbox event {inbox_id} does not exist")
+async def _sample_of_event(container: Container, given: str) -> str:
+    inbox_id = row_id(given)
+    event = None
+    if inbox_id is not None:
+        async with container.database.transaction() as conn:
+            event = await container.inbox.get(conn, inbox_id)
+    if inbox_id is None or event is None:
+        raise ConsoleProblem(404, "No such event", f"inbox event {shown(given)} does not exist")
     try:
         payment = payment_from_dict(event["payload"])
     except (KeyError, TypeError, ValueError):
@@ -116,11 +123,11 @@ async def mapping_form(
     user: ConsoleUserDep,
     container: ContainerDep,
     template: str = "",
-    event: int | None = None,
+    event: str = "",
 ) -> Response:
     """Choose a template in force and a sample (pasted, or a stored payment event)."""
     templates, problem = _templates_in_force(container)
-    sample = await _sample_of_event(container, event) if event is not None else ""
+    sample = await _sample_of_event(container, event) if event else ""
     context = {
         "templates": sorted(templates),
         "chosen": template,

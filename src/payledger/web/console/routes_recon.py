@@ -11,6 +11,7 @@ from fastapi.responses import Response
 from payledger.bootstrap import Container
 from payledger.engine.reconciliation import load_run, recent_runs
 from payledger.web.console.access import ConsoleProblem, ConsoleUserDep
+from payledger.web.console.ids import row_id, shown
 from payledger.web.console.render import SECURITY_HEADERS, page
 from payledger.web.deps import ContainerDep
 
@@ -26,10 +27,11 @@ async def runs(request: Request, user: ConsoleUserDep, container: ContainerDep) 
     return page(request, "reconciliation.html", {"runs": found})
 
 
-async def _run_with_report(container: Container, run_id: int) -> dict[str, Any]:
-    run = await load_run(container.database, run_id)
+async def _run_with_report(container: Container, given: str) -> dict[str, Any]:
+    run_id = row_id(given)
+    run = await load_run(container.database, run_id) if run_id is not None else None
     if run is None:
-        raise ConsoleProblem(404, "No such run", f"there is no reconciliation run {run_id}")
+        raise ConsoleProblem(404, "No such run", f"there is no reconciliation run {shown(given)}")
     if run["report"] is None:
         detail = f"run {run_id} is {run['status']}" + (f": {run['error']}" if run["error"] else "")
         raise ConsoleProblem(404, "No report", detail)
@@ -38,7 +40,7 @@ async def _run_with_report(container: Container, run_id: int) -> dict[str, Any]:
 
 @router.get("/reconciliation/{run_id}")
 async def run(
-    request: Request, run_id: int, user: ConsoleUserDep, container: ContainerDep
+    request: Request, run_id: str, user: ConsoleUserDep, container: ContainerDep
 ) -> Response:
     """One run: verdict, totals per class, card type and batch, and the items to look at."""
     found = await _run_with_report(container, run_id)
@@ -47,7 +49,7 @@ async def run(
 
 @router.get("/reconciliation/{run_id}/report.{kind}")
 async def download(
-    run_id: int, kind: str, user: ConsoleUserDep, container: ContainerDep
+    run_id: str, kind: str, user: ConsoleUserDep, container: ContainerDep
 ) -> Response:
     """The run's report as CSV (for a spreadsheet) or JSON."""
     found = await _run_with_report(container, run_id)
@@ -58,6 +60,6 @@ async def download(
         media_type = "application/json"
     else:
         raise ConsoleProblem(404, "No such report", "reports come as .csv or .json")
-    filename = f"reconciliation-{run_id}.{kind}"
+    filename = f"reconciliation-{found['id']}.{kind}"
     headers = {**SECURITY_HEADERS, "Content-Disposition": f'attachment; filename="{filename}"'}
     return Response(body, media_type=media_type, headers=headers)

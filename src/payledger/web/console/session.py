@@ -1,8 +1,10 @@
-"""Console sessions: a signed cookie naming who signed in, with which token and powers.
+"""Console session cookies: a random session id, signed, and the CSRF token derived from it.
 
-The cookie holds no secret: an HMAC-SHA256 signature (key from the vault) over a small JSON
-document with the user's name, the token id it was opened with, whether it may operate, an
-expiry and the session's CSRF token. Nothing can be changed in it without the key.
+The cookie is ``<session id>.<signature>``, an HMAC-SHA256 (key from the vault) over the id.
+Everything else about the session is kept on the server (:mod:`payledger.engine.
+console_sessions`), so signing out ends it there; the signature lets forged or garbled cookies
+be refused without asking the database. The forms' CSRF token is another HMAC of the id, so
+it belongs to one session and needs no storage.
 """
 
 from __future__ import annotations
@@ -10,10 +12,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
-import json
-import secrets
-from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 SESSION_COOKIE = "payledger_console"
 LOGIN_COOKIE = "payledger_console_login"
@@ -22,67 +21,36 @@ SESSION_KEY_SECRET = "console-session-key"  # noqa: S105 - a vault name, not a s
 """The vault secret that signs session cookies (created on first sign-in)."""
 SESSION_LIFETIME = timedelta(hours=8)
 COOKIE_PATH = "/console"
-
-
-@dataclass(frozen=True)
-class Session:
-    """Who is signed in to the console."""
-
-    user: str
-    token_id: int
-    can_operate: bool
-    expires_at: datetime
-    csrf: str
-
-    @classmethod
-    def open(cls, user: str, token_id: int, *, can_operate: bool, now: datetime) -> Session:
-        return cls(user, token_id, can_operate, now + SESSION_LIFETIME, secrets.token_urlsafe(24))
+_LONGEST_ID = 100
 
 
 def _b64(data: bytes) -> str:
     return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
 
 
-def _unb64(text: str) -> bytes:
-    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+def _mac(key: bytes, purpose: str, session_id: str) -> str:
+    message = f"{purpose}:{session_id}".encode("ascii")
+    return _b64(hmac.new(key, message, hashlib.sha256).digest())
 
 
-def _signature(key: bytes, body: str) -> str:
-    return _b64(hmac.new(key, body.encode("ascii"), hashlib.sha256).digest())
+def encode_session(session_id: str, key: bytes) -> str:
+    return f"{session_id}.{_mac(key, 'session', session_id)}"
 
 
-def encode_session(session: Session, key: bytes) -> str:
-    document = {
-        "u": session.user,
-        "t": session.token_id,
-        "o": session.can_operate,
-        "e": int(session.expires_at.timestamp()),
-        "c": session.csrf,
-    }
-    body = _b64(json.dumps(document, separators=(",", ":")).encode())
-    return f"{body}.{_signature(key, body)}"
-
-
-def decode_session(cookie: str, key: bytes, *, now: datetime) -> Session | None:
-    """The session in ``cookie``; None when it is malformed, forged or expired."""
-    body, _, signature = cookie.partition(".")
-    if not body or not signature:
+def decode_session(cookie: str, key: bytes) -> str | None:
+    """The session id in ``cookie``; None when it is malformed or forged."""
+    session_id, _, signature = cookie.partition(".")
+    if not session_id or not signature or len(session_id) > _LONGEST_ID:
         return None
-    try:
-        if not hmac.compare_digest(_signature(key, body), signature):
-            return None
-        document = json.loads(_unb64(body))
-        expires_at = datetime.fromtimestamp(int(document["e"]), tz=now.tzinfo)
-        session = Session(
-            str(document["u"]),
-            int(document["t"]),
-            document["o"] is True,
-            expires_at,
-            str(document["c"]),
-        )
-    except (ValueError, KeyError, TypeError, UnicodeError):
+    if not session_id.isascii() or not signature.isascii():
         return None
-    return session if session.expires_at > now else None
+    expected = _mac(key, "session", session_id)
+    return session_id if hmac.compare_digest(expected, signature) else None
+
+
+def csrf_token(session_id: str, key: bytes) -> str:
+    """The token the session's forms carry."""
+    return _mac(key, "csrf", session_id)
 
 
 def same_token(given: str, expected: str) -> bool:

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, HTTPException, Path
+from fastapi import APIRouter, Depends, Path
 from fastapi.responses import HTMLResponse, Response
 
 from payledger.bootstrap import Container
 from payledger.engine.reconciliation import load_run, recent_runs
 from payledger.web.auth import require_scope
 from payledger.web.deps import ContainerDep
+from payledger.web.problems import ApiProblem, ErrorBody
 
 router = APIRouter(
     prefix="/api/v1/reconciliations",
@@ -18,20 +19,22 @@ router = APIRouter(
     dependencies=[Depends(require_scope("read"))],
 )
 
-RunId = Annotated[int, Path(ge=1, le=2**63 - 1, description="A run's id")]
-"""Bounded so that an id no database column can hold is a 422, not a failed query (500)."""
+RunId = Annotated[int, Path(description="A run's id")]
+LARGEST_ID = 2**63 - 1
+"""The largest id a column holds (PostgreSQL BIGINT, SQLite INTEGER): a larger or negative
+run id names no run (404) and is never sent to the database, where it would fail (500)."""
 
 _NOT_FOUND: dict[int | str, dict[str, Any]] = {
-    404: {"description": "No such run, or the run has no report (it failed)"}
+    404: {"model": ErrorBody, "description": "No such run, or the run has no report (it failed)"}
 }
 
 
 async def _report_of(container: Container, run_id: int) -> dict[str, Any]:
-    run = await load_run(container.database, run_id)
+    run = await load_run(container.database, run_id) if 1 <= run_id <= LARGEST_ID else None
     if run is None:
-        raise HTTPException(404, f"no reconciliation run {run_id}")
+        raise ApiProblem(404, "run_not_found", f"no reconciliation run {run_id}")
     if run["report"] is None:
-        raise HTTPException(404, f"run {run_id} is {run['status']} and has no report")
+        raise ApiProblem(404, "no_report", f"run {run_id} is {run['status']} and has no report")
     return run
 
 
