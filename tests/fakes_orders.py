@@ -1,4 +1,5 @@
-"""Fakes of the order-to-cash ports: a card gateway, the ERP's sales desk, the order store.
+"""Fakes of the order-to-cash ports: a card gateway, the ERP's sales desk, the order store,
+the operators' alerts.
 
 Each records what it was told and takes dlt-style fault knobs (``fail_next``, ``delay``).
 """
@@ -156,11 +157,15 @@ class FakeShopOrderStore:
         self.claimed_at: dict[str, datetime] = {}
         """When each order was claimed for charging (set by a test to make a claim stale)."""
 
-    async def claim(self, order: ShopOrder) -> ShopOrderRecord | None:
+    async def claim(self, order: ShopOrder, *, client: str) -> ShopOrderRecord | None:
         known = self.records.get(order.reference)
-        if known is not None and known.status is not ShopOrderStatus.DECLINED:
+        if known is not None and (
+            known.status is not ShopOrderStatus.DECLINED or not known.belongs_to(client)
+        ):
             return known
-        self.records[order.reference] = ShopOrderRecord(ShopOrderStatus.CHARGING, order)
+        self.records[order.reference] = ShopOrderRecord(
+            ShopOrderStatus.CHARGING, order, client=client
+        )
         return None
 
     async def release(self, reference: str) -> None:
@@ -216,3 +221,24 @@ class FakeShopOrderStore:
 
     async def failed(self, record: ShopOrderRecord, error: str) -> None:
         self.records[record.reference] = replace(record, status=ShopOrderStatus.FAILED, error=error)
+
+
+@dataclass
+class FakeAlerts:
+    """Records every alert occurrence: ``(key, title, text, severity, facts)``."""
+
+    sent: list[tuple[str, str, str, str, dict[str, object]]] = field(default_factory=list)
+
+    async def notify(
+        self,
+        key: str,
+        title: str,
+        text: str,
+        *,
+        severity: str = "warning",
+        facts: Mapping[str, object] | None = None,
+    ) -> None:
+        self.sent.append((key, title, text, severity, dict(facts or {})))
+
+    def keys(self) -> list[str]:
+        return [key for key, *_ in self.sent]

@@ -11,6 +11,7 @@ from payledger.adapters.d365.sales import D365SalesDesk, OrderFields
 from payledger.adapters.paytrace.orders import PayTraceOrderGateway
 from payledger.bootstrap_sync import customer_directory
 from payledger.domain.charges import CardSource
+from payledger.domain.errors import PayLedgerError
 from payledger.domain.shop_orders import ShopOrder, ShopOrderRecord
 from payledger.engine.jobs import Job
 from payledger.engine.shop_orders import COMPLETE_ORDER, SqlShopOrderStore
@@ -19,6 +20,7 @@ from payledger.flows.order_to_cash import (
     OrderRules,
     OrderTemplates,
     complete_order,
+    give_up_order,
     place_order,
 )
 from payledger.mapping import compile_template
@@ -89,33 +91,66 @@ async def _parts(container: Container) -> _Parts:
     )
 
 
-async def place_shop_order(container: Container, shop: ShopOrder, card: CardSource) -> OrderOutcome:
-    """Charge a shop order in PayTrace and create it in D365 (or leave that to the queue)."""
+async def place_shop_order(
+    container: Container, shop: ShopOrder, card: CardSource, *, client: str
+) -> OrderOutcome:
+    """Charge API ``client``'s shop order in PayTrace and create it in D365 (or leave that to
+    the queue)."""
     parts = await _parts(container)
     return await place_order(
         shop,
         card,
+        client=client,
         rules=parts.rules,
         templates=parts.templates,
         gateway=PayTraceOrderGateway(await container.paytrace_client()),
         desk=parts.desk,
         store=parts.store,
         clock=container.clock,
+        alerts=container.alerts,
     )
 
 
 async def complete_shop_order(container: Container, reference: str) -> ShopOrderRecord:
     parts = await _parts(container)
     return await complete_order(
-        reference, rules=parts.rules, templates=parts.templates, desk=parts.desk, store=parts.store
+        reference,
+        rules=parts.rules,
+        templates=parts.templates,
+        desk=parts.desk,
+        store=parts.store,
+        alerts=container.alerts,
     )
+
+
+def is_last_attempt(job: Job, error: Exception) -> bool:
+    """Whether the worker dead-letters ``job`` after this failure (as ``Queue.settle`` decides:
+    a non-retryable error, or the retry budget spent)."""
+    permanent = isinstance(error, PayLedgerError) and not error.retryable
+    return permanent or job.attempts >= job.max_attempts
+
+
+async def _give_up(container: Container, job: Job, reference: str, error: Exception) -> None:
+    reason = f"gave up after {job.attempts} attempt(s): {type(error).__name__}: {error}"
+    try:
+        await give_up_order(
+            reference, reason, store=shop_orders(container), alerts=container.alerts
+        )
+    except Exception as exc:  # the job's own failure is what the worker must record
+        log.error("order.not_parked", reference=reference, error=str(exc))
 
 
 def register_orders(container: Container) -> None:
     """The job that completes a charged shop order in D365 when the request could not."""
 
     async def complete(job: Job) -> None:
-        record = await complete_shop_order(container, str(job.payload["reference"]))
+        reference = str(job.payload["reference"])
+        try:
+            record = await complete_shop_order(container, reference)
+        except Exception as exc:
+            if is_last_attempt(job, exc):
+                await _give_up(container, job, reference, exc)
+            raise
         log.info(
             "order.completed",
             reference=record.reference,

@@ -45,6 +45,17 @@ def test_create_list_and_revoke_a_token(workdir):
 
 
 def test_an_unknown_scope_is_refused_naming_it(workdir):
-    result = payledger(workdir, "tokens", "create", "--name", "shop", "--scope", "admin")
+    result = payledger(workdir, "tokens", "create", "--name", "shop", "--scope", "superuser")
     assert result.returncode == 2
-    assert "admin" in result.stderr
+    assert "superuser" in result.stderr and "admin" in result.stderr  # the known ones listed
+
+
+def test_the_admin_scope_is_offered_and_accepted(workdir):
+    helped = payledger(workdir, "tokens", "create", "--help", env={"COLUMNS": "200"})
+    assert "admin" in helped.stdout
+
+    created = payledger(workdir, "tokens", "create", "--name", "support", "--scope", "admin")
+
+    assert created.returncode == 0, created.stderr
+    listed = payledger(workdir, "tokens", "list", env={"COLUMNS": "200"})
+    assert "support" in listed.stdout and "admin" in listed.stdout

@@ -14,6 +14,7 @@ from payledger.domain.codec import (
     payment_from_dict,
     payment_to_dict,
 )
+from payledger.domain.erp_keys import check_erp_id, check_erp_lookup
 from payledger.domain.errors import DomainError
 from payledger.domain.model import Address, Customer, Order, OrderLine, Payment
 from payledger.domain.money import Money
@@ -33,7 +34,8 @@ class ShopOrderStatus(StrEnum):
     COMPLETED = "completed"
     """Customer, order and lines exist in the ERP."""
     FAILED = "failed"
-    """The ERP refused the order; it waits for a human (payledger replay)."""
+    """Paid, but the ERP refused the order or never took it; ``error`` says why. It is
+    parked for a human (an alert is raised; ``payledger replay`` tries again)."""
 
 
 @dataclass(frozen=True)
@@ -59,6 +61,20 @@ class ShopOrder:
         return self.order.reference
 
 
+def check_erp_values(shop: ShopOrder) -> None:
+    """Refuse (:class:`~payledger.domain.erp_keys.InvalidErpValue`, naming the field) any
+    value the ERP is queried by that could match another record: the order id, the customer
+    account, e-mail address and card-on-file id. Run before the card is charged."""
+    customer = shop.order.customer
+    check_erp_lookup("order_id", shop.reference)
+    if customer.account:
+        check_erp_id("customer.account", customer.account)
+    if customer.email:
+        check_erp_lookup("customer.email", customer.email)
+    if customer.gateway_customer_id:
+        check_erp_lookup("payment.vault_customer_id", customer.gateway_customer_id)
+
+
 @dataclass(frozen=True)
 class ErpReferences:
     """Where the order landed in the ERP."""
@@ -81,10 +97,16 @@ class ShopOrderRecord:
     """The inbox id of the payment's event (it posts the payment to the ledger)."""
     job: int | None = None
     """The job that completes the order in the ERP."""
+    client: str = ""
+    """The API client that placed the order; empty for orders stored before orders were
+    scoped to their client (they belong to no client)."""
 
     @property
     def reference(self) -> str:
         return self.order.reference
+
+    def belongs_to(self, client: str) -> bool:
+        return bool(self.client) and self.client == client
 
 
 def _address(address: Address) -> dict[str, Any]:
@@ -191,6 +213,7 @@ def record_to_dict(record: ShopOrderRecord) -> dict[str, Any]:
         "error": record.error,
         "payment_event": record.payment_event,
         "job": record.job,
+        "client": record.client,
     }
 
 
@@ -204,4 +227,5 @@ def record_from_dict(data: dict[str, Any]) -> ShopOrderRecord:
         error=data.get("error", ""),
         payment_event=data.get("payment_event"),
         job=data.get("job"),
+        client=data.get("client", ""),
     )

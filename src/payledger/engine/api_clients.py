@@ -40,6 +40,9 @@ class Scope(StrEnum):
     """Read payments, orders and their status."""
     OPERATE = "operate"
     """Operate the web console: replay dead letters."""
+    ADMIN = "admin"
+    """Read every client's payments and orders (others see only their own); with
+    ``payments:write``, also capture, void and refund any client's payments."""
 
 
 @dataclass(frozen=True)
@@ -53,6 +56,11 @@ class ApiClient:
 
     def allows(self, scope: Scope) -> bool:
         return scope in self.scopes
+
+    def can_see(self, owner: str) -> bool:
+        """Whether this client may see a payment or order that API client ``owner`` made: its
+        own, and, with the ``admin`` scope, anyone's (others' are answered as unknown)."""
+        return self.allows(Scope.ADMIN) or (bool(owner) and owner == self.name)
 
 
 @dataclass(frozen=True)

@@ -26,6 +26,9 @@ class EventStatus:
     """Stored and acknowledged; payledger does not act on this kind of event."""
     CHARGING = "charging"
     """An auto-pay charge was started (the gateway may have acted)."""
+    PARKED = "parked"
+    """Processing gave up (``outcome`` says why); the gateway may have acted. Replaying its
+    job looks the charge up before charging, as for ``charging``. An alert was raised."""
 
 
 @dataclass(frozen=True)
@@ -116,7 +119,8 @@ class BusinessEvents:
         )
 
     async def start_charge(self, conn: AsyncConnection, row_id: int) -> bool:
-        """Mark the event as charging; True if an earlier attempt had already marked it."""
+        """Mark the event as charging; True if an earlier attempt may have charged (it had
+        marked it charging, or it was parked since)."""
         status = await conn.scalar(
             select(business_events.c.status).where(business_events.c.id == row_id)
         )
@@ -127,7 +131,7 @@ class BusinessEvents:
             .where(business_events.c.id == row_id)
             .values(status=EventStatus.CHARGING)
         )
-        return False
+        return status == EventStatus.PARKED
 
     async def finish(self, conn: AsyncConnection, row_id: int, status: str, outcome: str) -> None:
         await conn.execute(

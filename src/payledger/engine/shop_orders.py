@@ -10,6 +10,7 @@ order exist in the ERP, and the poller, seeing the same transaction later, finds
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
@@ -90,10 +91,11 @@ class SqlShopOrderStore:
         )
         return result.rowcount
 
-    async def claim(self, order: ShopOrder) -> ShopOrderRecord | None:
-        """Claim ``order`` for charging: None when the caller may charge now, else the record
-        of the order as it stands (being charged, pending, completed, failed)."""
-        record = ShopOrderRecord(ShopOrderStatus.CHARGING, order)
+    async def claim(self, order: ShopOrder, *, client: str) -> ShopOrderRecord | None:
+        """Claim ``order`` for charging on behalf of API ``client``: None when the caller may
+        charge now, else the record of the order as it stands (being charged, pending,
+        completed, failed, or another client's order under the same id)."""
+        record = ShopOrderRecord(ShopOrderStatus.CHARGING, order, client=client)
         async with self.database.transaction() as conn:
             inserted = await conn.execute(
                 insert_ignoring_duplicates(inbox, self.database.dialect)
@@ -108,8 +110,10 @@ class SqlShopOrderStore:
             )
             if inserted.scalar_one_or_none() is not None:
                 return None
-            # A declined order may be tried again, with another card.
-            if await self._write(conn, record, only=ShopOrderStatus.DECLINED):
+            known = await self._get(conn, order.reference)
+            # A declined order may be tried again, with another card, by its own client.
+            again = known is not None and known.belongs_to(client)
+            if again and await self._write(conn, record, only=ShopOrderStatus.DECLINED):
                 return None
             return await self._get(conn, order.reference)
 
@@ -177,12 +181,8 @@ class SqlShopOrderStore:
                     ordering_key=ordering_key,
                 )
                 event_id = receipt.inbox_id
-            stored = ShopOrderRecord(
-                ShopOrderStatus.PENDING,
-                record.order,
-                record.payment,
-                payment_event=event_id,
-                job=job_id,
+            stored = replace(
+                record, status=ShopOrderStatus.PENDING, payment_event=event_id, job=job_id
             )
             await self._write(conn, stored, only=ShopOrderStatus.CHARGING)
         return stored
@@ -206,14 +206,7 @@ class SqlShopOrderStore:
         """Record where the order landed; give the payment's event the ERP references it
         posts with (``event_fields`` into its custom fields, while still unprocessed); when
         the request completed the order itself (``inline``), its queued job has nothing to do."""
-        done = ShopOrderRecord(
-            ShopOrderStatus.COMPLETED,
-            record.order,
-            record.payment,
-            erp=erp,
-            payment_event=record.payment_event,
-            job=record.job,
-        )
+        done = replace(record, status=ShopOrderStatus.COMPLETED, erp=erp, error="")
         async with self.database.transaction() as conn:
             if record.payment_event is not None and event_fields:
                 await self._add_custom_fields(conn, record.payment_event, event_fields)
@@ -244,13 +237,9 @@ class SqlShopOrderStore:
         )
 
     async def failed(self, record: ShopOrderRecord, error: str) -> None:
-        failed = ShopOrderRecord(
-            ShopOrderStatus.FAILED,
-            record.order,
-            record.payment,
-            error=error,
-            payment_event=record.payment_event,
-            job=record.job,
-        )
+        """Park the paid order with ``error`` (a failed one gets the newer reason)."""
+        failed = replace(record, status=ShopOrderStatus.FAILED, error=error)
         async with self.database.transaction() as conn:
-            await self._write(conn, failed, only=ShopOrderStatus.PENDING)
+            await self._write(
+                conn, failed, only=ShopOrderStatus.PENDING, or_=(ShopOrderStatus.FAILED,)
+            )

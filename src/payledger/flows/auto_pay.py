@@ -21,6 +21,7 @@ from payledger.domain.charges import (
     ReceivableKind,
     VaultCard,
 )
+from payledger.domain.erp_keys import InvalidErpValue, check_erp_id
 from payledger.domain.errors import RejectedError, TransientError
 from payledger.flows.charge_payment import (
     AmountRefused,
@@ -44,7 +45,8 @@ class AutoPayOutcome(StrEnum):
     SKIPPED = "skipped"
     """Nothing to do: other company, no card on file, auto-pay off, or nothing open."""
     FAILED = "failed"
-    """The gateway refused the charge (e.g. the vault customer is gone); a person must look."""
+    """Not charged: the gateway refused the charge (e.g. the vault customer is gone), or the
+    event's invoice or customer is no valid D365 id; a person must look."""
 
 
 @dataclass(frozen=True)
@@ -78,6 +80,10 @@ async def pay_posted_invoice(
     """Charge the invoice's open amount to the customer's card on file, if they chose that."""
     if event.legal_entity.casefold() != company.casefold():
         return _skipped(f"the invoice is in company {event.legal_entity}, not {company}")
+    try:
+        _check_ids(event)
+    except InvalidErpValue as exc:  # stored before ids were checked at the door
+        return AutoPayResult(AutoPayOutcome.FAILED, str(exc))
     card = await ctx.receivables.card_on_file(event.customer_account)
     if card is None:
         return _skipped(f"customer {event.customer_account} has no card on file")
@@ -133,6 +139,13 @@ async def _finish_cut_off_attempt(event: InvoicePosted, ctx: ChargeContext) -> A
         f"an interrupted attempt had already charged the card: {payment.message}",
         payment.gateway_txn_id,
     )
+
+
+def _check_ids(event: InvoicePosted) -> None:
+    if event.invoice_number:
+        check_erp_id("InvoiceId", event.invoice_number)
+    if event.customer_account:
+        check_erp_id("InvoiceAccount", event.customer_account)
 
 
 def _skipped(reason: str) -> AutoPayResult:

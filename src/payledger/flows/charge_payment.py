@@ -23,6 +23,7 @@ from payledger.domain.charges import (
     open_amount,
     refundable,
 )
+from payledger.domain.erp_keys import check_erp_id
 from payledger.domain.errors import DomainError, PayLedgerError
 from payledger.domain.model import Payment, PaymentKind
 from payledger.domain.money import Money
@@ -166,8 +167,10 @@ async def charge_receivable(cmd: Charge, ctx: ChargeContext) -> Charged:
     """Charge the open amount (or ``cmd.amount``) of an invoice or sales order.
 
     One charge of a receivable at a time: what is open is decided and charged under a hold,
-    so two requests (or a request and auto-pay) never both take the same open amount.
+    so two requests (or a request and auto-pay) never both take the same open amount. A
+    number that is no D365 id raises :class:`~payledger.domain.erp_keys.InvalidErpValue`.
     """
+    check_erp_id(cmd.kind.value, cmd.number)
     if not await ctx.records.hold(cmd.kind, cmd.number):
         what = cmd.kind.value.replace("_", " ")
         raise Busy(f"another charge of {what} {cmd.number} is in progress; retry shortly")

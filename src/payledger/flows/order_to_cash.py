@@ -1,13 +1,16 @@
 """Order to cash: a web shop's order is charged, then created in the ERP, then posted.
 
-Steps, in business terms: claim the order id (one charge per order, ever, unless declined);
-charge the card (a sale, or an authorization); on a decline, stop there (or, when configured,
-still create the order, on hold); on approval, store the order, the job that completes it and
-the payment's event in one go, then try to complete it at once: find or create the customer,
-create the order and its lines (found again by the shop's order id, so nothing is created
-twice), and hand the ERP references to the payment's event, which posts the payment to the
-ledger like any other. When the ERP is slow or down the answer does not wait: the stored job
-completes the order later.
+Steps, in business terms: check that nothing the ERP will be queried by could match another
+record; claim the order id for the API client (one charge per order, ever, unless declined; an
+id another client used is refused); charge the card (a sale, or an authorization); on a
+decline, stop there (or, when configured, still create the order, on hold); on approval, store
+the order, the job that completes it and the payment's event in one go, then try to complete
+it at once: find or create the customer, create the order and its lines (found again by the
+shop's order id, so nothing is created twice), and hand the ERP references to the payment's
+event, which posts the payment to the ledger like any other. When the ERP is slow or down the
+answer does not wait: the stored job completes the order later. A paid order the ERP refuses,
+or that its job gives up on, is parked as failed with the reason, and the operators are
+alerted.
 """
 
 from __future__ import annotations
@@ -33,9 +36,13 @@ from payledger.domain.shop_orders import (
     ShopOrder,
     ShopOrderRecord,
     ShopOrderStatus,
+    check_erp_values,
 )
-from payledger.flows.ports import OrderGateway, SalesDesk, ShopOrderStore
+from payledger.flows.ports import OperatorAlerts, OrderGateway, SalesDesk, ShopOrderStore
 from payledger.mapping import CompiledTemplate, source_document
+
+PARKED_ALERT = "orders-parked"
+"""The alert key of shop orders that were charged (or held) but are not in the ERP."""
 
 
 class OrderBeingCharged(PayLedgerError):
@@ -44,6 +51,10 @@ class OrderBeingCharged(PayLedgerError):
 
 class UnknownOrder(DomainError):
     """No shop order has this id."""
+
+
+class OrderIdTaken(DomainError):
+    """Another API client placed an order under this id (nothing of it is told)."""
 
 
 @dataclass(frozen=True)
@@ -93,16 +104,22 @@ async def place_order(
     shop: ShopOrder,
     card: CardSource,
     *,
+    client: str,
     rules: OrderRules,
     templates: OrderTemplates,
     gateway: OrderGateway,
     desk: SalesDesk,
     store: ShopOrderStore,
     clock: Clock,
+    alerts: OperatorAlerts,
 ) -> OrderOutcome:
-    """Charge ``shop`` once and complete it in the ERP within ``rules.erp_timeout``.
+    """Charge ``shop`` for API ``client`` once and complete it in the ERP within
+    ``rules.erp_timeout``.
 
     Raises:
+        InvalidErpValue: a value the ERP is queried by could match another record (e.g. a
+            ``*`` in the customer account); nothing was stored or charged.
+        OrderIdTaken: another client placed an order under this id; nothing was charged.
         OrderBeingCharged: another request is charging the same order id (and has not been
             at it for longer than ``rules.stale_charge_after``).
         RejectedError, TransientError: the gateway refused or could not be reached; nothing
@@ -110,7 +127,13 @@ async def place_order(
         AmbiguousOutcome: the charge's outcome is unknown; the order id stays claimed.
     """
     shop = _with_vault_id(shop, card)
-    known = await store.claim(shop)
+    check_erp_values(shop)
+    known = await store.claim(shop, client=client)
+    if known is not None and not known.belongs_to(client):
+        raise OrderIdTaken(
+            f"order id {shop.reference!r} is taken: another API client placed an order under "
+            "it; use another order id"
+        )
     if known is not None and known.status is not ShopOrderStatus.CHARGING:
         return OrderOutcome(known, known_before=True)
     observed = None
@@ -119,7 +142,7 @@ async def place_order(
     if observed is None:
         observed = await _charge(shop, card, rules, gateway, store)
     payment = observed.payment
-    charged = ShopOrderRecord(ShopOrderStatus.CHARGING, shop, payment)
+    charged = ShopOrderRecord(ShopOrderStatus.CHARGING, shop, payment, client=client)
     if not payment.is_approved and not rules.hold_on_decline:
         declined = replace(charged, status=ShopOrderStatus.DECLINED)
         await store.declined(declined)
@@ -134,8 +157,7 @@ async def place_order(
             rules.erp_timeout,
         )  # fmt: skip
     except (MappingError, RejectedError) as exc:
-        await store.failed(pending, str(exc))
-        return OrderOutcome(replace(pending, status=ShopOrderStatus.FAILED, error=str(exc)))
+        return OrderOutcome(await park_order(pending, str(exc), store=store, alerts=alerts))
     except Exception:  # paid and stored: the queued job retries, and reports what fails
         return OrderOutcome(pending)
     return OrderOutcome(done)
@@ -180,12 +202,14 @@ async def complete_order(
     templates: OrderTemplates,
     desk: SalesDesk,
     store: ShopOrderStore,
+    alerts: OperatorAlerts,
 ) -> ShopOrderRecord:
     """The queued job's work: create the charged order in the ERP (safe to run again).
 
     Raises:
-        MappingError, RejectedError: the ERP cannot take the order; it is marked failed.
-        TransientError, AmbiguousOutcome: try again later.
+        MappingError, RejectedError: the ERP cannot take the order; it is parked (failed).
+        TransientError, AmbiguousOutcome: try again later (:func:`give_up_order` when the
+            job will not).
     """
     record = await store.get(reference)
     if record is None:
@@ -199,8 +223,50 @@ async def complete_order(
             record, rules=rules, templates=templates, desk=desk, store=store, inline=False
         )
     except (MappingError, RejectedError) as exc:
-        await store.failed(record, str(exc))
+        await park_order(record, str(exc), store=store, alerts=alerts)
         raise
+
+
+async def give_up_order(
+    reference: str, reason: str, *, store: ShopOrderStore, alerts: OperatorAlerts
+) -> None:
+    """The job completing ``reference`` tries no more (``reason``): a paid order still
+    pending is parked, so it never waits silently without its ERP record."""
+    record = await store.get(reference)
+    if record is not None and record.status is ShopOrderStatus.PENDING:
+        await park_order(record, reason, store=store, alerts=alerts)
+
+
+async def park_order(
+    record: ShopOrderRecord, reason: str, *, store: ShopOrderStore, alerts: OperatorAlerts
+) -> ShopOrderRecord:
+    """Mark a paid order failed with ``reason``; the operators are alerted when it was
+    pending (a failed one only gets the newer reason)."""
+    await store.failed(record, reason)
+    parked = replace(record, status=ShopOrderStatus.FAILED, error=reason)
+    if record.status is ShopOrderStatus.PENDING:
+        paid = "was charged" if record.payment and record.payment.is_approved else "was held"
+        await alerts.notify(
+            PARKED_ALERT,
+            "A shop order is not in D365",
+            f"Shop order {record.reference} {paid} but could not be created in D365: "
+            f"{reason}\nFix the cause, then `payledger replay --id {record.job}` (its job), "
+            "and replay the payment's posting if it is dead too (it waits for the customer).",
+            severity="critical",
+            facts=_facts(record, reason),
+        )
+    return parked
+
+
+def _facts(record: ShopOrderRecord, reason: str) -> dict[str, object]:
+    payment = record.payment
+    return {
+        "order": record.reference,
+        "client": record.client or "-",
+        "transaction": payment.gateway_txn_id if payment else "-",
+        "amount": str(payment.amount) if payment else "-",
+        "reason": reason,
+    }
 
 
 def _with_vault_id(shop: ShopOrder, card: CardSource) -> ShopOrder:

@@ -305,8 +305,10 @@ class SalesDesk(Protocol):
 class ShopOrderStore(Protocol):
     """Shop orders as payledger keeps them (see ``engine.shop_orders``)."""
 
-    async def claim(self, order: ShopOrder) -> ShopOrderRecord | None:
-        """None when the caller may charge now; else the order as it stands."""
+    async def claim(self, order: ShopOrder, *, client: str) -> ShopOrderRecord | None:
+        """None when API ``client`` may charge now; else the order as it stands (which may
+        be another client's order under the same id; a declined order is claimed again only
+        by its own client)."""
         ...
 
     async def release(self, reference: str) -> None: ...
@@ -340,7 +342,24 @@ class ShopOrderStore(Protocol):
         inline: bool,
     ) -> ShopOrderRecord: ...
 
-    async def failed(self, record: ShopOrderRecord, error: str) -> None: ...
+    async def failed(self, record: ShopOrderRecord, error: str) -> None:
+        """Park a paid order (pending or failed before) with the reason it is not in the ERP."""
+        ...
+
+
+class OperatorAlerts(Protocol):
+    """The operators' alert centre (``payledger.alerts.AlertCenter`` fits): occurrences of
+    one ``key`` are sent together, with their count."""
+
+    async def notify(
+        self,
+        key: str,
+        title: str,
+        text: str,
+        *,
+        severity: str = "warning",
+        facts: Mapping[str, object] | None = None,
+    ) -> None: ...
 
 
 class OrderGateway(Protocol):

@@ -39,8 +39,8 @@ def sale(clock, status=PaymentStatus.APPROVED) -> Payment:
 
 
 async def test_an_order_id_is_claimed_once_and_a_stale_claim_can_be_taken_over(store, clock):
-    assert await store.claim(shop_order()) is None
-    again = await store.claim(shop_order())
+    assert await store.claim(shop_order(), client="shop") is None
+    again = await store.claim(shop_order(), client="shop")
     assert again is not None and again.status is ShopOrderStatus.CHARGING
 
     assert await store.take_over("WEB-1", stale_before=clock.now()) is None  # not stale yet
@@ -52,7 +52,7 @@ async def test_an_order_id_is_claimed_once_and_a_stale_claim_can_be_taken_over(s
 
 
 async def test_a_declined_order_may_be_claimed_again_a_released_one_too(store, clock):
-    await store.claim(shop_order())
+    await store.claim(shop_order(), client="shop")
     record = await store.get("WEB-1")
     await store.declined(
         replace(
@@ -60,15 +60,30 @@ async def test_a_declined_order_may_be_claimed_again_a_released_one_too(store, c
         )
     )
     assert (await store.get("WEB-1")).status is ShopOrderStatus.DECLINED
-    assert await store.claim(shop_order()) is None
+    assert await store.claim(shop_order(), client="shop") is None
     await store.release("WEB-1")
     assert await store.get("WEB-1") is None
+
+
+async def test_an_order_id_stays_with_the_client_that_claimed_it(store, clock):
+    await store.claim(shop_order(), client="shop")
+    record = await store.get("WEB-1")
+    declined = replace(
+        record, status=ShopOrderStatus.DECLINED, payment=sale(clock, PaymentStatus.DECLINED)
+    )
+    await store.declined(declined)
+
+    theirs = await store.claim(shop_order(), client="other-shop")
+
+    assert theirs is not None and theirs.client == "shop"
+    assert await store.get("WEB-1") == declined  # not claimed again for another client
+    assert await store.claim(shop_order(), client="shop") is None
 
 
 async def test_the_payment_waits_behind_its_order_and_the_pollers_copy_is_a_duplicate(
     store, clock, database
 ):
-    await store.claim(shop_order())
+    await store.claim(shop_order(), client="shop")
     record = await store.get("WEB-1")
     payment = sale(clock)
     due = clock.now() + timedelta(seconds=12)
@@ -92,6 +107,7 @@ async def test_the_payment_waits_behind_its_order_and_the_pollers_copy_is_a_dupl
     done = await store.completed(pending, erp, event_fields=fields, inline=True)
 
     assert done.status is ShopOrderStatus.COMPLETED and (await store.get("WEB-1")).erp == erp
+    assert done.client == "shop" and (await store.get("WEB-1")).client == "shop"
     async with database.transaction() as conn:
         [job] = await queue.claim(conn, "w", 10, 30)  # the order job is done: payment next
         event = await store.inbox.get(conn, pending.payment_event)
@@ -101,7 +117,7 @@ async def test_the_payment_waits_behind_its_order_and_the_pollers_copy_is_a_dupl
 
 
 async def test_a_queued_order_job_is_due_after_the_requests_attempt(store, clock, database):
-    await store.claim(shop_order())
+    await store.claim(shop_order(), client="shop")
     record = await store.get("WEB-1")
     payment = sale(clock)
     await store.accepted(

@@ -18,7 +18,8 @@ from payledger.adapters.d365 import (
     literal,
     unescape_display_value,
 )
-from payledger.adapters.d365.odata import dumps, loads
+from payledger.adapters.d365.odata import WildcardInValue, dumps, loads
+from payledger.domain.errors import MappingError
 from payledger.sandbox.d365.catalog import build_catalog
 from payledger.sandbox.d365.filters import parse_literal, tokenize
 
@@ -63,8 +64,20 @@ def test_filters_combine_with_parentheses():
 def test_wildcards_are_explicit():
     assert field("Name").contains("retail").text == "Name eq '*retail*'"
     assert field("Name").startswith("Con").text == "Name eq 'Con*'"
-    with pytest.raises(ValueError, match="wildcard"):
-        field("Name").eq("a*b")
+    assert field("Name").matches("US-00*").text == "Name eq 'US-00*'"
+
+
+@pytest.mark.parametrize("compare", ["eq", "ne"])
+def test_an_exact_comparison_refuses_a_value_holding_the_wildcard(compare):
+    with pytest.raises(WildcardInValue, match=r"CustomerAccount 'US-00\*' cannot be matched"):
+        getattr(field("CustomerAccount"), compare)("US-00*")
+    assert issubclass(WildcardInValue, MappingError)  # parked for a human, never retried
+
+
+def test_quotes_in_an_exact_comparison_are_doubled():
+    assert field("PrimaryContactEmail").eq("o'brien@example.com").text == (
+        "PrimaryContactEmail eq 'o''brien@example.com'"
+    )
 
 
 def test_query_params_carry_cross_company_by_default():
@@ -97,6 +110,14 @@ def test_key_path_names_every_key_part():
 
     assert key_path("CustomerPaymentJournalLines", key) == (
         "CustomerPaymentJournalLines(dataAreaId='usmf',JournalBatchNumber='00631',LineNumber=1)"
+    )
+
+
+def test_key_literals_are_url_encoded_after_their_quotes_are_doubled():
+    key = {"dataAreaId": "usmf", "CustomerAccount": "O'B #1?/%"}
+
+    assert key_path("CustomersV3", key) == (
+        "CustomersV3(dataAreaId='usmf',CustomerAccount='O''B%20%231%3F%2F%25')"
     )
 
 

@@ -80,6 +80,22 @@ async def test_no_card_auto_pay_off_or_no_invoice_is_skipped(ctx, erp, gateway, 
     assert gateway.calls == []
 
 
+@pytest.mark.parametrize(
+    "event",
+    [replace(POSTED, invoice_number="CIV-*"), replace(POSTED, customer_account="US-00*")],
+)
+async def test_an_event_naming_no_valid_d365_id_fails_before_anything_is_looked_up(
+    ctx, erp, gateway, event
+):
+    erp.invoice_of("CIV-*", "75.00")
+    erp.cards["US-00*"] = CardOnFile("vault-1", auto_pay=True)
+
+    result = await pay(ctx, event)
+
+    assert result.outcome is AutoPayOutcome.FAILED and "wildcard" in result.reason
+    assert gateway.calls == []
+
+
 async def test_invoices_of_another_company_are_left_alone(ctx, gateway):
     result = await pay(ctx, replace(POSTED, legal_entity="DEMF"))
     assert result.outcome is AutoPayOutcome.SKIPPED and "DEMF" in result.reason

@@ -15,6 +15,7 @@ from payledger.domain.charges import (
     VaultCard,
     open_amount,
 )
+from payledger.domain.erp_keys import InvalidErpValue
 from payledger.domain.errors import TransientError
 from payledger.domain.model import PaymentKind
 from payledger.domain.money import Money
@@ -151,6 +152,8 @@ async def test_a_decline_is_recorded_and_leaves_the_invoice_open(ctx, records):
         (charge(amount=Decimal("100.01")), AmountRefused, "more than the 100.00 USD open"),
         (charge(amount=Decimal("0")), AmountRefused, "more than 0"),
         (charge(currency="EUR"), AmountRefused, "charged in USD, not EUR"),
+        (charge("CIV-*"), InvalidErpValue, r"invoice 'CIV-\*' is not a valid D365 id"),
+        (charge("SO'1", ReceivableKind.SALES_ORDER), InvalidErpValue, "sales_order"),
     ],
 )
 async def test_refused_charges_never_reach_the_gateway(ctx, gateway, command, error, words):

@@ -12,18 +12,22 @@ from payledger.config import Settings
 from payledger.domain import Address, Customer, Money, Order, OrderLine
 from payledger.domain.charges import ProtectCard, VaultCard
 from payledger.domain.clock import ManualClock
+from payledger.domain.erp_keys import InvalidErpValue
 from payledger.domain.errors import RejectedError, TransientError
 from payledger.domain.shop_orders import OrderTotalsMismatch, ShopOrder, ShopOrderStatus
 from payledger.flows.order_to_cash import (
+    PARKED_ALERT,
     OrderBeingCharged,
+    OrderIdTaken,
     OrderRules,
     OrderTemplates,
     complete_order,
+    give_up_order,
     place_order,
 )
 from payledger.mapping import compile_template, default_templates
 from payledger.templates import template_settings
-from tests.fakes_orders import FakeOrderGateway, FakeSalesDesk, FakeShopOrderStore
+from tests.fakes_orders import FakeAlerts, FakeOrderGateway, FakeSalesDesk, FakeShopOrderStore
 
 NOW = datetime(2026, 3, 24, 17, 0, tzinfo=UTC)
 CARD = ProtectCard("hpf-token", "enc-key")
@@ -63,17 +67,22 @@ class Parts:
         self.desk = FakeSalesDesk(**desk)
         self.store = FakeShopOrderStore()
         self.clock = ManualClock(NOW)
+        self.alerts = FakeAlerts()
 
-    async def place(self, order: ShopOrder, card=CARD, rules: OrderRules = RULES):
+    async def place(
+        self, order: ShopOrder, card=CARD, rules: OrderRules = RULES, client: str = "shop"
+    ):
         return await place_order(
-            order, card, rules=rules, templates=self.templates, gateway=self.gateway,
-            desk=self.desk, store=self.store, clock=self.clock,
+            order, card, client=client, rules=rules, templates=self.templates,
+            gateway=self.gateway, desk=self.desk, store=self.store, clock=self.clock,
+            alerts=self.alerts,
         )  # fmt: skip
 
     async def complete(self, reference: str, rules: OrderRules = RULES):
         return await complete_order(
-            reference, rules=rules, templates=self.templates, desk=self.desk, store=self.store
-        )
+            reference, rules=rules, templates=self.templates, desk=self.desk, store=self.store,
+            alerts=self.alerts,
+        )  # fmt: skip
 
 
 def test_an_order_whose_total_is_not_lines_plus_tax_and_shipping_is_refused():
@@ -186,7 +195,7 @@ async def test_an_order_charged_before_is_not_charged_again(templates):
 
 async def test_an_order_being_charged_is_refused_meanwhile(templates):
     parts = Parts(templates)
-    await parts.store.claim(shop_order())
+    await parts.store.claim(shop_order(), client="shop")
     parts.store.claimed_at["WEB-1001"] = NOW - timedelta(seconds=30)
     with pytest.raises(OrderBeingCharged):
         await parts.place(shop_order())
@@ -196,7 +205,7 @@ async def test_an_order_being_charged_is_refused_meanwhile(templates):
 async def test_a_charge_cut_off_long_ago_is_found_at_the_gateway_not_made_again(templates):
     parts = Parts(templates)
     await parts.gateway.charge_order(shop_order(), CARD, capture=True)  # then payledger died
-    await parts.store.claim(shop_order())
+    await parts.store.claim(shop_order(), client="shop")
     parts.store.claimed_at["WEB-1001"] = NOW - timedelta(seconds=RULES.stale_charge_after + 1)
 
     outcome = await parts.place(shop_order())
@@ -209,7 +218,7 @@ async def test_a_charge_cut_off_long_ago_is_found_at_the_gateway_not_made_again(
 
 async def test_a_charge_cut_off_before_it_reached_the_gateway_is_made_once(templates):
     parts = Parts(templates)
-    await parts.store.claim(shop_order())
+    await parts.store.claim(shop_order(), client="shop")
     parts.store.claimed_at["WEB-1001"] = NOW - timedelta(seconds=RULES.stale_charge_after + 1)
 
     outcome = await parts.place(shop_order())
@@ -261,3 +270,111 @@ async def test_an_account_the_erp_does_not_know_fails_the_order_for_a_human(temp
     assert outcome.record.status is ShopOrderStatus.FAILED
     assert "US-404 does not exist" in outcome.record.error
     assert parts.store.records["WEB-1001"].status is ShopOrderStatus.FAILED
+
+
+async def test_an_order_id_another_client_used_is_refused_and_nothing_is_charged(templates):
+    parts = Parts(templates)
+    first = await parts.place(shop_order(), client="shop")
+
+    with pytest.raises(OrderIdTaken, match="another API client") as refused:
+        await parts.place(shop_order(total="99.00", name="Mallory"), client="other-shop")
+
+    assert "Ada" not in str(refused.value) and "57.00" not in str(refused.value)
+    assert len(parts.gateway.charges) == 1
+    assert parts.store.records["WEB-1001"] == first.record
+    assert first.record.client == "shop"
+
+
+async def test_another_clients_declined_order_id_is_not_taken_over(templates):
+    parts = Parts(templates)
+    declined = await parts.place(shop_order(total="1.12"), client="shop")
+    assert declined.record.status is ShopOrderStatus.DECLINED
+
+    with pytest.raises(OrderIdTaken):
+        await parts.place(shop_order(), client="other-shop")
+
+    assert len(parts.gateway.charges) == 1
+    assert parts.store.records["WEB-1001"].status is ShopOrderStatus.DECLINED
+
+
+@pytest.mark.parametrize(
+    ("customer", "card", "field"),
+    [
+        ({"account": "US-00*"}, CARD, "customer.account"),
+        ({"account": "O'Brien"}, CARD, "customer.account"),
+        ({"account": "US 001"}, CARD, "customer.account"),
+        ({"email": "*@example.com"}, CARD, "customer.email"),
+        ({}, VaultCard("cust-*"), "payment.vault_customer_id"),
+    ],
+)
+async def test_a_value_that_could_match_another_erp_record_is_refused_before_the_charge(
+    templates, customer, card, field
+):
+    parts = Parts(templates)
+
+    with pytest.raises(InvalidErpValue) as refused:
+        await parts.place(shop_order(**customer), card=card)
+
+    assert refused.value.field == field and field in str(refused.value)
+    assert parts.gateway.charges == []
+    assert parts.store.records == {}
+    assert parts.desk.calls == []
+
+
+async def test_quotes_in_an_email_are_no_reason_to_refuse_an_order(templates):
+    parts = Parts(templates)
+    parts.desk.customers["US-009"] = {
+        "CustomerAccount": "US-009", "PrimaryContactEmail": "o'brien@example.com",
+    }  # fmt: skip
+
+    outcome = await parts.place(shop_order(email="o'brien@example.com"))
+
+    assert outcome.record.erp.customer_account == "US-009"
+
+
+async def test_an_order_the_erp_refuses_is_parked_with_an_alert(templates):
+    parts = Parts(templates)
+
+    outcome = await parts.place(shop_order(account="US-404"))
+
+    assert outcome.record.status is ShopOrderStatus.FAILED
+    [(key, _title, text, severity, facts)] = parts.alerts.sent
+    assert key == PARKED_ALERT and severity == "critical"
+    assert "WEB-1001 was charged" in text and "US-404 does not exist" in text
+    assert facts["transaction"] == outcome.record.payment.gateway_txn_id
+    assert facts["client"] == "shop"
+
+
+async def test_the_job_failing_again_on_a_parked_order_alerts_no_more(templates):
+    parts = Parts(templates)
+    await parts.place(shop_order(account="US-404"))
+
+    with pytest.raises(Exception, match="US-404"):
+        await parts.complete("WEB-1001")
+
+    assert parts.alerts.keys() == [PARKED_ALERT]
+    assert parts.store.records["WEB-1001"].status is ShopOrderStatus.FAILED
+
+
+async def test_an_order_whose_job_gives_up_is_parked_with_the_reason_and_an_alert(templates):
+    parts = Parts(templates, fail_next=[TransientError("D365 503")] * 3)
+    pending = await parts.place(shop_order())
+    assert pending.record.status is ShopOrderStatus.PENDING
+
+    await give_up_order(
+        "WEB-1001", "gave up after 8 attempt(s): D365 503", store=parts.store, alerts=parts.alerts
+    )
+
+    parked = parts.store.records["WEB-1001"]
+    assert parked.status is ShopOrderStatus.FAILED and "D365 503" in parked.error
+    assert parts.alerts.keys() == [PARKED_ALERT]
+
+
+async def test_giving_up_on_a_completed_order_changes_nothing(templates):
+    parts = Parts(templates)
+    done = await parts.place(shop_order())
+
+    await give_up_order("WEB-1001", "late", store=parts.store, alerts=parts.alerts)
+
+    assert parts.store.records["WEB-1001"] == done.record
+    assert parts.alerts.sent == []

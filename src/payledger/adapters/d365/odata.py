@@ -16,8 +16,17 @@ from dataclasses import field as dataclass_field
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
+from urllib.parse import quote
+
+from payledger.domain.errors import MappingError
 
 NAMESPACE = "Microsoft.Dynamics.DataEntities"
+WILDCARD = "*"
+"""F&O matches ``*`` in an ``eq``/``ne`` string as any text and documents no escape for it."""
+
+
+class WildcardInValue(MappingError):
+    """A value holds F&O's ``*`` wildcard, so no ``eq``/``ne`` filter matches it exactly."""
 
 
 @dataclass(frozen=True)
@@ -100,13 +109,22 @@ class Field:
     def _compare(self, operator: str, value: Any) -> Filter:
         return Filter(f"{self.name} {operator} {literal(value)}")
 
+    def _exact(self, operator: str, value: Any) -> Filter:
+        if isinstance(value, str) and WILDCARD in value:
+            raise WildcardInValue(
+                f"{self.name} {value!r} cannot be matched exactly in D365: '*' is a wildcard "
+                "in its filters (and cannot be escaped)"
+            )
+        return self._compare(operator, value)
+
     def eq(self, value: Any) -> Filter:
-        if isinstance(value, str) and "*" in value:
-            raise ValueError("'*' is a wildcard in F&O string comparisons; use matches()")
-        return self._compare("eq", value)
+        """Equal, exactly: a string holding ``*`` raises :class:`WildcardInValue` (use
+        :meth:`matches` for a wildcard match)."""
+        return self._exact("eq", value)
 
     def ne(self, value: Any) -> Filter:
-        return self._compare("ne", value)
+        """Not equal, exactly (``*`` refused as in :meth:`eq`)."""
+        return self._exact("ne", value)
 
     def gt(self, value: Any) -> Filter:
         return self._compare("gt", value)
@@ -214,9 +232,16 @@ class ODataQuery:
 
 
 def key_path(entity_set: str, key: Mapping[str, Any]) -> str:
-    """``Set(dataAreaId='usmf',CustomerAccount='US-001')``: every key part named."""
-    parts = ",".join(f"{name}={literal(value)}" for name, value in key.items())
+    """``Set(dataAreaId='usmf',CustomerAccount='US-001')``: every key part named, each literal
+    URL-encoded after its quotes are doubled (``#``, ``?``, ``%``, ``/`` cannot end the path)."""
+    parts = ",".join(
+        f"{name}={quote(literal(value), safe=_KEY_SAFE)}" for name, value in key.items()
+    )
     return f"{entity_set}({parts})"
+
+
+_KEY_SAFE = "'.-_~:"
+"""Characters left as they are in a key literal (quotes delimit it; ``:`` is in dates)."""
 
 
 @dataclass

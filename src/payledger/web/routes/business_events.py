@@ -4,7 +4,10 @@ D365 stores a keyed URL (``...?key=<secret>``); the key may also come in ``X-Pay
 It is compared in constant time with the vault secret ``[api] business_events_secret``. An
 event is stored once, by ``EventId`` and by ``ControlNumber``, before the 2xx; a
 ``SalesInvoicePostedBusinessEvent`` then charges a customer with a card on file and auto-pay
-on (a worker does it, once per invoice). Other events are stored and acknowledged.
+on (a worker does it, once per invoice). Other events are stored and acknowledged. The ids
+payledger looks D365 up by (``InvoiceId``, ``InvoiceAccount``, the legal entity) must be D365
+ids: anything else (a ``*`` wildcard, quotes, spaces) is refused with 422 naming the field,
+before anything is stored.
 """
 
 from __future__ import annotations
@@ -15,9 +18,10 @@ from typing import Annotated, Literal
 import structlog
 from fastapi import APIRouter, Depends, Security
 from fastapi.security import APIKeyHeader, APIKeyQuery
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
 from payledger.bootstrap_api import acts_on
+from payledger.domain.erp_keys import InvalidErpValue, check_erp_id
 from payledger.domain.errors import ConfigError
 from payledger.engine.business_events import BusinessEvents
 from payledger.web.deps import ContainerDep
@@ -49,6 +53,19 @@ class BusinessEventEnvelope(BaseModel):
     LegalEntity: str | None = Field(default=None, max_length=10)
     InvoiceId: str | None = Field(default=None, max_length=40)
     InvoiceAccount: str | None = Field(default=None, max_length=40)
+
+    @field_validator(
+        "BusinessEventLegalEntity", "LegalEntity", "InvoiceId", "InvoiceAccount", mode="after"
+    )
+    @classmethod
+    def _is_a_d365_id(cls, value: str | None, info: ValidationInfo) -> str | None:
+        """A value D365 is queried by must name one record: no wildcard, no quotes."""
+        if not value:
+            return value
+        try:
+            return check_erp_id(str(info.field_name), value)
+        except InvalidErpValue as exc:
+            raise ValueError(str(exc)) from None
 
 
 class BusinessEventReceipt(BaseModel):

@@ -8,6 +8,7 @@ from fastapi import APIRouter, Depends, Path
 from fastapi.responses import JSONResponse
 
 from payledger.bootstrap_orders import place_shop_order, shop_orders
+from payledger.domain.erp_keys import InvalidErpValue
 from payledger.domain.errors import (
     AmbiguousOutcome,
     AuthError,
@@ -17,7 +18,7 @@ from payledger.domain.errors import (
 )
 from payledger.domain.shop_orders import ShopOrder
 from payledger.engine.api_clients import ApiClient
-from payledger.flows.order_to_cash import OrderBeingCharged
+from payledger.flows.order_to_cash import OrderBeingCharged, OrderIdTaken
 from payledger.web.auth import require_scope
 from payledger.web.deps import ContainerDep
 from payledger.web.idempotency import IdempotencyDep, Reply
@@ -33,7 +34,7 @@ from payledger.web.problems import ApiProblem, problem_responses
 router = APIRouter(prefix="/api/v1/orders", tags=["orders"])
 
 WriterDep = Annotated[ApiClient, Depends(require_scope("orders:write"))]
-ReaderDep = Annotated[ApiClient, Depends(require_scope("read", "orders:write"))]
+ReaderDep = Annotated[ApiClient, Depends(require_scope("read", "orders:write", "admin"))]
 
 _CREATED: dict[int | str, dict[str, Any]] = {
     201: {"model": OrderPublic, "description": "Paid and created in D365 (customer, order, lines)"},
@@ -80,14 +81,21 @@ async def create_order(
 
     A declined card answers 402 with the reason and creates nothing in D365 (unless
     ``[orders] on_decline = "hold"``). An order id is charged once: a request for an order
-    already paid returns its state without charging again. Needs an ``Idempotency-Key``.
+    already paid returns its state without charging again; an order id another API client
+    used answers 409 ``order_id_taken``. A value D365 is queried by that could match another
+    record (``*`` in the customer account, e-mail address, ...) answers 422
+    ``invalid_erp_value`` before anything is charged. Needs an ``Idempotency-Key``.
     """
     shop = _shop_order(body, container.settings.paytrace.currency)
     card = body.payment.card()
 
     async def work() -> Reply:
         try:
-            outcome = await place_shop_order(container, shop, card)
+            outcome = await place_shop_order(container, shop, card, client=client.name)
+        except InvalidErpValue as exc:
+            raise ApiProblem(422, "invalid_erp_value", str(exc), field=exc.field) from None
+        except OrderIdTaken as exc:
+            raise ApiProblem(409, "order_id_taken", str(exc)) from None
         except AmbiguousOutcome:
             return Reply(502, _OUTCOME_UNKNOWN)
         except ConfigError as exc:
@@ -113,8 +121,10 @@ async def create_order(
 async def read_order(
     order_id: Annotated[str, Path(pattern=ORDER_ID)], client: ReaderDep, container: ContainerDep
 ) -> OrderPublic:
-    """Where a shop order stands: being charged, declined, pending, completed or failed."""
+    """Where a shop order of this API client stands: being charged, declined, pending,
+    completed or failed (paid, but parked: not in D365, see ``error``). Another client's
+    order is 404 as if it did not exist; an ``admin`` token reads every client's."""
     record = await shop_orders(container).get(order_id)
-    if record is None:
+    if record is None or not client.can_see(record.client):
         raise ApiProblem(404, "order_not_found", f"no shop order {order_id!r}")
     return order_public(record)

@@ -1,7 +1,9 @@
 """``/api/v1/payments``: charge a D365 invoice or sales order, then capture, void or refund it.
 
 The gateway's answer comes back in the response (approved 201, declined 402 with the reason);
-the D365 posting follows through the inbox. Every POST needs an ``Idempotency-Key``.
+the D365 posting follows through the inbox. Every POST needs an ``Idempotency-Key``. A client
+reads, captures, voids and refunds only the payments it made (another's are 404, as if they did
+not exist); a token with the ``admin`` scope reaches every client's.
 """
 
 from __future__ import annotations
@@ -48,7 +50,7 @@ log = structlog.get_logger(__name__)
 router = APIRouter(prefix="/api/v1/payments", tags=["payments"])
 
 Writer = Annotated[ApiClient, Depends(require_scope("payments:write"))]
-Reader = Annotated[ApiClient, Depends(require_scope("read", "payments:write"))]
+Reader = Annotated[ApiClient, Depends(require_scope("read", "payments:write", "admin"))]
 PaymentId = Annotated[
     str, Path(pattern=r"^[0-9]{1,12}$", description="The PayTrace transaction id.")
 ]
@@ -112,6 +114,14 @@ def _reply(record: ChargeRecord, created: int = 201) -> Reply:
     return Reply(status, ApiPaymentPublic.of(record))
 
 
+async def _own_payment(container: ContainerDep, client: ApiClient, payment_id: str) -> ChargeRecord:
+    """The payment, if ``client`` made it (or is an admin): another client's is 404."""
+    record = await SqlChargeRecords(container.inbox).get(payment_id)
+    if record is None or not client.can_see(record.client):
+        raise ApiProblem(404, "not_found", f"no payment {payment_id} was made through payledger")
+    return record
+
+
 async def _context(container: ContainerDep) -> ChargeContext:
     with _refusals():
         return await charge_context(container)
@@ -161,11 +171,9 @@ async def create_payment(
 async def read_payment(
     payment_id: PaymentId, client: Reader, container: ContainerDep
 ) -> ApiPaymentPublic:
-    """The payment as it stands now (captured, voided, refunded amounts)."""
-    record = await SqlChargeRecords(container.inbox).get(payment_id)
-    if record is None:
-        raise ApiProblem(404, "not_found", f"no payment {payment_id} was made through payledger")
-    return ApiPaymentPublic.of(record)
+    """The payment as it stands now (captured, voided, refunded amounts); only the client that
+    made it (or an ``admin`` token) sees it."""
+    return ApiPaymentPublic.of(await _own_payment(container, client, payment_id))
 
 
 @router.post(
@@ -184,6 +192,7 @@ async def capture(
     """Capture all of an authorization, or `amount` of it."""
 
     async def work() -> Reply:
+        await _own_payment(container, client, payment_id)
         ctx = await _context(container)
         record = await capture_payment(payment_id, body.amount, client.name, ctx)
         return Reply(200, ApiPaymentPublic.of(record))
@@ -203,6 +212,7 @@ async def void(
     """Void a sale or authorization before it settles (refund it afterwards)."""
 
     async def work() -> Reply:
+        await _own_payment(container, client, payment_id)
         record = await void_payment(payment_id, client.name, await _context(container))
         return Reply(200, ApiPaymentPublic.of(record))
 
@@ -226,6 +236,7 @@ async def refund(
     """Refund all that is left of a settled sale or capture, or `amount` of it."""
 
     async def work() -> Reply:
+        await _own_payment(container, client, payment_id)
         ctx = await _context(container)
         try:
             made, original = await refund_payment(payment_id, body.amount, client.name, ctx)
