@@ -1,13 +1,18 @@
 """``/api/v1/payments``: charge a D365 invoice or sales order, then capture, void or refund it.
 
 The gateway's answer comes back in the response (approved 201, declined 402 with the reason);
-the D365 posting follows through the inbox. Every POST needs an ``Idempotency-Key``.
+the D365 posting follows through the inbox. Every POST needs an ``Idempotency-Key``; the
+gateway announces each call that moves money to it (:class:`_Announcing`), so a request that
+died before one can be retried with its key once the lease lapses.
 """
 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import replace
+from datetime import datetime
+from decimal import Decimal
 from typing import Annotated
 
 import structlog
@@ -15,8 +20,16 @@ from fastapi import APIRouter, Depends, Path
 from fastapi.responses import JSONResponse
 
 from payledger.bootstrap_api import charge_context
-from payledger.domain.charges import ChargeRecord, PaymentState, ReceivableKind
+from payledger.domain.charges import (
+    CardSource,
+    ChargeRecord,
+    ChargeReferences,
+    PaymentState,
+    ReceivableKind,
+)
 from payledger.domain.errors import AmbiguousOutcome, AuthError, ConfigError, RejectedError
+from payledger.domain.model import Payment
+from payledger.domain.money import Money
 from payledger.engine.api_clients import ApiClient
 from payledger.engine.charge_records import SqlChargeRecords
 from payledger.flows.charge_payment import (
@@ -31,9 +44,11 @@ from payledger.flows.charge_payment import (
     refund_payment,
     void_payment,
 )
+from payledger.flows.charging import CardGateway
 from payledger.web.auth import require_scope
 from payledger.web.deps import ContainerDep
-from payledger.web.idempotency import IdempotencyDep, Reply
+from payledger.web.idempotency import Idempotency, IdempotencyDep, Reply
+from payledger.web.inbound import ExactJsonRoute, amount_in
 from payledger.web.payment_schemas import (
     AmountChange,
     ApiPaymentPublic,
@@ -45,7 +60,7 @@ from payledger.web.problems import ApiProblem, ErrorBody, problem_responses
 
 log = structlog.get_logger(__name__)
 
-router = APIRouter(prefix="/api/v1/payments", tags=["payments"])
+router = APIRouter(prefix="/api/v1/payments", tags=["payments"], route_class=ExactJsonRoute)
 
 Writer = Annotated[ApiClient, Depends(require_scope("payments:write"))]
 Reader = Annotated[ApiClient, Depends(require_scope("read", "payments:write"))]
@@ -112,9 +127,55 @@ def _reply(record: ChargeRecord, created: int = 201) -> Reply:
     return Reply(status, ApiPaymentPublic.of(record))
 
 
-async def _context(container: ContainerDep) -> ChargeContext:
+class _Announcing:
+    """The card gateway, announcing to the request's key each call that moves money."""
+
+    def __init__(self, gateway: CardGateway, idempotency: Idempotency) -> None:
+        self.gateway = gateway
+        self.idempotency = idempotency
+        self.source_name = gateway.source_name
+        self.currency = gateway.currency
+
+    async def charge(
+        self, amount: Money, card: CardSource, *, capture: bool, refs: ChargeReferences
+    ) -> Payment:
+        await self.idempotency.effects_begin()
+        return await self.gateway.charge(amount, card, capture=capture, refs=refs)
+
+    async def capture(self, original: ChargeRecord, amount: Money) -> Payment:
+        await self.idempotency.effects_begin()
+        return await self.gateway.capture(original, amount)
+
+    async def void(self, original: ChargeRecord) -> Payment:
+        await self.idempotency.effects_begin()
+        return await self.gateway.void(original)
+
+    async def refund(self, original: ChargeRecord, amount: Money) -> Payment:
+        await self.idempotency.effects_begin()
+        return await self.gateway.refund(original, amount)
+
+    async def find_charge(self, refs: ChargeReferences, since: datetime) -> Payment | None:
+        return await self.gateway.find_charge(refs, since)
+
+    def event_id(self, payment: Payment) -> str:
+        return self.gateway.event_id(payment)
+
+
+async def _context(container: ContainerDep, idempotency: Idempotency) -> ChargeContext:
     with _refusals():
-        return await charge_context(container)
+        ctx = await charge_context(container)
+    return replace(ctx, gateway=_Announcing(ctx.gateway, idempotency))
+
+
+def _exact(amount: Decimal | None, container: ContainerDep) -> None:
+    """The amount has no more decimal places than the account's currency (422 otherwise)."""
+    amount_in(container.settings.paytrace.currency, amount, "body.amount")
+
+
+async def _run_once(
+    idempotency: Idempotency, client: ApiClient, work: Callable[[], Awaitable[Reply]]
+) -> JSONResponse:
+    return await idempotency.run(client, lambda: _answer(work), announces_effects=True)
 
 
 @router.post(
@@ -134,6 +195,7 @@ async def create_payment(
     """Charge the open amount (or `amount`) of an invoice or sales order with a vault customer's
     card, a PayTrace Protect token or a client-side encrypted card; `capture: false` only
     authorizes."""
+    _exact(body.amount, container)
 
     async def work() -> Reply:
         kind = ReceivableKind.INVOICE if body.invoice else ReceivableKind.SALES_ORDER
@@ -146,10 +208,10 @@ async def create_payment(
             currency=body.currency,
             capture=body.capture,
         )
-        charged = await charge_receivable(charge, await _context(container))
+        charged = await charge_receivable(charge, await _context(container, idempotency))
         return _reply(charged.record)
 
-    return await idempotency.run(client, lambda: _answer(work))
+    return await _run_once(idempotency, client, work)
 
 
 @router.get(
@@ -182,13 +244,14 @@ async def capture(
     container: ContainerDep,
 ) -> JSONResponse:
     """Capture all of an authorization, or `amount` of it."""
+    _exact(body.amount, container)
 
     async def work() -> Reply:
-        ctx = await _context(container)
+        ctx = await _context(container, idempotency)
         record = await capture_payment(payment_id, body.amount, client.name, ctx)
         return Reply(200, ApiPaymentPublic.of(record))
 
-    return await idempotency.run(client, lambda: _answer(work))
+    return await _run_once(idempotency, client, work)
 
 
 @router.post(
@@ -203,10 +266,10 @@ async def void(
     """Void a sale or authorization before it settles (refund it afterwards)."""
 
     async def work() -> Reply:
-        record = await void_payment(payment_id, client.name, await _context(container))
+        record = await void_payment(payment_id, client.name, await _context(container, idempotency))
         return Reply(200, ApiPaymentPublic.of(record))
 
-    return await idempotency.run(client, lambda: _answer(work))
+    return await _run_once(idempotency, client, work)
 
 
 @router.post(
@@ -224,9 +287,10 @@ async def refund(
     container: ContainerDep,
 ) -> JSONResponse:
     """Refund all that is left of a settled sale or capture, or `amount` of it."""
+    _exact(body.amount, container)
 
     async def work() -> Reply:
-        ctx = await _context(container)
+        ctx = await _context(container, idempotency)
         try:
             made, original = await refund_payment(payment_id, body.amount, client.name, ctx)
         except ChargeNotRecorded as exc:
@@ -238,4 +302,4 @@ async def refund(
         )
         return Reply(201, body_)
 
-    return await idempotency.run(client, lambda: _answer(work))
+    return await _run_once(idempotency, client, work)
