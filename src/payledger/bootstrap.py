@@ -290,6 +290,7 @@ def build(settings: Settings, *, clock: Clock | None = None) -> Container:
             clock,
             dialect=database.dialect,
             ttl=timedelta(hours=settings.api.idempotency_ttl_hours),
+            lease=timedelta(seconds=settings.api.idempotency_lease_seconds),
         ),
         vault=vault,
         metrics=EngineMetrics(),

@@ -247,6 +247,9 @@ class ApiSettings(_Section):
 
     idempotency_ttl_hours: float = Field(24.0, gt=0)
     """How long an ``Idempotency-Key`` and its stored response are kept."""
+    idempotency_lease_seconds: float = Field(300.0, gt=0)
+    """How long a request holds its key before a retry counts it as dead: taken over when it
+    had begun nothing irreversible, else answered ``outcome_unknown``."""
     business_events_secret: str = "d365-business-events-key"  # noqa: S105 - a vault name
     """Name of the vault secret D365's HTTPS endpoint carries (``?key=`` or a header)."""
     auto_pay: bool = True

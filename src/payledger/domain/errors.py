@@ -16,17 +16,35 @@ PayLedgerError
 
 ``retryable`` tells the worker what to do: retryable and unknown errors are retried with backoff
 up to the retry budget, non-retryable ones go to the dead letters at once.
+
+``code`` is the stable snake_case name an error goes by in API bodies (``{"error": code}``) and
+logs: the class name in snake_case (``CardDataRejected`` → ``card_data_rejected``) unless the
+class sets its own.
 """
 
 from __future__ import annotations
 
+import re
 from typing import ClassVar
+
+_WORD_START = re.compile(r"(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])")
+
+
+def snake_case(name: str) -> str:
+    """``CardDataRejected`` → ``card_data_rejected``; ``D365NotFound`` → ``d365_not_found``."""
+    return _WORD_START.sub("_", name).lower()
 
 
 class PayLedgerError(Exception):
     """Root of every error payledger raises on purpose."""
 
     retryable: ClassVar[bool] = False
+    code: ClassVar[str] = "payledger_error"
+
+    def __init_subclass__(cls, **kwargs: object) -> None:
+        super().__init_subclass__(**kwargs)
+        if "code" not in cls.__dict__:
+            cls.code = snake_case(cls.__name__)
 
 
 class DomainError(PayLedgerError):
@@ -43,6 +61,8 @@ class MappingError(PayLedgerError):
 
 class ConfigError(PayLedgerError):
     """Configuration is missing or wrong."""
+
+    code = "not_configured"
 
 
 class CardDataRejected(PayLedgerError):
@@ -95,6 +115,7 @@ class AmbiguousOutcome(ConnectorError):
     """A write was sent but its outcome is unknown; look it up before any retry."""
 
     retryable = True
+    code = "outcome_unknown"
 
 
 class RejectedError(ConnectorError):

@@ -7,22 +7,12 @@ import contextlib
 from collections.abc import AsyncIterator
 
 import structlog
-from fastapi import FastAPI, Request
-from fastapi.responses import JSONResponse
+from fastapi import FastAPI
 
 from payledger import __version__
 from payledger.bootstrap import Container, run_scheduler
-from payledger.domain.errors import (
-    AmbiguousOutcome,
-    CardDataRejected,
-    ConfigError,
-    DomainError,
-    MappingError,
-    PayLedgerError,
-    RejectedError,
-    TransientError,
-)
 from payledger.web.console import install_console
+from payledger.web.errors import install_error_handlers
 from payledger.web.middleware import CorrelationIdMiddleware, InboundGuardMiddleware
 from payledger.web.problems import install_problem_handler
 from payledger.web.routes import business_events, health, payments, webhooks
@@ -30,16 +20,6 @@ from payledger.web.routes import orders as order_routes
 from payledger.web.routes import reconcile as reconcile_routes
 
 log = structlog.get_logger(__name__)
-
-_STATUS_FOR_ERROR: list[tuple[type[PayLedgerError], int]] = [
-    (CardDataRejected, 422),
-    (DomainError, 422),
-    (MappingError, 422),
-    (RejectedError, 502),
-    (AmbiguousOutcome, 502),
-    (TransientError, 503),
-    (ConfigError, 500),
-]
 
 
 def create_app(container: Container, *, embedded_worker: bool | None = None) -> FastAPI:
@@ -87,11 +67,7 @@ def create_app(container: Container, *, embedded_worker: bool | None = None) -> 
     app.include_router(payments.router)
     app.include_router(business_events.router)
     install_problem_handler(app)
-
-    @app.exception_handler(PayLedgerError)
-    async def payledger_error(_request: Request, exc: PayLedgerError) -> JSONResponse:
-        status = next((code for kind, code in _STATUS_FOR_ERROR if isinstance(exc, kind)), 500)
-        return JSONResponse({"error": type(exc).__name__, "detail": str(exc)}, status_code=status)
+    install_error_handlers(app)  # PayLedgerError's code, validation, HTTP errors: web/errors.py
 
     app.add_middleware(
         InboundGuardMiddleware, max_body_bytes=container.settings.service.max_body_bytes

@@ -15,13 +15,23 @@ Use it in a route as a dependency, and run the route's work through it::
 * no key where one is required → 400 ``idempotency_key_missing``;
 * the key was used with another body (or another endpoint) → 422 ``idempotency_key_reused``;
 * the first request with the key is still running → 409 ``idempotency_key_in_flight``;
-* otherwise the first response (status and body) is stored and every retry gets it back, with
-  ``Idempotent-Replayed: true``.
+* otherwise the first request's final outcome (status and body) is stored and every retry gets
+  it back, with ``Idempotent-Replayed: true``.
 
-Keys are scoped per API client and kept ``[api] idempotency_ttl_hours``. If the work raises an
-:class:`ApiProblem` or a retryable error other than an ambiguous outcome, nothing happened, so
-the key is released and the same key may be retried. Any other failure leaves the key claimed:
-the work may have had an effect (money moved), and a retry must not repeat it blindly.
+A final outcome is whatever the work answered: a :class:`Reply`, an :class:`ApiProblem` or a
+:class:`~payledger.domain.errors.PayLedgerError` (answered as ``web.errors.problem_of`` says),
+refusals included (404, 422, ``card_data_rejected``, ...), and a 502 ``outcome_unknown`` too:
+a retry gets it again rather than risk a second charge. Only an answer that says "try again"
+(409, 429, 503: busy, throttled, a dependency down) releases the key, so the same key may be
+retried.
+
+Keys are scoped per API client and kept ``[api] idempotency_ttl_hours``. A request still
+running after ``[api] idempotency_lease_seconds`` died or hung: if its work announced its
+effects (``run(..., announces_effects=True)`` and :meth:`Idempotency.effects_begin` before the
+first one) and had not begun them, a retry takes the key over and does the work; otherwise the
+retry is told 502 ``outcome_unknown`` (not stored) and nothing is redone. Work that fails
+unexpectedly (any other exception) leaves its key claimed the same way, unless it announces its
+effects and none had begun: then the key is released.
 """
 
 from __future__ import annotations
@@ -29,6 +39,7 @@ from __future__ import annotations
 import json
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Annotated, Any
 
 import structlog
@@ -37,10 +48,11 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
 from payledger.bootstrap import Container
-from payledger.domain.errors import AmbiguousOutcome, PayLedgerError
+from payledger.domain.errors import PayLedgerError
 from payledger.engine.api_clients import ApiClient
-from payledger.engine.idempotency import KeyState, fingerprint
+from payledger.engine.idempotency import KeyClaim, KeyState, fingerprint
 from payledger.web.deps import ContainerDep
+from payledger.web.errors import problem_of
 from payledger.web.problems import ApiProblem
 
 log = structlog.get_logger(__name__)
@@ -48,6 +60,8 @@ log = structlog.get_logger(__name__)
 HEADER = "Idempotency-Key"
 REPLAYED_HEADER = "Idempotent-Replayed"
 MAX_KEY_LENGTH = 255
+TRY_AGAIN = frozenset({409, 429, 503})
+"""Answers that say "try again": they release the key instead of being stored."""
 
 __all__ = ["HEADER", "Idempotency", "IdempotencyDep", "Reply"]
 
@@ -91,6 +105,9 @@ class Idempotency:
         self.container = container
         self.key = key
         self.print = fingerprint(method, path, body)
+        self._scope = ""
+        self._token: datetime | None = None
+        self._effects_may_have_begun = True
 
     async def run(
         self,
@@ -98,9 +115,14 @@ class Idempotency:
         work: Callable[[], Awaitable[Reply]],
         *,
         required: bool = True,
+        announces_effects: bool = False,
     ) -> JSONResponse:
-        """Do ``work`` once per key for ``client``, or answer as the draft says."""
-        scope = client.name if isinstance(client, ApiClient) else client
+        """Do ``work`` once per key for ``client``, or answer as the draft says.
+
+        ``announces_effects``: ``work`` calls :meth:`effects_begin` before anything it cannot
+        undo (e.g. moving money), so until then its key can be taken over after a crash.
+        """
+        self._scope = client.name if isinstance(client, ApiClient) else client
         if self.key is None:
             if required:
                 raise ApiProblem(
@@ -111,53 +133,108 @@ class Idempotency:
                 )
             reply = await work()
             return JSONResponse(reply.document(), status_code=reply.status)
-        keys, database = self.container.idempotency, self.container.database
-        async with database.transaction() as conn:
-            claim = await keys.claim(conn, scope, self.key, self.print)
-        if claim.state is KeyState.REPLAY:
-            return JSONResponse(
-                claim.response_body,
-                status_code=claim.response_status or 200,
-                headers={REPLAYED_HEADER: "true"},
+        async with self.container.database.transaction() as conn:
+            claim = await self.container.idempotency.claim(
+                conn, self._scope, self.key, self.print, preparing=announces_effects
             )
-        if claim.state is KeyState.IN_FLIGHT:
+        if claim.state is not KeyState.STARTED:
+            return _answer_for(claim)
+        self._token = claim.token
+        self._effects_may_have_begun = not announces_effects
+        reply = await self._work_once(work)
+        return JSONResponse(reply.document(), status_code=reply.status)
+
+    async def effects_begin(self) -> None:
+        """Call before the work's first effect that cannot be undone (with
+        ``announces_effects``); from then on a crash leaves the key's outcome unknown.
+
+        Raises:
+            ApiProblem: 409 when a retry has taken the key over (this request stalled past
+                the lease): the work must stop without any effect.
+        """
+        if self._effects_may_have_begun or self.key is None or self._token is None:
+            return
+        async with self.container.database.transaction() as conn:
+            held = await self.container.idempotency.begin_effects(
+                conn, self._scope, self.key, self._token
+            )
+        if not held:
             raise ApiProblem(
                 409,
                 "idempotency_key_in_flight",
-                f"a request with this {HEADER} is still being processed; retry it shortly",
-                headers={"Retry-After": "1"},
+                f"a newer request with this {HEADER} took it over; this one did nothing",
             )
-        if claim.state is KeyState.MISMATCH:
-            raise ApiProblem(
-                422,
-                "idempotency_key_reused",
-                f"this {HEADER} was already used with a different request (body or endpoint); "
-                "use a new key for a new operation",
-            )
-        reply = await self._work_once(scope, work)
-        try:
-            async with database.transaction() as conn:
-                await keys.finish(conn, scope, self.key, reply.status, reply.document())
-        except PayLedgerError as exc:
-            log.error("idempotency.finish_failed", key=self.key, client=scope, error=str(exc))
-        return JSONResponse(reply.document(), status_code=reply.status)
+        self._effects_may_have_begun = True
 
-    async def _work_once(self, scope: str, work: Callable[[], Awaitable[Reply]]) -> Reply:
+    async def _work_once(self, work: Callable[[], Awaitable[Reply]]) -> Reply:
+        try:
+            reply = await work()
+        except ApiProblem as exc:
+            await self._settle(exc.status, exc.body())
+            raise
+        except PayLedgerError as exc:
+            problem = problem_of(exc)
+            await self._settle(problem.status, problem.body())
+            raise problem from exc
+        except Exception:
+            if not self._effects_may_have_begun:
+                await self._release()
+            raise
+        await self._store(reply.status, reply.document())
+        return reply
+
+    async def _settle(self, status: int, body: dict[str, Any]) -> None:
+        """A refusal is final, and stored, unless it says "try again"."""
+        if status in TRY_AGAIN:
+            await self._release()
+        else:
+            await self._store(status, body)
+
+    async def _store(self, status: int, body: Any) -> None:
         assert self.key is not None
         try:
-            return await work()
-        except ApiProblem:
-            await self._release(scope)
-            raise
+            async with self.container.database.transaction() as conn:
+                await self.container.idempotency.finish(
+                    conn, self._scope, self.key, status, body, token=self._token
+                )
         except PayLedgerError as exc:
-            if exc.retryable and not isinstance(exc, AmbiguousOutcome):
-                await self._release(scope)
-            raise
+            log.error("idempotency.finish_failed", key=self.key, client=self._scope, error=str(exc))
 
-    async def _release(self, scope: str) -> None:
+    async def _release(self) -> None:
         assert self.key is not None
         async with self.container.database.transaction() as conn:
-            await self.container.idempotency.release(conn, scope, self.key)
+            await self.container.idempotency.release(conn, self._scope, self.key, token=self._token)
+
+
+def _answer_for(claim: KeyClaim) -> JSONResponse:
+    """The answer to a request whose key is not its to work with."""
+    if claim.state is KeyState.REPLAY:
+        return JSONResponse(
+            claim.response_body,
+            status_code=claim.response_status or 200,
+            headers={REPLAYED_HEADER: "true"},
+        )
+    if claim.state is KeyState.MISMATCH:
+        raise ApiProblem(
+            422,
+            "idempotency_key_reused",
+            f"this {HEADER} was already used with a different request (body or endpoint); "
+            "use a new key for a new operation",
+        )
+    if claim.state is KeyState.STALLED:
+        raise ApiProblem(
+            502,
+            "outcome_unknown",
+            f"the first request with this {HEADER} stopped without answering after it may "
+            "have taken effect (e.g. sent a charge); its outcome is unknown and it is not "
+            "repeated. Check the resource before sending the operation again with a new key.",
+        )
+    raise ApiProblem(
+        409,
+        "idempotency_key_in_flight",
+        f"a request with this {HEADER} is still being processed; retry it shortly",
+        headers={"Retry-After": "1"},
+    )
 
 
 async def _idempotency(

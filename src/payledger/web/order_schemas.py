@@ -1,20 +1,32 @@
-"""What ``/api/v1/orders`` takes and gives: a shop order in, its payment and D365 state out."""
+"""What ``/api/v1/orders`` takes and gives: a shop order in, its payment and D365 state out.
+
+Amounts are exact (:data:`~payledger.web.inbound.PositiveAmount`), with no more decimal places
+than the order's currency has; booleans are JSON ``true``/``false`` only.
+"""
 
 from __future__ import annotations
 
 from decimal import Decimal
 from typing import Annotated, Self
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StrictBool,
+    StringConstraints,
+    model_validator,
+)
 
 from payledger.domain.charges import CardSource, EncryptedCard, ProtectCard, VaultCard
+from payledger.domain.errors import DomainError
 from payledger.domain.model import Address, Customer, Order, OrderLine, Payment
 from payledger.domain.money import Money
 from payledger.domain.shop_orders import ShopOrder, ShopOrderRecord, ShopOrderStatus
+from payledger.web.inbound import NonNegativeAmount, PositiveAmount
 
 Text = Annotated[str, StringConstraints(strip_whitespace=True, max_length=100)]
 Required = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
-Amount = Annotated[Decimal, Field(ge=0, le=Decimal("9999999999.99"), decimal_places=2)]
 ORDER_ID = r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,49}$"
 
 
@@ -39,7 +51,7 @@ class CustomerIn(_In):
     name: Required
     email: str = Field(pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$", max_length=255)
     phone: Text = ""
-    is_organization: bool = False
+    is_organization: StrictBool = False
     account: str = Field(
         "", max_length=20, description="The D365 customer account, when the shop knows it"
     )
@@ -51,7 +63,7 @@ class LineIn(_In):
         str, StringConstraints(strip_whitespace=True, min_length=1, max_length=20)
     ]
     quantity: int = Field(gt=0, le=1_000_000)
-    unit_price: Amount = Field(gt=0)
+    unit_price: PositiveAmount
     description: Text = ""
 
 
@@ -113,13 +125,14 @@ class OrderCreate(_In):
     customer: CustomerIn
     shipping_address: AddressIn | None = None
     lines: list[LineIn] = Field(min_length=1, max_length=200)
-    tax: Amount = Decimal("0.00")
-    shipping: Amount = Decimal("0.00")
-    total: Amount = Field(gt=0)
+    tax: NonNegativeAmount = Decimal("0.00")
+    shipping: NonNegativeAmount = Decimal("0.00")
+    total: PositiveAmount
     payment: PaymentIn
 
     @model_validator(mode="after")
     def _totals_add_up(self) -> Self:
+        self._amounts_fit_the_currency()
         lines = sum((line.unit_price * line.quantity for line in self.lines), Decimal(0))
         expected = lines + self.tax + self.shipping
         if expected != self.total:
@@ -128,6 +141,15 @@ class OrderCreate(_In):
                 f"+ shipping ({self.shipping}) = {expected}"
             )
         return self
+
+    def _amounts_fit_the_currency(self) -> None:
+        amounts = {f"lines.{n}.unit_price": line.unit_price for n, line in enumerate(self.lines)}
+        amounts.update(tax=self.tax, shipping=self.shipping, total=self.total)
+        for field, amount in amounts.items():
+            try:
+                Money.exact(amount, self.currency)
+            except DomainError as exc:
+                raise ValueError(f"{field}: {exc}") from None
 
     def domain(self) -> ShopOrder:
         c, currency = self.customer, self.currency

@@ -3,6 +3,9 @@
 A card is never sent as a number: only a PayTrace vault customer id, a PayTrace Protect token
 (``hpf_token`` + ``enc_key``) or a number encrypted client-side with PayTrace's key. A body
 that carries a card number anyway is refused with 422 before anything reads it.
+
+Amounts are exact (:data:`~payledger.web.inbound.PositiveAmount`: ``"25.50"``, or a JSON
+number read exactly by the route) and booleans are JSON ``true``/``false`` only.
 """
 
 from __future__ import annotations
@@ -11,7 +14,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Annotated, Literal, Self
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, model_validator
 
 from payledger.domain.charges import (
     CardSource,
@@ -22,12 +25,9 @@ from payledger.domain.charges import (
     VaultCard,
 )
 from payledger.domain.money import Money
+from payledger.web.inbound import PositiveAmount
 
 DocumentNumber = Annotated[str, Field(min_length=1, max_length=40, pattern=r"^[A-Za-z0-9._/-]+$")]
-Amount = Annotated[
-    Decimal,
-    Field(gt=0, max_digits=13, decimal_places=2, description='Decimal amount, e.g. "125.50".'),
-]
 Currency = Annotated[str, Field(pattern=r"^[A-Z]{3}$", description="ISO 4217 code.")]
 
 
@@ -85,11 +85,11 @@ class PaymentCreate(_Body):
     """A posted sales invoice number, e.g. ``CIV-000817``."""
     sales_order: DocumentNumber | None = None
     """A sales order number, e.g. ``SO-001261``."""
-    amount: Amount | None = None
+    amount: PositiveAmount | None = None
     """Default: the amount still open on the invoice or order."""
     currency: Currency | None = None
     """Optional check: must be the invoice's or order's currency."""
-    capture: bool = True
+    capture: StrictBool = True
     """``false``: authorize only; capture later with ``POST /api/v1/payments/{id}/capture``."""
     payment_method: PaymentMethod
 
@@ -103,7 +103,7 @@ class PaymentCreate(_Body):
 class AmountChange(_Body):
     """How much to capture or refund (default: all that is left)."""
 
-    amount: Amount | None = None
+    amount: PositiveAmount | None = None
 
 
 class ApiPaymentPublic(BaseModel):

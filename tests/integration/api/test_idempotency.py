@@ -3,31 +3,13 @@
 from __future__ import annotations
 
 import asyncio
-from typing import Annotated, Any
 
+import httpx
 import pytest
-from fastapi import APIRouter, Depends
-from fastapi.responses import JSONResponse
-from pydantic import BaseModel
 
-from payledger.domain.errors import AmbiguousOutcome, TransientError
-from payledger.engine.api_clients import ApiClient
-from payledger.web.auth import require_scope
-from payledger.web.idempotency import IdempotencyDep, Reply
-from payledger.web.problems import ApiProblem
+from tests.integration.api import counting_route
 from tests.integration.api.conftest import bearer
-
-
-class Charge(BaseModel):
-    amount: str
-    outcome: str = "ok"
-
-
-class Counter:
-    def __init__(self) -> None:
-        self.runs = 0
-        self.gate: asyncio.Event | None = None
-        self.started = asyncio.Event()
+from tests.integration.api.counting_route import Counter, post
 
 
 @pytest.fixture
@@ -37,47 +19,13 @@ def counter() -> Counter:
 
 @pytest.fixture
 def app(app, counter):
-    router = APIRouter()
-
-    @router.post("/test/charges", status_code=201)
-    async def charge(
-        body: Charge,
-        client: Annotated[ApiClient, Depends(require_scope("payments:write"))],
-        idempotency: IdempotencyDep,
-    ) -> JSONResponse:
-        async def work() -> Reply:
-            counter.runs += 1
-            counter.started.set()
-            if counter.gate is not None:
-                await counter.gate.wait()
-            if body.outcome == "not_found":
-                raise ApiProblem(404, "invoice_not_found", "no such invoice")
-            if body.outcome == "d365_down":
-                raise TransientError("D365 is down", system="d365")
-            if body.outcome == "lost":
-                raise AmbiguousOutcome("no answer from PayTrace", system="paytrace")
-            status = 402 if body.outcome == "declined" else 201
-            return Reply(status, {"charge": counter.runs, "amount": body.amount})
-
-        return await idempotency.run(client, work)
-
-    app.include_router(router)
+    counting_route.install(app, counter)
     return app
 
 
 @pytest.fixture
 async def shop(issue_token) -> dict[str, str]:
     return bearer(await issue_token("webshop", "payments:write"))
-
-
-def keyed(headers: dict[str, str], key: str) -> dict[str, str]:
-    return {**headers, "Idempotency-Key": key}
-
-
-async def post(http, headers, body: dict[str, Any], key: str | None = "k-1"):
-    if key is not None:
-        headers = keyed(headers, key)
-    return await http.post("/test/charges", json=body, headers=headers)
 
 
 async def test_a_missing_key_is_400_and_nothing_runs(http, shop, counter):
@@ -166,24 +114,50 @@ async def test_keys_expire_after_the_configured_time(http, shop, clock, counter)
     assert counter.runs == 2
 
 
-@pytest.mark.parametrize("outcome", ["not_found", "d365_down"])
-async def test_a_request_that_did_nothing_releases_its_key(http, shop, counter, outcome):
+@pytest.mark.parametrize(
+    ("outcome", "status", "error"),
+    [
+        ("not_found", 404, "invoice_not_found"),
+        ("card_data", 422, "card_data_rejected"),
+        ("lost", 502, "outcome_unknown"),
+    ],
+)
+async def test_a_final_refusal_is_stored_and_replayed_never_left_in_flight(
+    http, shop, counter, outcome, status, error
+):
+    body = {"amount": "10.00", "outcome": outcome}
+    first = await post(http, shop, body)
+    again = await post(http, shop, body)
+    assert first.status_code == again.status_code == status
+    assert first.json()["error"] == error
+    assert again.json() == first.json()
+    assert again.headers["idempotent-replayed"] == "true"
+    assert counter.runs == 1
+
+
+@pytest.mark.parametrize(
+    ("outcome", "status"), [("busy", 409), ("throttled", 429), ("d365_down", 503)]
+)
+async def test_an_answer_that_says_try_again_releases_the_key(http, shop, counter, outcome, status):
     first = await post(http, shop, {"amount": "10.00", "outcome": outcome})
-    assert first.status_code in (404, 503)
+    assert first.status_code == status
     again = await post(http, shop, {"amount": "10.00", "outcome": outcome})
-    assert again.status_code == first.status_code
+    assert again.status_code == status
     assert "idempotent-replayed" not in again.headers
     assert counter.runs == 2
 
 
-async def test_a_request_whose_outcome_is_unknown_keeps_its_key_so_it_is_never_redone(
-    http, shop, counter
-):
-    first = await post(http, shop, {"amount": "10.00", "outcome": "lost"})
-    assert first.status_code == 502
-    again = await post(http, shop, {"amount": "10.00", "outcome": "lost"})
-    assert again.status_code == 409
-    assert counter.runs == 1
+async def test_a_crash_before_an_announced_effect_releases_the_key(app, shop, counter):
+    transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
+    async with httpx.AsyncClient(transport=transport, base_url="http://payledger.test") as http:
+        body = {"amount": "10.00", "outcome": "crash", "announces": True}
+        assert (await post(http, shop, body)).status_code == 500
+        assert (await post(http, shop, body)).status_code == 500  # not 409: it was released
+        unannounced = {"amount": "10.00", "outcome": "crash"}
+        assert (await post(http, shop, unannounced, key="k-2")).status_code == 500
+        held = await post(http, shop, unannounced, key="k-2")
+    assert held.status_code == 409  # it may have had an effect: never redone blindly
+    assert counter.runs == 3
 
 
 async def test_authentication_comes_before_the_key_check(http, counter):

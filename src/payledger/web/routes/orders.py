@@ -22,6 +22,7 @@ from payledger.flows.order_to_cash import OrderBeingCharged, OrderIdTaken
 from payledger.web.auth import require_scope
 from payledger.web.deps import ContainerDep
 from payledger.web.idempotency import IdempotencyDep, Reply
+from payledger.web.inbound import ExactJsonRoute
 from payledger.web.order_schemas import (
     ORDER_ID,
     OrderCreate,
@@ -31,7 +32,7 @@ from payledger.web.order_schemas import (
 )
 from payledger.web.problems import ApiProblem, problem_responses
 
-router = APIRouter(prefix="/api/v1/orders", tags=["orders"])
+router = APIRouter(prefix="/api/v1/orders", tags=["orders"], route_class=ExactJsonRoute)
 
 WriterDep = Annotated[ApiClient, Depends(require_scope("orders:write"))]
 ReaderDep = Annotated[ApiClient, Depends(require_scope("read", "orders:write", "admin"))]

@@ -3,13 +3,18 @@
 The gateway's answer comes back in the response (approved 201, declined 402 with the reason);
 the D365 posting follows through the inbox. Every POST needs an ``Idempotency-Key``. A client
 reads, captures, voids and refunds only the payments it made (another's are 404, as if they did
-not exist); a token with the ``admin`` scope reaches every client's.
+not exist); a token with the ``admin`` scope reaches every client's. The gateway announces each
+call that moves money to the request's key (:class:`_Announcing`), so a request that died
+before one can be retried with its key once the lease lapses.
 """
 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import replace
+from datetime import datetime
+from decimal import Decimal
 from typing import Annotated
 
 import structlog
@@ -17,8 +22,17 @@ from fastapi import APIRouter, Depends, Path
 from fastapi.responses import JSONResponse
 
 from payledger.bootstrap_api import charge_context
-from payledger.domain.charges import ChargeRecord, PaymentState, ReceivableKind
+from payledger.domain.charges import (
+    CardSource,
+    ChargeRecord,
+    ChargeReferences,
+    PaymentState,
+    ReceivableKind,
+)
+from payledger.domain.erp_keys import InvalidErpValue
 from payledger.domain.errors import AmbiguousOutcome, AuthError, ConfigError, RejectedError
+from payledger.domain.model import Payment
+from payledger.domain.money import Money
 from payledger.engine.api_clients import ApiClient
 from payledger.engine.charge_records import SqlChargeRecords
 from payledger.flows.charge_payment import (
@@ -33,9 +47,11 @@ from payledger.flows.charge_payment import (
     refund_payment,
     void_payment,
 )
+from payledger.flows.charging import CardGateway
 from payledger.web.auth import require_scope
 from payledger.web.deps import ContainerDep
-from payledger.web.idempotency import IdempotencyDep, Reply
+from payledger.web.idempotency import Idempotency, IdempotencyDep, Reply
+from payledger.web.inbound import ExactJsonRoute, amount_in
 from payledger.web.payment_schemas import (
     AmountChange,
     ApiPaymentPublic,
@@ -47,7 +63,7 @@ from payledger.web.problems import ApiProblem, ErrorBody, problem_responses
 
 log = structlog.get_logger(__name__)
 
-router = APIRouter(prefix="/api/v1/payments", tags=["payments"])
+router = APIRouter(prefix="/api/v1/payments", tags=["payments"], route_class=ExactJsonRoute)
 
 Writer = Annotated[ApiClient, Depends(require_scope("payments:write"))]
 Reader = Annotated[ApiClient, Depends(require_scope("read", "payments:write", "admin"))]
@@ -74,6 +90,8 @@ def _refusals() -> Iterator[None]:
         raise ApiProblem(409, "not_allowed", str(exc)) from exc
     except AmountRefused as exc:
         raise ApiProblem(422, "amount_refused", str(exc)) from exc
+    except InvalidErpValue as exc:
+        raise ApiProblem(422, "invalid_erp_value", str(exc), field=exc.field) from exc
     except AuthError as exc:
         raise ApiProblem(
             502,
@@ -122,9 +140,55 @@ async def _own_payment(container: ContainerDep, client: ApiClient, payment_id: s
     return record
 
 
-async def _context(container: ContainerDep) -> ChargeContext:
+class _Announcing:
+    """The card gateway, announcing to the request's key each call that moves money."""
+
+    def __init__(self, gateway: CardGateway, idempotency: Idempotency) -> None:
+        self.gateway = gateway
+        self.idempotency = idempotency
+        self.source_name = gateway.source_name
+        self.currency = gateway.currency
+
+    async def charge(
+        self, amount: Money, card: CardSource, *, capture: bool, refs: ChargeReferences
+    ) -> Payment:
+        await self.idempotency.effects_begin()
+        return await self.gateway.charge(amount, card, capture=capture, refs=refs)
+
+    async def capture(self, original: ChargeRecord, amount: Money) -> Payment:
+        await self.idempotency.effects_begin()
+        return await self.gateway.capture(original, amount)
+
+    async def void(self, original: ChargeRecord) -> Payment:
+        await self.idempotency.effects_begin()
+        return await self.gateway.void(original)
+
+    async def refund(self, original: ChargeRecord, amount: Money) -> Payment:
+        await self.idempotency.effects_begin()
+        return await self.gateway.refund(original, amount)
+
+    async def find_charge(self, refs: ChargeReferences, since: datetime) -> Payment | None:
+        return await self.gateway.find_charge(refs, since)
+
+    def event_id(self, payment: Payment) -> str:
+        return self.gateway.event_id(payment)
+
+
+async def _context(container: ContainerDep, idempotency: Idempotency) -> ChargeContext:
     with _refusals():
-        return await charge_context(container)
+        ctx = await charge_context(container)
+    return replace(ctx, gateway=_Announcing(ctx.gateway, idempotency))
+
+
+def _exact(amount: Decimal | None, container: ContainerDep) -> None:
+    """The amount has no more decimal places than the account's currency (422 otherwise)."""
+    amount_in(container.settings.paytrace.currency, amount, "body.amount")
+
+
+async def _run_once(
+    idempotency: Idempotency, client: ApiClient, work: Callable[[], Awaitable[Reply]]
+) -> JSONResponse:
+    return await idempotency.run(client, lambda: _answer(work), announces_effects=True)
 
 
 @router.post(
@@ -144,6 +208,7 @@ async def create_payment(
     """Charge the open amount (or `amount`) of an invoice or sales order with a vault customer's
     card, a PayTrace Protect token or a client-side encrypted card; `capture: false` only
     authorizes."""
+    _exact(body.amount, container)
 
     async def work() -> Reply:
         kind = ReceivableKind.INVOICE if body.invoice else ReceivableKind.SALES_ORDER
@@ -156,10 +221,10 @@ async def create_payment(
             currency=body.currency,
             capture=body.capture,
         )
-        charged = await charge_receivable(charge, await _context(container))
+        charged = await charge_receivable(charge, await _context(container, idempotency))
         return _reply(charged.record)
 
-    return await idempotency.run(client, lambda: _answer(work))
+    return await _run_once(idempotency, client, work)
 
 
 @router.get(
@@ -190,14 +255,15 @@ async def capture(
     container: ContainerDep,
 ) -> JSONResponse:
     """Capture all of an authorization, or `amount` of it."""
+    _exact(body.amount, container)
 
     async def work() -> Reply:
         await _own_payment(container, client, payment_id)
-        ctx = await _context(container)
+        ctx = await _context(container, idempotency)
         record = await capture_payment(payment_id, body.amount, client.name, ctx)
         return Reply(200, ApiPaymentPublic.of(record))
 
-    return await idempotency.run(client, lambda: _answer(work))
+    return await _run_once(idempotency, client, work)
 
 
 @router.post(
@@ -213,10 +279,10 @@ async def void(
 
     async def work() -> Reply:
         await _own_payment(container, client, payment_id)
-        record = await void_payment(payment_id, client.name, await _context(container))
+        record = await void_payment(payment_id, client.name, await _context(container, idempotency))
         return Reply(200, ApiPaymentPublic.of(record))
 
-    return await idempotency.run(client, lambda: _answer(work))
+    return await _run_once(idempotency, client, work)
 
 
 @router.post(
@@ -234,10 +300,11 @@ async def refund(
     container: ContainerDep,
 ) -> JSONResponse:
     """Refund all that is left of a settled sale or capture, or `amount` of it."""
+    _exact(body.amount, container)
 
     async def work() -> Reply:
         await _own_payment(container, client, payment_id)
-        ctx = await _context(container)
+        ctx = await _context(container, idempotency)
         try:
             made, original = await refund_payment(payment_id, body.amount, client.name, ctx)
         except ChargeNotRecorded as exc:
@@ -249,4 +316,4 @@ async def refund(
         )
         return Reply(201, body_)
 
-    return await idempotency.run(client, lambda: _answer(work))
+    return await _run_once(idempotency, client, work)
