@@ -129,8 +129,8 @@ def test_scan_pan_finds_card_data_in_the_database_and_logs(workdir):
     (workdir / "var/log/old.log").write_text("charged 5454545454545454\n")
     dirty = payledger(workdir, "scan-pan", "--log", "var/log")
     assert dirty.returncode == 1
-    assert "inbox.payload" in dirty.stdout
-    assert "old.log:1" in dirty.stdout
+    assert re.search(r"inbox\.payload \(row 1\) +│ \[card \*\*\*\*1111\]", dirty.stdout)
+    assert re.search(r"old\.log:1 +│ \[card \*\*\*\*5454\]", dirty.stdout)
     assert "4111 1111 1111 1111" not in dirty.stdout and "5454545454545454" not in dirty.stdout
 
 

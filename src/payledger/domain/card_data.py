@@ -1,46 +1,44 @@
 """Recognising card data, so that it is refused at the door and never written anywhere.
 
-A card number (PAN) is 13-19 digits, possibly split by single spaces or dashes, that passes the
-Luhn check *and* starts with a known brand prefix at a length that brand issues. Luhn alone is
-too weak (one random digit string in ten passes), so the brand table keeps order numbers,
-amounts and timestamps out. Security codes and track data cannot be recognised by value; they
-are refused by field name (and track data by its sentinel layout).
+Card data is a card number or track data in any text (``card_numbers.py`` says how they are
+found), and any value of a field named for card data: security codes cannot be recognised by
+value, so ``cvv`` or ``card_number`` is refused whatever it holds. In a JSON-like payload every
+value is read: strings, numbers (in fixed-point form), dict keys, lists.
 """
 
 from __future__ import annotations
 
-import re
+import math
 from collections.abc import Iterator
+from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any
 
-_CANDIDATE = re.compile(r"(?<![\d])\d(?:[ -]?\d){12,18}(?![\d])")
-_UUID = re.compile(
-    r"(?<![0-9A-Za-z-])[0-9A-Fa-f]{8}(?:-[0-9A-Fa-f]{4}){3}-[0-9A-Fa-f]{12}(?![0-9A-Za-z-])"
+from payledger.domain.card_numbers import (
+    MAX_DIGITS,
+    find_card_numbers,
+    holds_card_data,
+    luhn_valid,
+    mask,
+    masked_card_data,
+    redact_card_numbers,
 )
-"""A UUID (idempotency keys, delivery ids) is never a card number, though about one in 3,000
-random ones holds a digit run that would pass for one."""
-_TRACK_DATA = re.compile(r"%B\d{12,19}\^|;\d{12,19}=\d{4}")
 
-# (first digits low, high, allowed lengths) per brand; prefixes compared on equal length.
-_BRANDS: tuple[tuple[str, str, range | tuple[int, ...]], ...] = (
-    ("4", "4", (13, 16, 19)),  # Visa
-    ("51", "55", (16,)),  # Mastercard
-    ("2221", "2720", (16,)),  # Mastercard 2-series
-    ("34", "34", (15,)),  # American Express
-    ("37", "37", (15,)),
-    ("6011", "6011", range(16, 20)),  # Discover
-    ("644", "649", range(16, 20)),
-    ("65", "65", range(16, 20)),
-    ("622126", "622925", range(16, 20)),
-    ("3528", "3589", range(16, 20)),  # JCB
-    ("300", "305", range(14, 20)),  # Diners Club
-    ("36", "36", range(14, 20)),
-    ("38", "39", range(16, 20)),
-    ("62", "62", range(16, 20)),  # UnionPay
-    ("50", "50", range(13, 20)),  # Maestro
-    ("56", "58", range(13, 20)),
-    ("67", "67", range(13, 20)),
-)
+__all__ = [
+    "SENSITIVE_FIELD_NAMES",
+    "CardDataFinding",
+    "card_data_findings",
+    "find_card_data",
+    "find_card_numbers",
+    "holds_card_data",
+    "luhn_valid",
+    "mask",
+    "masked_card_data",
+    "redact_card_numbers",
+]
+
+MAX_PADDING = 40
+"""A number needing more zeros than this in fixed-point form holds a group of 20+ digits."""
 
 SENSITIVE_FIELD_NAMES = frozenset(
     {
@@ -52,67 +50,12 @@ SENSITIVE_FIELD_NAMES = frozenset(
 """Field names (compared without case, ``_`` or ``-``) that may only ever hold card data."""
 
 
-def luhn_valid(digits: str) -> bool:
-    total = 0
-    for position, char in enumerate(reversed(digits)):
-        value = int(char)
-        if position % 2:
-            value = value * 2 - 9 if value > 4 else value * 2
-        total += value
-    return total % 10 == 0
+@dataclass(frozen=True)
+class CardDataFinding:
+    """Where card data sits in a JSON-like payload, and what it is (masked)."""
 
-
-def _has_brand_prefix(digits: str) -> bool:
-    for low, high, lengths in _BRANDS:
-        if len(digits) in lengths and low <= digits[: len(low)] <= high:
-            return True
-    return False
-
-
-def _plain_digits(candidate: str) -> str:
-    # int() maps every Unicode decimal digit (e.g. fullwidth or Arabic-Indic) to 0-9.
-    return "".join(str(int(ch)) for ch in candidate if ch.isdigit())
-
-
-def find_card_numbers(text: str) -> list[str]:
-    """Every card number in ``text``, as plain ASCII digits."""
-    found = []
-    for match in _CANDIDATE.finditer(_UUID.sub("|", text)):
-        digits = _plain_digits(match.group())
-        if 13 <= len(digits) <= 19 and _has_brand_prefix(digits) and luhn_valid(digits):
-            found.append(digits)
-    return found
-
-
-def holds_card_data(text: str) -> bool:
-    return bool(find_card_numbers(text)) or bool(_TRACK_DATA.search(text))
-
-
-def mask(digits: str) -> str:
-    return f"[card ****{digits[-4:]}]"
-
-
-def redact_card_numbers(text: str) -> str:
-    """``text`` with every card number replaced by a masked form showing the last four digits."""
-
-    def replace(match: re.Match[str]) -> str:
-        digits = _plain_digits(match.group())
-        if 13 <= len(digits) <= 19 and _has_brand_prefix(digits) and luhn_valid(digits):
-            return mask(digits)
-        return match.group()
-
-    def redact(part: str) -> str:
-        return _TRACK_DATA.sub("[track data]", _CANDIDATE.sub(replace, part))
-
-    kept, start = [], 0
-    for uuid in _UUID.finditer(text):
-        kept += [redact(text[start : uuid.start()]), uuid.group()]
-        start = uuid.end()
-    return "".join([*kept, redact(text[start:])])
-
-
-def _normalised(name: str) -> str:
-    return name.lower().replace("_", "").replace("-", "").replace(" ", "")
+    path: str
+    what: str
 
 
 def find_card_data(payload: Any, *, path: str = "$") -> list[str]:
@@ -121,22 +64,73 @@ def find_card_data(payload: Any, *, path: str = "$") -> list[str]:
     Field names are matched exactly after normalisation, so ``card_number`` or ``cvv`` is
     refused whatever it holds, while ``order_number`` is judged by its value only.
     """
-    return list(_walk(payload, path))
+    return [finding.path for finding in card_data_findings(payload, path=path)]
 
 
-def _walk(node: Any, path: str) -> Iterator[str]:
-    if isinstance(node, dict):
-        for key, value in node.items():
-            child = f"{path}.{key}"
-            key_text = str(key)
-            if holds_card_data(key_text):
-                yield f"{path}.<key>"
-            elif _normalised(key_text) in SENSITIVE_FIELD_NAMES and value not in (None, ""):
-                yield child
-                continue
-            yield from _walk(value, child)
-    elif isinstance(node, list | tuple):
-        for index, item in enumerate(node):
-            yield from _walk(item, f"{path}[{index}]")
-    elif isinstance(node, str | int) and not isinstance(node, bool) and holds_card_data(str(node)):
-        yield path
+def card_data_findings(payload: Any, *, path: str = "$") -> list[CardDataFinding]:
+    """Like ``find_card_data``, with what each place holds; in document order.
+
+    Every JSON value is read: strings, integers, floats and decimals (in fixed-point form),
+    dict keys, lists and tuples. A bool is not a number here.
+    """
+    found: list[CardDataFinding] = []
+    stack: list[tuple[Any, str] | CardDataFinding] = [(payload, path)]
+    while stack:  # no recursion: a deeply nested document must not raise RecursionError
+        item = stack.pop()
+        if isinstance(item, CardDataFinding):
+            found.append(item)
+            continue
+        node, where = item
+        if isinstance(node, dict):
+            stack.extend(reversed(list(_entries(node, where))))
+        elif isinstance(node, list | tuple):
+            stack.extend((child, f"{where}[{i}]") for i, child in reversed(list(enumerate(node))))
+        elif masks := _scalar_card_data(node):
+            found.append(CardDataFinding(where, ", ".join(masks)))
+    return found
+
+
+def _entries(node: dict[Any, Any], where: str) -> Iterator[tuple[Any, str] | CardDataFinding]:
+    for key, value in node.items():
+        child = f"{where}.{key}"
+        if masks := _scalar_card_data(key):
+            child = f"{where}.<key>"  # a path is shown and logged: it must not carry the card
+            yield CardDataFinding(child, ", ".join(masks))
+        elif _field_name(str(key)) in SENSITIVE_FIELD_NAMES and value not in (None, ""):
+            yield CardDataFinding(child, f"[field {key}]")
+            continue
+        yield value, child
+
+
+def _field_name(name: str) -> str:
+    return name.lower().replace("_", "").replace("-", "").replace(" ", "")
+
+
+def _scalar_card_data(node: Any) -> list[str]:
+    text = _scalar_text(node)
+    return masked_card_data(text) if text else []
+
+
+def _scalar_text(node: Any) -> str | None:
+    if isinstance(node, str):
+        return node
+    if isinstance(node, bool):
+        return None
+    if isinstance(node, int):  # 20+ digits are no card, and str() refuses 4,300+ digits
+        return str(node) if abs(node) < 10**MAX_DIGITS else None
+    if isinstance(node, float):
+        return _fixed_point(Decimal(repr(node))) if math.isfinite(node) else None
+    if isinstance(node, Decimal):
+        return _fixed_point(node)
+    return None
+
+
+def _fixed_point(number: Decimal) -> str | None:
+    """``number`` without exponent (``12345E3`` -> ``12345000``, ``1.5E-2`` -> ``0.015``), unless
+    that takes more than ``MAX_PADDING`` zeros: then it is no card, and ``1E999999`` must not
+    become a million characters."""
+    if not number.is_finite():
+        return None
+    digits, exponent = number.as_tuple().digits, int(number.as_tuple().exponent)
+    padding = exponent if exponent > 0 else max(0, -exponent - len(digits) + 1)
+    return None if padding > MAX_PADDING else format(number, "f")
