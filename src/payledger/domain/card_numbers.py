@@ -19,7 +19,7 @@ whatever its neighbours and separators:
    is never split: digits glued to a card make another number, so a single group of more than
    19 digits (a bank or ACH reference) is neither a card nor part of one, while a card followed
    by a separator and more digits is found.
-4. What ``NOT_CARD_DATA`` matches (UUIDs, IPv4 addresses, dates and times, IBANs, an amount's
+4. What ``NOT_CARD_DATA`` matches (UUIDs, hex digests, IPv4 addresses, dates and times, IBANs, an amount's
    cents) is read as letters, so that realistic data is not taken for cards: ``payledger bench
    pan`` measures what is still flagged (0.33% of its corpus).
 
@@ -51,6 +51,8 @@ NOT_CARD_DATA = re.compile(
     "|".join(
         [
             r"(?<![0-9A-Za-z-])[0-9A-Fa-f]{8}(?:-[0-9A-Fa-f]{4}){3}-[0-9A-Fa-f]{12}(?![0-9A-Za-z-])",
+            r"(?<![0-9A-Za-z])(?=[0-9]*[a-f])(?:[0-9a-f]{128}|[0-9a-f]{64}|[0-9a-f]{40}|[0-9a-f]{32})"
+            r"(?![0-9A-Za-z])",
             rf"(?<![0-9.])(?:{_OCTET}\.){{3}}{_OCTET}(?![0-9]|\.[0-9])",
             rf"(?<![0-9])[12][0-9]{{3}}-{_MONTH}-{_DAY}(?:[T ]{_TIME}{_ZONE}?)?(?![0-9])",
             rf"(?<![0-9/]){_MONTH}/{_DAY}/[12][0-9]{{3}}(?![0-9])",
@@ -62,7 +64,9 @@ NOT_CARD_DATA = re.compile(
     )
 )
 """What is never a card number, though its digits could pass for one: canonical UUIDs (about
-one random UUID in 3,000 holds such a run), IPv4 addresses, ISO 8601 dates and times, US and
+one random UUID in 3,000 holds such a run), lowercase hex digests of 32, 40, 64 or 128
+characters (payledger's own token hashes and body fingerprints: about one SHA-256 in 2,000
+holds such a run), IPv4 addresses, ISO 8601 dates and times, US and
 European dates, IBANs with a valid check, and the two-digit fraction of an amount, which ends a
 run (``12.50, 3.75, 4,500.00`` are three amounts, not a 13-digit candidate). Each is read as
 letters. A card beside one of them is still found; only a card laid out on purpose to look like

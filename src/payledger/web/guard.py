@@ -65,11 +65,16 @@ class Refusal:
     error: str
     detail: str
     fields: list[str] = field(default_factory=list)
+    """Where card data was found (``card_data_rejected``)."""
+    problems: list[dict[str, str]] = field(default_factory=list)
+    """Each unrepresentable value, as the API's refusals name them: ``{"field", "problem"}``."""
 
     def body(self) -> dict[str, Any]:
         document: dict[str, Any] = {"error": self.error, "detail": self.detail}
         if self.fields:
             document["fields"] = self.fields
+        if self.problems:
+            document["problems"] = self.problems
         return document
 
 
@@ -185,51 +190,56 @@ def _parsed_json(text: str) -> Any:
                     f"the JSON body nests deeper than {MAX_JSON_DEPTH} levels",
                 )
             )
+    unrepresentable: list[_NonFinite] = []
+
+    def constant(name: str) -> _NonFinite:
+        unrepresentable.append(_NonFinite(name))
+        return unrepresentable[-1]
+
+    def number(text: str) -> Decimal | _NonFinite:
+        exact = Decimal(text)
+        # Beyond what any system here can hold (a float overflows past 1e308).
+        return constant(text) if exact.adjusted() > 300 else exact
+
     try:
-        document = json.loads(text, parse_float=_finite_number, parse_constant=_no_constant)
+        document = json.loads(text, parse_float=number, parse_constant=constant)
     except json.JSONDecodeError:
         return _NOT_JSON
     except ValueError as exc:  # an integer too long to convert
         raise _Refused(
             Refusal(400, "malformed_json", f"the body is not acceptable JSON: {exc}")
         ) from None
-    if _ESCAPED_SURROGATE.search(text) and _holds_surrogate(document):
-        raise _Refused(
-            Refusal(
-                422,
-                "invalid_unicode",
-                "a JSON string holds a lone UTF-16 surrogate (\\ud800-\\udfff), "
-                "which is not a character",
-            )
-        )
+    if unrepresentable or _ESCAPED_SURROGATE.search(text):
+        _refuse_unrepresentable(document)
     return document
 
 
-def _finite_number(text: str) -> Decimal:
-    number = Decimal(text)
-    if number.adjusted() > 300:  # beyond what any system here can hold (float: 1e308)
-        raise _Refused(_non_finite(text))
-    return number
+class _NonFinite(str):
+    """``NaN``, ``Infinity`` or a number beyond 1e300, kept as its text to name its place."""
 
 
-def _no_constant(name: str) -> Any:
-    raise _Refused(_non_finite(name))
-
-
-def _non_finite(text: str) -> Refusal:
-    return Refusal(
-        422,
-        "non_finite_number",
-        f"the JSON number {text[:20]} is not finite or out of range; numbers are finite and "
-        'amounts are decimal strings such as "25.00"',
-    )
-
-
-def _holds_surrogate(node: Any) -> bool:
-    if isinstance(node, str):
-        return bool(_SURROGATE.search(node))
-    if isinstance(node, dict):
-        return any(_holds_surrogate(k) or _holds_surrogate(v) for k, v in node.items())
-    if isinstance(node, list):
-        return any(_holds_surrogate(item) for item in node)
-    return False
+def _refuse_unrepresentable(document: Any) -> None:
+    """422 naming every non-finite number and every string or key with a lone surrogate."""
+    problems: list[dict[str, str]] = []
+    stack: list[tuple[str, Any]] = [("body", document)]
+    while stack:
+        path, node = stack.pop()
+        if isinstance(node, _NonFinite):
+            problems.append({"field": path, "problem": "is not a finite number"})
+        elif isinstance(node, str) and _SURROGATE.search(node):
+            problems.append({"field": path, "problem": "holds a lone UTF-16 surrogate"})
+        elif isinstance(node, dict):
+            if any(_SURROGATE.search(key) for key in node):
+                problems.append({"field": path, "problem": "a key holds a lone UTF-16 surrogate"})
+            stack += [(f"{path}.{key}", value) for key, value in node.items()]
+        elif isinstance(node, list):
+            stack += [(f"{path}.{index}", item) for index, item in enumerate(node)]
+    if not problems:
+        return
+    problems.sort(key=lambda found: found["field"])
+    if any("finite" in found["problem"] for found in problems):
+        error, why = "non_finite_number", "JSON numbers must be finite and at most 1e300"
+    else:
+        error, why = "invalid_unicode", "a lone UTF-16 surrogate is not a character"
+    fields = ", ".join(found["field"] for found in problems)
+    raise _Refused(Refusal(422, error, f"{why}: {fields}", problems=problems))

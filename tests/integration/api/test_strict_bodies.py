@@ -102,12 +102,23 @@ async def test_a_float_amount_the_payments_api_reads_exactly_passes_validation(h
     assert response.json()["error"] == "not_configured"
 
 
-@pytest.mark.parametrize("amount", [b"NaN", b"Infinity", b"-Infinity", b"1e999", b"1e2"])
+@pytest.mark.parametrize(
+    ("amount", "error"),
+    [
+        # Unrepresentable anywhere: the inbound guard refuses them before any route.
+        (b"NaN", "non_finite_number"),
+        (b"Infinity", "non_finite_number"),
+        (b"-Infinity", "non_finite_number"),
+        (b"1e999", "non_finite_number"),
+        # A finite number, but not an amount as written: the route's schema refuses it.
+        (b"1e2", "invalid_body"),
+    ],
+)
 @pytest.mark.parametrize(
     "path", [PAYMENTS, f"{PAYMENTS}/123456/capture", f"{PAYMENTS}/123456/refund"]
 )
 async def test_non_finite_or_exponent_numbers_are_refused_not_a_500(
-    http, headers, container, path, amount
+    http, headers, container, path, amount, error
 ):
     fields = (
         b'"invoice": "CIV-1", "payment_method": {"type": "vault_customer", "customer_id": "c"}, '
@@ -115,7 +126,7 @@ async def test_non_finite_or_exponent_numbers_are_refused_not_a_500(
     body = b"{" + (fields if path == PAYMENTS else b"") + b'"amount": ' + amount + b"}"
     response = await send(http, path, headers, body)
     assert response.status_code == 422, response.text
-    assert response.json()["error"] == "invalid_body"
+    assert response.json()["error"] == error
     assert "body.amount" in named(response)
     assert await nothing_claimed(container)
 
@@ -126,7 +137,6 @@ async def test_non_finite_or_exponent_numbers_are_refused_not_a_500(
         ({"total": "4E+2"}, "body.total", "exponent"),
         ({"total": " 400.00"}, "body.total", "spaces"),
         ({"total": "\uff14\uff10\uff10"}, "body.total", "ASCII digits"),
-        ({"total": 400.5}, "body.total", "not read exactly"),
         ({"tax": "-0.00"}, "body.tax", "greater than or equal to 0"),
         ({"total": "400.001"}, "body", "total: USD amounts have at most 2 decimal places"),
     ],

@@ -106,4 +106,4 @@ async def test_a_run_id_no_row_could_have_is_a_404(client, given):
 
 async def test_a_run_id_too_long_to_read_as_a_number_is_refused_not_a_failure(client):
     reply = await client.get(f"/api/v1/reconciliations/{'9' * 5000}")
-    assert reply.status_code == 422 and reply.json()["detail"][0]["type"] == "int_parsing_size"
+    assert reply.status_code == 422 and reply.json()["error"] == "invalid_request"

@@ -6,6 +6,7 @@ on realistic non-card data in test_card_data_corpus.py.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import time
 from decimal import Decimal
@@ -82,6 +83,27 @@ def test_a_uuid_is_never_a_card_even_when_its_digits_would_pass(key):
 @given(st.uuids())
 def test_no_uuid_is_mistaken_for_a_card(key):
     assert find_card_numbers(str(key)) == find_card_numbers(str(key).upper()) == []
+
+
+@pytest.mark.parametrize(
+    "digest",
+    # SHA-256 hex digests (token hashes, body fingerprints) holding a brand-prefixed digit run
+    # that passes Luhn: about one in 2,000.
+    [
+        "28d58b93ab4363c1a235aaf9e397430174926389316d06e4f22e6b476674de3b",
+        "f062a7e8cdb7cd1a85208961af1d5186554232851841c359196e97f454f9084a",
+    ],
+)
+def test_a_hex_digest_is_never_a_card_even_when_its_digits_would_pass(digest):
+    assert find_card_numbers(digest.upper()) != []  # what the exemption is for
+    assert find_card_numbers(f"token_hash={digest}") == []
+    assert redact_card_numbers(f"{digest} 4111111111111111") == f"{digest} [card ****1111]"
+
+
+@given(st.binary(min_size=1, max_size=64))
+def test_no_sha256_or_sha1_digest_is_mistaken_for_a_card(data):
+    for digest in (hashlib.sha256(data).hexdigest(), hashlib.sha1(data).hexdigest()):
+        assert find_card_numbers(digest) == []
 
 
 def test_digits_inside_a_longer_number_are_not_a_card():

@@ -135,13 +135,26 @@ async def test_without_a_secret_in_the_vault_deliveries_are_503_not_accepted(
         b"{not json",
         b'{"type": "transaction.created", "data": {"transaction_id": 1}',
         b"[1, 2, 3]",
-        b"\xff\xfe\x00garbage",
-        b'{"type": "transaction.created", "data": {"transaction_id": NaN}}',
     ],
 )
 async def test_malformed_json_is_400(sender, container, body):
     response = await sender.post(body)
     await refused(sender, container, response, 400, "malformed_json")
+
+
+@pytest.mark.parametrize(
+    ("body", "status", "error"),
+    [
+        (b"\xff\xfe\x00garbage", 415, "unsupported_encoding"),
+        (b'{"type": "transaction.created", "data": {"transaction_id": NaN}}', 422,
+         "non_finite_number"),
+    ],
+)  # fmt: skip
+async def test_a_body_no_json_reader_should_see_is_refused_by_the_guard(
+    sender, container, body, status, error
+):
+    response = await sender.post(body)
+    await refused(sender, container, response, status, error)
 
 
 async def test_a_body_not_declared_as_json_is_415(sender, container, stage):
