@@ -12,7 +12,9 @@ way the routes will read them, and returns a :class:`Refusal` for the first thin
   brackets before anything recursive runs;
 * a JSON number that is not finite (``NaN``, ``Infinity``, ``1e999``) or an integer too long
   to convert: 422 ``non_finite_number`` / 400 ``malformed_json``;
-* a lone UTF-16 surrogate in a JSON string (``"\\ud800"``): 422 ``invalid_unicode``;
+* a lone UTF-16 surrogate or a NUL in a JSON string (``"\\ud800"``, ``"\\u0000"``), or a NUL
+  in the path, the query or a form field: 422 ``invalid_unicode`` (PostgreSQL cannot store
+  NUL, and no legitimate value holds one);
 * card data anywhere (path, any header, query, JSON value or key, form or multipart field,
   plain text): 422 ``card_data_rejected`` naming the places, never the values.
 
@@ -52,8 +54,8 @@ _CARD_DATA_DETAIL = (
 )
 _JSON_STRING = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"', re.DOTALL)
 _BRACKETS = re.compile(r"[\[\]{}]")
-_ESCAPED_SURROGATE = re.compile(r"\\u[dD][89a-fA-F][0-9a-fA-F]{2}")
-_SURROGATE = re.compile("[\ud800-\udfff]")
+_ESCAPED_UNREPRESENTABLE = re.compile(r"\\u(?:[dD][89a-fA-F][0-9a-fA-F]{2}|0000)")
+_UNREPRESENTABLE = re.compile("[\ud800-\udfff\x00]")
 _UTF8_NAMES = frozenset({"utf-8", "utf8", "us-ascii", "ascii"})
 
 
@@ -91,10 +93,12 @@ def inspect_request(
     pairs = [(name.decode("latin-1").lower(), value) for name, value in headers]
     try:
         _refuse_duplicates(pairs)
+        _refuse_nul("path", path)
         places = find_card_data(path, path="path")
         for name, value in _header_texts(pairs):
             places += find_card_data({name: value}, path="header")
         for key, value in _form_pairs(query):
+            _refuse_nul(f"query.{key}", key + value)
             places += find_card_data({key: value}, path="query")
         if body:
             places += _body_places(_content_type(pairs), body)
@@ -113,6 +117,19 @@ def _refuse_duplicates(pairs: list[tuple[str, bytes]]) -> None:
                 Refusal(400, "duplicate_header", f"the {name} header may be sent only once")
             )
         seen.add(name)
+
+
+def _refuse_nul(place: str, text: str) -> None:
+    """A NUL character is in no legitimate value, and PostgreSQL cannot store one."""
+    if "\x00" in text:
+        raise _Refused(
+            Refusal(
+                422,
+                "invalid_unicode",
+                f"{place[:80]} holds a NUL character",
+                problems=[{"field": place[:80], "problem": "holds a NUL character"}],
+            )
+        )
 
 
 def _header_texts(pairs: list[tuple[str, bytes]]) -> list[tuple[str, str]]:
@@ -151,6 +168,7 @@ def _body_places(content_type: Message, body: bytes) -> list[str]:
     places = find_card_data(text, path="body")
     if not places and declared != "multipart/form-data":
         for key, value in _form_pairs(text):
+            _refuse_nul(f"body.{key}", key + value)
             places += find_card_data({key: value}, path="body")
     return places
 
@@ -209,7 +227,7 @@ def _parsed_json(text: str) -> Any:
         raise _Refused(
             Refusal(400, "malformed_json", f"the body is not acceptable JSON: {exc}")
         ) from None
-    if unrepresentable or _ESCAPED_SURROGATE.search(text):
+    if unrepresentable or _ESCAPED_UNREPRESENTABLE.search(text):
         _refuse_unrepresentable(document)
     return document
 
@@ -226,11 +244,13 @@ def _refuse_unrepresentable(document: Any) -> None:
         path, node = stack.pop()
         if isinstance(node, _NonFinite):
             problems.append({"field": path, "problem": "is not a finite number"})
-        elif isinstance(node, str) and _SURROGATE.search(node):
-            problems.append({"field": path, "problem": "holds a lone UTF-16 surrogate"})
+        elif isinstance(node, str) and _UNREPRESENTABLE.search(node):
+            problems.append({"field": path, "problem": "holds a NUL or a lone UTF-16 surrogate"})
         elif isinstance(node, dict):
-            if any(_SURROGATE.search(key) for key in node):
-                problems.append({"field": path, "problem": "a key holds a lone UTF-16 surrogate"})
+            if any(_UNREPRESENTABLE.search(key) for key in node):
+                problems.append(
+                    {"field": path, "problem": "a key holds a NUL or a lone UTF-16 surrogate"}
+                )
             stack += [(f"{path}.{key}", value) for key, value in node.items()]
         elif isinstance(node, list):
             stack += [(f"{path}.{index}", item) for index, item in enumerate(node)]
@@ -240,6 +260,6 @@ def _refuse_unrepresentable(document: Any) -> None:
     if any("finite" in found["problem"] for found in problems):
         error, why = "non_finite_number", "JSON numbers must be finite and at most 1e300"
     else:
-        error, why = "invalid_unicode", "a lone UTF-16 surrogate is not a character"
+        error, why = "invalid_unicode", "NUL and lone UTF-16 surrogates are not accepted"
     fields = ", ".join(found["field"] for found in problems)
     raise _Refused(Refusal(422, error, f"{why}: {fields}", problems=problems))

@@ -167,6 +167,16 @@ def _cards_elsewhere(ids: dict[str, str]) -> Iterator[Probe]:
             carries_card=True,
             needs="anon",
         )
+        if index == 0:
+            for nul in ("a\x00b", "\x00"):
+                yield Probe(
+                    f"NUL in a console search {nul!r}", "GET", "/console/payments",
+                    {"params": {"q": nul}}, needs="console",
+                )  # fmt: skip
+                yield Probe(
+                    f"NUL in a console form {nul!r}", "POST", "/console/dead-letters/replay",
+                    {"data": {"reference": nul, "csrf": "{csrf}"}}, needs="console",
+                )  # fmt: skip
         yield Probe(
             f"card in a console search {text!r}",
             "GET",
@@ -242,7 +252,13 @@ GET_ROUTES = (
 def _structure(templates: Templates) -> Iterator[Probe]:
     deep_array = "[" * 10_000 + "]" * 10_000
     deep_object = '{"a":' * 10_000 + "1" + "}" * 10_000
-    lone = ('{"name": "\\ud800"}', '{"\\udfff": 1}', '{"a": ["x\\udbff"]}')
+    lone = (
+        '{"name": "\\ud800"}',
+        '{"\\udfff": 1}',
+        '{"a": ["x\\udbff"]}',
+        '{"name": "a\\u0000b"}',
+        '{"\\u0000": 1}',
+    )
     for path in POST_ROUTES + GET_ROUTES:
         method = "POST" if path in POST_ROUTES else "GET"
         needs = "console" if path.startswith("/console") else "api"

@@ -147,3 +147,12 @@ def test_a_lone_surrogate_is_refused_but_a_pair_is_a_character():
 def test_a_body_that_is_not_json_is_left_to_the_route():
     assert refusal(b'{"a": ') is None
     assert refusal(b"plain words", [(b"content-type", b"text/plain")]) is None
+
+
+def test_a_nul_is_refused_wherever_it_hides_as_postgresql_cannot_store_one():
+    assert refusal(b'{"name": "a\\u0000b"}') == (422, "invalid_unicode")
+    assert refusal(b'{"a\\u0000": 1}') == (422, "invalid_unicode")
+    assert refusal(b"", [], b"q=a%00b") == (422, "invalid_unicode")
+    assert refusal(b"note=a%00b", FORM) == (422, "invalid_unicode")
+    assert refusal(b"", [], path="/console/payments/\x00") == (422, "invalid_unicode")
+    assert refusal(b'{"name": "a\\\\u0000b"}') is None  # an escaped backslash, then text
