@@ -19,9 +19,9 @@ whatever its neighbours and separators:
    is never split: digits glued to a card make another number, so a single group of more than
    19 digits (a bank or ACH reference) is neither a card nor part of one, while a card followed
    by a separator and more digits is found.
-4. What ``NOT_CARD_DATA`` matches (UUIDs, hex digests, IPv4 addresses, dates and times, IBANs, an amount's
-   cents) is read as letters, so that realistic data is not taken for cards: ``payledger bench
-   pan`` measures what is still flagged (0.33% of its corpus).
+4. What ``NOT_CARD_DATA`` matches (UUIDs, hex digests, IPv4 addresses, dates and times, IBANs,
+   an amount's cents) is read as letters, so that realistic data is not taken for cards:
+   ``payledger bench pan`` measures what is still flagged (0.33% of its corpus).
 
 Track data is recognised by its sentinel layout (``%B<pan>^``, ``;<pan>=<yymm>``). Checks are
 cheapest first, as log redaction runs on every log line: fewer than 12 digits, or no run of 13,
