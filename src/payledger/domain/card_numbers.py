@@ -11,9 +11,10 @@ whatever its neighbours and separators:
    Devanagari, ...) becomes its ASCII digit.
 2. It is cut into digit *groups*. A *run* is a sequence of groups, each separated from the next
    by a gap of 1 to ``MAX_GAP`` (3) separator characters. A separator is any character that is
-   neither a letter nor a digit: whitespace of every kind (tab, no-break space), the hyphen,
-   en and em dashes, ``. _ / \\ , : ; | + * ' " # ( ) [ ]``, invisible ones such as the
-   zero-width space, and the like. A letter, or a longer gap, ends a run.
+   neither a letter nor a digit nor a list separator (``,`` ``;``): whitespace of every kind
+   (tab, no-break space), the hyphen, en and em dashes, ``. _ / \\ : | + * ' " # ( ) [ ]``,
+   invisible ones such as the zero-width space, and the like. A letter, a list separator or a
+   longer gap ends a run.
 3. Every contiguous sequence of groups in a run holding 13-19 digits in all is a candidate, so a
    card is found whatever group stands before or after it ("2 4111...", "4111... 12/30"). A group
    is never split: digits glued to a card make another number, so a single group of more than
@@ -21,7 +22,7 @@ whatever its neighbours and separators:
    by a separator and more digits is found.
 4. What ``NOT_CARD_DATA`` matches (UUIDs, hex digests, IPv4 addresses, dates and times, IBANs,
    an amount's cents) is read as letters, so that realistic data is not taken for cards:
-   ``payledger bench pan`` measures what is still flagged (0.33% of its corpus).
+   ``payledger bench pan`` measures what is still flagged (0.24% of its corpus).
 
 Track data is recognised by its sentinel layout (``%B<pan>^``, ``;<pan>=<yymm>``). Checks are
 cheapest first, as log redaction runs on every log line: fewer than 12 digits, or no run of 13,
@@ -42,7 +43,10 @@ MAX_GAP = 3
 """Most separator characters between two digit groups of one run."""
 
 _GROUP = re.compile(r"[0-9]+")
-_RUN = re.compile(rf"[0-9]+(?:[\W_]{{1,{MAX_GAP}}}[0-9]+)*")
+_SEPARATOR = r"(?:[^\w,;]|_)"
+"""Neither a letter nor a digit, nor a list separator: ``,`` and ``;`` part items of a list
+(transaction ids, amounts), not the groups of one number."""
+_RUN = re.compile(rf"[0-9]+(?:{_SEPARATOR}{{1,{MAX_GAP}}}[0-9]+)*")
 _OCTET = r"(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])"
 _TIME = r"(?:[01][0-9]|2[0-3]):[0-5][0-9](?::[0-5][0-9](?:[.,][0-9]{1,9})?)?"
 _ZONE = r"(?:Z|[+-](?:[01][0-9]|2[0-3]):?[0-5][0-9])"

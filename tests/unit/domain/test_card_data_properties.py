@@ -22,7 +22,7 @@ from payledger.domain.card_numbers import (
 BRAND_LENGTHS = sorted({(low, high, length) for low, high, lengths in BRANDS for length in lengths})
 SEPARATORS = [
     " ", "\t", "\u00a0", "\u2009", "\u3000", "\u200b", "-", "\u2010", "\u2013", "\u2014",
-    "\u2212", "\uff0d", ".", "\uff0e", "_", "/", "\\", ",", ":", ";", "|", "+", "*", "'", '"',
+    "\u2212", "\uff0d", ".", "\uff0e", "_", "/", "\\", ":", "|", "+", "*", "'", '"',
     "#", "(", ")", "[", "]",
 ]  # fmt: skip
 WHITESPACE = [" ", "\t", "\u00a0", "\u2009", "\u3000"]
