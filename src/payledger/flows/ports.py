@@ -303,7 +303,7 @@ class SalesDesk(Protocol):
 
 
 class ShopOrderStore(Protocol):
-    """Shop orders as payledger keeps them (see ``engine.shop_orders``)."""
+    """Shop orders as payledger keeps them (see ``stores.shop_orders``)."""
 
     async def claim(self, order: ShopOrder, *, client: str) -> ShopOrderRecord | None:
         """None when API ``client`` may charge now; else the order as it stands (which may

@@ -38,8 +38,8 @@ from pydantic import BaseModel
 
 from payledger.bootstrap import Container
 from payledger.domain.errors import AmbiguousOutcome, PayLedgerError
-from payledger.engine.api_clients import ApiClient
 from payledger.engine.idempotency import KeyState, fingerprint
+from payledger.stores.api_clients import ApiClient
 from payledger.web.deps import ContainerDep
 from payledger.web.problems import ApiProblem
 

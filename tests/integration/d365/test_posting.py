@@ -17,7 +17,6 @@ from payledger.domain import Customer, Money, Outcome, Payment, PaymentKind, Pay
 from payledger.domain.clock import ManualClock
 from payledger.domain.errors import RateLimited
 from payledger.domain.posting import LedgerOperation, PostingState
-from payledger.engine.postings import SqlPostingStore
 from payledger.engine.queue import Queue
 from payledger.flows.post_journals import FlushJournals, flush_journals
 from payledger.flows.post_payment import (
@@ -27,6 +26,7 @@ from payledger.flows.post_payment import (
     post_payment,
 )
 from payledger.mapping import compile_template, default_templates
+from payledger.stores.postings import SqlPostingStore
 from payledger.templates import template_settings
 from tests.integration.d365.conftest import BASE
 
@@ -347,7 +347,7 @@ async def test_a_dead_posting_is_replayed_from_its_event(
 
     from payledger.adapters.db.tables import audit_log, jobs
     from payledger.engine.overview import overview
-    from payledger.engine.postings import replay_dead_postings
+    from payledger.stores.postings import replay_dead_postings
 
     bad = payment("9901", custom_fields={"D365 Customer": "NO-SUCH-CUSTOMER"})
     await post(store, posting_ledger, templates, bad)

@@ -19,8 +19,6 @@ from fastapi.responses import JSONResponse
 from payledger.bootstrap_api import charge_context
 from payledger.domain.charges import ChargeRecord, PaymentState, ReceivableKind
 from payledger.domain.errors import AmbiguousOutcome, AuthError, ConfigError, RejectedError
-from payledger.engine.api_clients import ApiClient
-from payledger.engine.charge_records import SqlChargeRecords
 from payledger.flows.charge_payment import (
     AmountRefused,
     Charge,
@@ -33,6 +31,8 @@ from payledger.flows.charge_payment import (
     refund_payment,
     void_payment,
 )
+from payledger.stores.api_clients import ApiClient
+from payledger.stores.charge_records import SqlChargeRecords
 from payledger.web.auth import require_scope
 from payledger.web.deps import ContainerDep
 from payledger.web.idempotency import IdempotencyDep, Reply

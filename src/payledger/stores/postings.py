@@ -1,4 +1,4 @@
-"""The ``PostingStore`` port on the ``postings`` and ``journals`` tables.
+"""The ``PostingStore`` port (``flows.ports``) on the ``postings`` and ``journals`` tables.
 
 Every method is one transaction. A flush of a company runs alone (its jobs share an
 ordering key), so journal line numbers are handed out without races.
@@ -22,9 +22,9 @@ from payledger.adapters.db.tables import inbox, journals, postings
 from payledger.domain.money import Money
 from payledger.domain.posting import Posting, PostingState
 from payledger.engine.jobs import NewJob
-from payledger.engine.payment_events import PROCESS_PAYMENT
 from payledger.engine.queue import Queue
 from payledger.mapping.jsonio import dumps, loads
+from payledger.stores.payment_events import PROCESS_PAYMENT
 
 FLUSH_JOURNALS = "journal.flush"
 """The job kind that writes a company's owed postings to the ledger."""
