@@ -11,8 +11,8 @@ from typing import Any
 from payledger.domain.errors import AmbiguousOutcome
 from payledger.domain.events import PaymentObserved, Recorded
 from payledger.domain.model import Payment
-from payledger.domain.posting import Posting, PostingState
-from payledger.flows.ports import JournalOpener, Ledger, PostingStore
+from payledger.domain.posting import DayJournal, Posting, PostingState
+from payledger.flows.ports import Ledger, PostingStore
 
 
 class FakePaymentSource:
@@ -122,64 +122,57 @@ class FakePostingStore(PostingStore):
             for p in claimed
         ]
 
-    async def place_lines(
-        self, company: str, journal_name: str, lines: Sequence[Posting], ledger: JournalOpener
-    ) -> list[Posting]:
-        open_numbers = {
-            j.batch_number for j in self.journals if not j.closed and j.company == company
-        }
-        placed: list[Posting] = []
-        groups: dict[tuple[str, str], list[Posting]] = {}
-        for line in lines:
-            if line.journal_batch_number and line.journal_batch_number in open_numbers:
-                placed.append(line)
-            else:
-                groups.setdefault((line.business_day, line.amount.currency), []).append(line)
-        for (day, currency), group in groups.items():
-            journal = await self._journal_for(company, day, currency, journal_name, ledger)
-            for line in group:
-                stored = self.postings[line.reference]
-                if (stored.journal_batch_number, stored.line_number) != (
-                    line.journal_batch_number,
-                    line.line_number,
-                ):
-                    journal.next_line += 1
-                    continue  # another flush numbered it meanwhile: not ours to send
-                payload = {
-                    **line.payload,
-                    "JournalBatchNumber": journal.batch_number,
-                    "LineNumber": journal.next_line,
-                }
-                placed.append(
-                    self.change(
-                        line.reference,
-                        journal_batch_number=journal.batch_number,
-                        line_number=journal.next_line,
-                        payload=payload,
-                    )
-                )
-                journal.next_line += 1
-        return placed
+    async def open_journal_numbers(self, company: str) -> set[str]:
+        return {j.batch_number for j in self.journals if not j.closed and j.company == company}
 
-    async def _journal_for(
-        self, company: str, day: str, currency: str, journal_name: str, ledger: JournalOpener
-    ) -> FakeStoreJournal:
-        same = [
-            j
-            for j in self.journals
-            if (j.company, j.business_day, j.currency, j.journal_name)
-            == (company, day, currency, journal_name)
+    async def latest_journal(
+        self, company: str, business_day: str, currency: str, journal_name: str
+    ) -> DayJournal | None:
+        key = (company, business_day, currency, journal_name)
+        same = [j for j in self.journals if j.key == key]
+        return same[-1].as_day_journal() if same else None
+
+    async def add_journal(self, journal: DayJournal) -> None:
+        if self._journal(journal) is not None:
+            raise ValueError(f"{journal} exists")  # as the table's unique key would
+        self.journals.append(FakeStoreJournal(*_key(journal), journal.generation, batch_number=""))
+
+    async def set_batch_number(self, journal: DayJournal, batch_number: str) -> None:
+        stored = self._journal(journal)
+        assert stored is not None, f"{journal} was never added"
+        stored.batch_number = batch_number
+
+    def _journal(self, journal: DayJournal) -> FakeStoreJournal | None:
+        for stored in self.journals:
+            if (stored.key, stored.generation) == (_key(journal), journal.generation):
+                return stored
+        return None
+
+    async def number_lines(
+        self, company: str, batch_number: str, lines: Sequence[Posting]
+    ) -> list[Posting]:
+        [journal] = [
+            j for j in self.journals if (j.company, j.batch_number) == (company, batch_number)
         ]
-        if same and not same[-1].closed:
-            return same[-1]
-        generation = len(same) + 1
-        description = f"payledger {company} {day} {currency} #{generation}"
-        journal = FakeStoreJournal(
-            company, day, currency, journal_name, generation,
-            batch_number=await ledger.open_payment_journal(description),
-        )  # fmt: skip
-        self.journals.append(journal)
-        return journal
+        first, journal.next_line = journal.next_line, journal.next_line + len(lines)
+        numbered: list[Posting] = []
+        for number, line in enumerate(lines, start=first):
+            stored = self.postings[line.reference]
+            if (stored.journal_batch_number, stored.line_number) != (
+                line.journal_batch_number,
+                line.line_number,
+            ):
+                continue  # another flush numbered it meanwhile: not ours to send
+            payload = {**line.payload, "JournalBatchNumber": batch_number, "LineNumber": number}
+            numbered.append(
+                self.change(
+                    line.reference,
+                    journal_batch_number=batch_number,
+                    line_number=number,
+                    payload=payload,
+                )
+            )
+        return numbered
 
     async def close_journal(self, batch_number: str) -> None:
         for journal in self.journals:
@@ -226,6 +219,17 @@ class FakeStoreJournal:
     batch_number: str
     next_line: int = 1
     closed: bool = False
+
+    @property
+    def key(self) -> tuple[str, str, str, str]:
+        return (self.company, self.business_day, self.currency, self.journal_name)
+
+    def as_day_journal(self) -> DayJournal:
+        return DayJournal(*self.key, self.generation, self.batch_number, self.closed)
+
+
+def _key(journal: DayJournal) -> tuple[str, str, str, str]:
+    return (journal.company, journal.business_day, journal.currency, journal.journal_name)
 
 
 @dataclass

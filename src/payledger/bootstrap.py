@@ -46,13 +46,10 @@ from payledger.domain.codec import payment_from_dict
 from payledger.domain.errors import DomainError, MappingError
 from payledger.domain.model import Payment
 from payledger.domain.posting import PostingState
-from payledger.engine.deliveries import SqlDeliveryLog
 from payledger.engine.idempotency import IdempotencyKeys
 from payledger.engine.inbox import Inbox
 from payledger.engine.jobs import BatchHandler, Handler, Job
 from payledger.engine.metrics import EngineMetrics
-from payledger.engine.payment_events import PROCESS_PAYMENT, SqlPaymentEventStore
-from payledger.engine.postings import FLUSH_JOURNALS, SqlPostingStore, flush_job
 from payledger.engine.queue import Queue
 from payledger.engine.retry import Backoff
 from payledger.engine.schedule import Schedule, Scheduler
@@ -61,6 +58,9 @@ from payledger.flows.poll_payments import PollPayments, poll_payments
 from payledger.flows.post_journals import FlushJournals, FlushResult, flush_journals
 from payledger.flows.post_payment import PostingRules, PostingTemplates, post_payment
 from payledger.mapping import StaticCatalog, Template, compile_template, paytrace_entities
+from payledger.stores.deliveries import SqlDeliveryLog
+from payledger.stores.payment_events import PROCESS_PAYMENT, SqlPaymentEventStore
+from payledger.stores.postings import FLUSH_JOURNALS, SqlPostingStore, flush_job
 from payledger.templates import load_templates, template_settings
 
 log = structlog.get_logger(__name__)

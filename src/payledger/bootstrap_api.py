@@ -9,16 +9,16 @@ import structlog
 from payledger.adapters.d365.receivables import D365Receivables, ReceivableFields
 from payledger.adapters.paytrace.charging import PayTraceCardGateway
 from payledger.bootstrap_orders import is_last_attempt
-from payledger.engine.business_events import (
+from payledger.engine.jobs import Job
+from payledger.flows.auto_pay import InvoicePosted, pay_posted_invoice
+from payledger.flows.charge_payment import ChargeContext
+from payledger.stores.business_events import (
     PROCESS_BUSINESS_EVENT,
     BusinessEvents,
     EventStatus,
     StoredEvent,
 )
-from payledger.engine.charge_records import SqlChargeRecords
-from payledger.engine.jobs import Job
-from payledger.flows.auto_pay import InvoicePosted, pay_posted_invoice
-from payledger.flows.charge_payment import ChargeContext
+from payledger.stores.charge_records import SqlChargeRecords
 
 if TYPE_CHECKING:
     from payledger.bootstrap import Container

@@ -14,7 +14,6 @@ from payledger.domain.charges import CardSource
 from payledger.domain.errors import PayLedgerError
 from payledger.domain.shop_orders import ShopOrder, ShopOrderRecord
 from payledger.engine.jobs import Job
-from payledger.engine.shop_orders import COMPLETE_ORDER, SqlShopOrderStore
 from payledger.flows.order_to_cash import (
     OrderOutcome,
     OrderRules,
@@ -24,6 +23,7 @@ from payledger.flows.order_to_cash import (
     place_order,
 )
 from payledger.mapping import compile_template
+from payledger.stores.shop_orders import COMPLETE_ORDER, SqlShopOrderStore
 
 if TYPE_CHECKING:
     from payledger.bootstrap import Container

@@ -17,7 +17,6 @@ from payledger.domain.model import SettlementBatch
 from payledger.domain.money import Money
 from payledger.domain.reconcile import FeeRule, FeeSchedule, MatchRules
 from payledger.engine.jobs import Job
-from payledger.engine.reconciliation import POST_DEPOSIT, RUN_RECONCILIATION, SqlReconStore
 from payledger.engine.schedule import Schedule
 from payledger.flows.post_deposit import DepositPosted, DepositTemplates, post_deposit
 from payledger.flows.reconcile_period import (
@@ -28,6 +27,7 @@ from payledger.flows.reconcile_period import (
 )
 from payledger.flows.reconcile_ports import Progress, ReconAlerts, no_progress
 from payledger.mapping import compile_template
+from payledger.stores.reconciliation import POST_DEPOSIT, RUN_RECONCILIATION, SqlReconStore
 
 if TYPE_CHECKING:
     from payledger.bootstrap import Container
@@ -116,7 +116,7 @@ def deposit_templates(container: Container) -> DepositTemplates:
 
 
 def batch_of(payload: dict[str, Any]) -> SettlementBatch:
-    """The batch a deposit job carries (see ``engine.reconciliation.deposit_payload``)."""
+    """The batch a deposit job carries (see ``stores.reconciliation.deposit_payload``)."""
     currency = str(payload["currency"])
 
     def money(name: str) -> Money:

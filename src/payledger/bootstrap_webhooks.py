@@ -11,11 +11,11 @@ import structlog
 
 from payledger.domain.errors import DomainError
 from payledger.domain.events import PaymentObserved
-from payledger.engine.deliveries import SqlDeliveryLog
 from payledger.engine.jobs import Job
-from payledger.engine.payment_events import SqlHintedPayments
 from payledger.flows.ports import PaymentLookup
 from payledger.flows.receive_hint import FetchHinted, fetch_hinted
+from payledger.stores.deliveries import SqlDeliveryLog
+from payledger.stores.payment_events import SqlHintedPayments
 
 if TYPE_CHECKING:
     from payledger.bootstrap import Container

@@ -30,13 +30,13 @@ from payledger.demo.day import Shop
 from payledger.demo.stage import DISCRETIONARY_TITLES
 from payledger.domain import Outcome, PaymentKind, PaymentStatus
 from payledger.domain.posting import LedgerOperation, payment_reference
-from payledger.engine.payment_events import SqlPaymentEventStore
 from payledger.flows.poll_payments import PollPayments, poll_payments
 from payledger.sandbox.d365 import D365Sandbox, D365SandboxSettings
 from payledger.sandbox.d365 import create_app as create_d365
 from payledger.sandbox.d365.tls import write_self_signed_certificate
 from payledger.sandbox.paytrace import PayTraceSandbox, PayTraceSandboxSettings
 from payledger.sandbox.paytrace import create_app as create_paytrace
+from payledger.stores.payment_events import SqlPaymentEventStore
 
 PAYLEDGER = [sys.executable, "-m", "payledger.cli.main"]
 PACIFIC = ZoneInfo("America/Los_Angeles")

@@ -34,9 +34,9 @@ from payledger.demo.stage import DISCRETIONARY_TITLES, Stage, sandboxes
 from payledger.domain import Outcome, PaymentKind, PaymentStatus
 from payledger.domain.posting import LedgerOperation, payment_reference
 from payledger.engine.jobs import JobStatus
-from payledger.engine.payment_events import SqlPaymentEventStore
-from payledger.engine.shadow import shadow_totals, shadow_writes
 from payledger.flows.poll_payments import PollPayments, poll_payments
+from payledger.stores.payment_events import SqlPaymentEventStore
+from payledger.views.shadow import shadow_totals, shadow_writes
 
 PAYLEDGER = [sys.executable, "-m", "payledger.cli.main"]
 

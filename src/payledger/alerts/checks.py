@@ -18,7 +18,7 @@ from payledger.adapters.db.tables import inbox, jobs, postings, watermarks
 from payledger.alerts.center import AlertCenter
 from payledger.alerts.model import Severity
 from payledger.alerts.store import Occurrence
-from payledger.engine.postings import FLUSH_JOURNALS
+from payledger.stores.postings import FLUSH_JOURNALS
 
 CHECK_ALERTS = "alerts.check"
 """The job kind of the scheduled checks (they dispatch what is due when done)."""

@@ -32,7 +32,7 @@ from payledger.config import load_settings
 from payledger.domain import Money, Payment, PaymentKind, PaymentStatus
 from payledger.domain.events import PaymentObserved
 from payledger.domain.posting import LedgerOperation, payment_reference
-from payledger.engine.payment_events import SqlPaymentEventStore
+from payledger.stores.payment_events import SqlPaymentEventStore
 
 FAULTS = {
     "rate_limit_rate": 0.10,

@@ -51,10 +51,10 @@ from payledger.domain import (
 )
 from payledger.domain.events import PaymentObserved
 from payledger.domain.posting import LedgerOperation, PostingState, payment_reference
-from payledger.engine.payment_events import SqlPaymentEventStore
 from payledger.mapping import source_document
 from payledger.sandbox.d365.settings import realistic_faults
 from payledger.sandbox.faults import FaultSettings
+from payledger.stores.payment_events import SqlPaymentEventStore
 
 LATENCY_MODEL = realistic_faults()
 """The latency model every figure is measured under (and the ceiling is computed from)."""

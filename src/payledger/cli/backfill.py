@@ -15,9 +15,10 @@ from rich.table import Table
 from payledger.bootstrap import Container
 from payledger.cli.common import console, opened, run, settings_from, setup_logging
 from payledger.domain.errors import ConfigError, DomainError
-from payledger.engine.backfill import EventsState, audit_backfill, events_state
-from payledger.engine.payment_events import SqlPaymentEventStore
 from payledger.flows.backfill import Backfill, DayBackfilled, backfill_day
+from payledger.stores.backfills import audit_backfill
+from payledger.stores.payment_events import SqlPaymentEventStore
+from payledger.views.backfill import EventsState, events_state
 
 
 def _day(value: str, option: str) -> date:

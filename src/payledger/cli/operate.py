@@ -14,7 +14,7 @@ from payledger.checks import require_valid_templates
 from payledger.cli import serving
 from payledger.cli.common import console, opened, run, settings_from, setup_logging, with_container
 from payledger.cli.serving import serve_together
-from payledger.engine.postings import replay_dead_postings
+from payledger.stores.postings import replay_dead_postings
 
 
 def serve(

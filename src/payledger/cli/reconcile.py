@@ -21,8 +21,8 @@ from rich.table import Table
 from payledger.bootstrap import Container
 from payledger.bootstrap_reconcile import run_reconciliation
 from payledger.cli.common import console, errors, settings_from, setup_logging, with_container
-from payledger.engine.reconciliation import load_run, recent_runs
 from payledger.flows.reconcile_period import ReconcileResult
+from payledger.stores.reconciliation import load_run, recent_runs
 
 app = typer.Typer(
     help="Settlement reconciliation: PayTrace batches against D365 payment lines.",

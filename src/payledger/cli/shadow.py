@@ -14,7 +14,7 @@ from rich.table import Table
 
 from payledger.bootstrap import Container
 from payledger.cli.common import console, settings_from, with_container
-from payledger.engine.shadow import ShadowWrite, shadow_totals, shadow_writes
+from payledger.views.shadow import ShadowWrite, shadow_totals, shadow_writes
 
 app = typer.Typer(help='Shadow mode ([posting] mode = "shadow"): D365 read, never written.')
 

@@ -7,7 +7,7 @@ from rich.table import Table
 
 from payledger.bootstrap import Container
 from payledger.cli.common import console, settings_from, with_container
-from payledger.engine.overview import Overview, overview
+from payledger.views.overview import Overview, overview
 
 
 def status(ctx: typer.Context) -> None:

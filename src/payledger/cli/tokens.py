@@ -10,7 +10,7 @@ from rich.table import Table
 
 from payledger.bootstrap import Container
 from payledger.cli.common import console, errors, settings_from, with_container
-from payledger.engine.api_clients import ApiClients, IssuedToken, Scope, TokenInfo
+from payledger.stores.api_clients import ApiClients, IssuedToken, Scope, TokenInfo
 
 app = typer.Typer(
     help="Create, list and revoke API tokens (stored hashed; a token is shown once).",

@@ -26,9 +26,9 @@ from payledger.bootstrap_reconcile import run_reconciliation
 from payledger.config import FeeRuleSettings, ReconcileSettings
 from payledger.demo.day import Shop
 from payledger.engine.jobs import JobStatus
-from payledger.engine.payment_events import PROCESS_PAYMENT
-from payledger.engine.postings import FLUSH_JOURNALS
-from payledger.engine.reconciliation import POST_DEPOSIT
+from payledger.stores.payment_events import PROCESS_PAYMENT
+from payledger.stores.postings import FLUSH_JOURNALS
+from payledger.stores.reconciliation import POST_DEPOSIT
 
 Say = Callable[[str], None]
 LATE_SALES = 3

@@ -41,8 +41,8 @@ from payledger.demo.stage import DISCRETIONARY_TITLES, Stage, sandboxes
 from payledger.demo.webhooks import WebhookHour, posted_to_d365, webhook_hour
 from payledger.domain.events import PaymentObserved
 from payledger.engine.jobs import JobStatus
-from payledger.engine.payment_events import SqlPaymentEventStore
 from payledger.flows.poll_payments import PollPayments, poll_payments
+from payledger.stores.payment_events import SqlPaymentEventStore
 
 Say = Callable[[str], None]
 

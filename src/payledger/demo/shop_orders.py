@@ -24,9 +24,9 @@ from payledger.adapters.paytrace import (
 from payledger.bootstrap import Container
 from payledger.bootstrap_sync import run_customer_sync
 from payledger.demo.stage import Stage
-from payledger.engine.api_clients import ApiClients
 from payledger.sandbox.paytrace import encrypt_field, protect_nonce
 from payledger.sandbox.paytrace.demo import TEST_CARD_NUMBERS
+from payledger.stores.api_clients import ApiClients
 from payledger.web.app import create_app
 
 Say = Callable[[str], None]

@@ -220,5 +220,21 @@ class Posting:
         return self.operation.startswith(ORDER_OPERATION_PREFIX)
 
 
+@dataclass(frozen=True)
+class DayJournal:
+    """A payment journal of one company's business day in one currency, as payledger keeps it:
+    generation 1, then 2 and so on, a new one each time the one before was posted."""
+
+    company: str
+    business_day: str
+    currency: str
+    journal_name: str
+    generation: int = 1
+    batch_number: str = ""
+    """The ledger's number for it; empty until the ledger opened it."""
+    closed: bool = False
+    """Posted in the ledger: no more lines go into it."""
+
+
 def order_reference(update: OrderUpdate) -> str:
     return f"OR-{update.gateway_txn_id}-{update.status.value[:4].upper()}"

@@ -10,7 +10,7 @@ from typing import Any, Protocol
 from payledger.domain.charges import CardSource
 from payledger.domain.events import DeliveryRecorded, PaymentHinted, PaymentObserved, Recorded
 from payledger.domain.model import Customer, Payment
-from payledger.domain.posting import Posting
+from payledger.domain.posting import DayJournal, Posting
 from payledger.domain.shop_orders import ErpReferences, ShopOrder, ShopOrderRecord
 
 
@@ -123,11 +123,31 @@ class PostingStore(Protocol):
         ``retake_sending``, also those a dead flush left sending (returned as unknown)."""
         ...
 
-    async def place_lines(
-        self, company: str, journal_name: str, lines: Sequence[Posting], ledger: JournalOpener
+    async def open_journal_numbers(self, company: str) -> set[str]:
+        """Batch numbers of the journals of ``company`` not closed."""
+        ...
+
+    async def latest_journal(
+        self, company: str, business_day: str, currency: str, journal_name: str
+    ) -> DayJournal | None:
+        """The last generation of the day's journal in ``currency``, if there is one."""
+        ...
+
+    async def add_journal(self, journal: DayJournal) -> None:
+        """Keep a journal not yet opened in the ledger (no batch number); its generation must
+        be new."""
+        ...
+
+    async def set_batch_number(self, journal: DayJournal, batch_number: str) -> None:
+        """The ledger opened ``journal`` under ``batch_number``."""
+        ...
+
+    async def number_lines(
+        self, company: str, batch_number: str, lines: Sequence[Posting]
     ) -> list[Posting]:
-        """Give each line its journal (opened through ``ledger`` when needed) and line number,
-        persisted before anything is sent."""
+        """Give ``lines`` the journal's next line numbers, persisted; returns those numbered
+        here. A line whose journal or number changed since it was claimed (another flush
+        numbered it) is left as it is and left out."""
         ...
 
     async def close_journal(self, batch_number: str) -> None:
@@ -303,7 +323,7 @@ class SalesDesk(Protocol):
 
 
 class ShopOrderStore(Protocol):
-    """Shop orders as payledger keeps them (see ``engine.shop_orders``)."""
+    """Shop orders as payledger keeps them (see ``stores.shop_orders``)."""
 
     async def claim(self, order: ShopOrder, *, client: str) -> ShopOrderRecord | None:
         """None when API ``client`` may charge now; else the order as it stands (which may

@@ -1,8 +1,9 @@
 """Write owed postings to the ledger in batches, each exactly once.
 
 A flush claims the owed postings of one company, puts each line into its day's journal with a
-line number (both persisted *before* anything is sent), and writes them in as few requests as
-the ledger allows: many lines per atomic changeset, several requests in flight. Outcomes:
+line number (both persisted *before* anything is sent; a journal is opened in the ledger when
+the day has none, or its last one was posted), and writes them in as few requests as the ledger
+allows: many lines per atomic changeset, several requests in flight. Outcomes:
 
 * written: the postings are posted;
 * the changeset was refused: it is split in halves until the bad line is alone; that line is
@@ -16,12 +17,12 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable, Coroutine, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from payledger.domain.errors import AmbiguousOutcome, RateLimited, TransientError
-from payledger.domain.posting import Posting, PostingState
-from payledger.flows.ports import Ledger, PostingStore
+from payledger.domain.posting import DayJournal, Posting, PostingState
+from payledger.flows.ports import JournalOpener, Ledger, PostingStore
 
 
 @dataclass(frozen=True)
@@ -111,7 +112,7 @@ async def _round(
         ledger=ledger,
         result=result,
     )
-    placed = await store.place_lines(cmd.company, cmd.journal_name, lines, ledger)
+    placed = await place_lines(cmd.company, cmd.journal_name, lines, store=store, ledger=ledger)
     others = [posting for posting in claimed if not posting.is_line]
     for chunk_lines, chunk_others in _requests(placed, others, cmd.max_lines):
         request = _write(
@@ -120,6 +121,67 @@ async def _round(
         requests.send(request, [p.reference for p in (*chunk_lines, *chunk_others)])
     requests.taking = []
     return True
+
+
+async def place_lines(
+    company: str,
+    journal_name: str,
+    lines: Sequence[Posting],
+    *,
+    store: PostingStore,
+    ledger: JournalOpener,
+) -> list[Posting]:
+    """Give each line its journal and line number, persisted before anything is sent; returns
+    the lines this flush sends.
+
+    A line already numbered in a journal still open keeps its number (D365 refuses a resend
+    of it as existing); the others are numbered in the open journal of their day and currency.
+    A line another flush numbered since it was claimed is left out.
+    """
+    placed: list[Posting] = []
+    groups: dict[tuple[str, str], list[Posting]] = {}
+    open_numbers = await store.open_journal_numbers(company)
+    for line in lines:
+        if line.journal_batch_number and line.journal_batch_number in open_numbers:
+            placed.append(line)
+        else:
+            groups.setdefault((line.business_day, line.amount.currency), []).append(line)
+    for (day, currency), group in groups.items():
+        journal = DayJournal(company, day, currency, journal_name)
+        batch_number = await _open_journal(journal, store=store, ledger=ledger)
+        placed += await store.number_lines(company, batch_number, group)
+    return placed
+
+
+async def _open_journal(day: DayJournal, *, store: PostingStore, ledger: JournalOpener) -> str:
+    """The batch number of the day's open journal; a new one is opened in the ledger when the
+    day has none or its last one was posted.
+
+    The journal is kept before the ledger is asked, so a crash in between is recovered by
+    asking again with the same description (the ledger adapter finds the header it created
+    instead of creating a second one).
+    """
+    latest = await store.latest_journal(
+        day.company, day.business_day, day.currency, day.journal_name
+    )
+    if latest is not None and not latest.closed:
+        if latest.batch_number:
+            return latest.batch_number
+        journal = latest  # kept, but the ledger's answer never came back
+    else:
+        journal = replace(day, generation=latest.generation + 1 if latest else 1)
+        await store.add_journal(journal)
+    batch_number = await ledger.open_payment_journal(_journal_description(journal))
+    await store.set_batch_number(journal, batch_number)
+    return batch_number
+
+
+def _journal_description(journal: DayJournal) -> str:
+    """The journal header's description, the same at every attempt to open ``journal``."""
+    return (
+        f"payledger {journal.company} {journal.business_day} {journal.currency} "
+        f"#{journal.generation}"
+    )
 
 
 class _InFlight:

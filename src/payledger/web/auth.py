@@ -13,7 +13,7 @@ from typing import Annotated
 from fastapi import Depends
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
-from payledger.engine.api_clients import ApiClient, ApiClients, Scope, parse_scopes
+from payledger.stores.api_clients import ApiClient, ApiClients, Scope, parse_scopes
 from payledger.web.deps import ContainerDep
 from payledger.web.problems import ApiProblem
 

@@ -26,7 +26,7 @@ from payledger.bench.postgres import free_port
 from payledger.bootstrap import build
 from payledger.bootstrap_reconcile import run_reconciliation
 from payledger.config import load_settings
-from payledger.engine.api_clients import ApiClients
+from payledger.stores.api_clients import ApiClients
 
 PAYLEDGER = [sys.executable, "-m", "payledger.cli.main"]
 CHROMIUM = Path("/usr/bin/chromium")

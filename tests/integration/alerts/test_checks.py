@@ -22,12 +22,12 @@ from payledger.alerts.watch import watch_handlers
 from payledger.domain.errors import AuthError, RejectedError, TransientError
 from payledger.engine.inbox import Inbox
 from payledger.engine.jobs import Job, NewJob
-from payledger.engine.payment_events import PROCESS_PAYMENT
-from payledger.engine.postings import FLUSH_JOURNALS, flush_job
 from payledger.engine.queue import Queue
 from payledger.engine.retry import Backoff
 from payledger.engine.worker import Worker, WorkerOptions
 from payledger.flows.post_payment import WaitingForOriginal
+from payledger.stores.payment_events import PROCESS_PAYMENT
+from payledger.stores.postings import FLUSH_JOURNALS, flush_job
 
 THRESHOLDS = Thresholds(event_wait=timedelta(minutes=15), outage_after_failures=5)
 

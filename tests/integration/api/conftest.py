@@ -17,7 +17,7 @@ from payledger.config import (
     VaultSettings,
 )
 from payledger.domain.clock import ManualClock
-from payledger.engine.api_clients import ApiClients
+from payledger.stores.api_clients import ApiClients
 from payledger.web.app import create_app
 
 IssueToken = Callable[..., Awaitable[str]]

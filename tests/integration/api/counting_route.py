@@ -14,7 +14,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
 from payledger.domain.errors import AmbiguousOutcome, CardDataRejected, TransientError
-from payledger.engine.api_clients import ApiClient
+from payledger.stores.api_clients import ApiClient
 from payledger.web.auth import require_scope
 from payledger.web.idempotency import IdempotencyDep, Reply
 from payledger.web.problems import ApiProblem

@@ -13,7 +13,7 @@ from sqlalchemy import select
 from payledger.adapters.db.tables import api_tokens, audit_log
 from payledger.domain.clock import ManualClock
 from payledger.domain.errors import DomainError
-from payledger.engine.api_clients import ApiClient, ApiClients
+from payledger.stores.api_clients import ApiClient, ApiClients
 from payledger.web.auth import require_scope
 from tests.integration.api.conftest import bearer
 

@@ -21,7 +21,6 @@ from payledger.config import D365Settings as D365Configuration
 from payledger.config import Settings
 from payledger.domain import Payment, PaymentKind
 from payledger.domain.posting import LedgerOperation, PostingState
-from payledger.engine.postings import SqlPostingStore
 from payledger.engine.queue import Queue
 from payledger.flows.post_journals import FlushJournals, flush_journals
 from payledger.flows.post_payment import (
@@ -32,6 +31,7 @@ from payledger.flows.post_payment import (
 )
 from payledger.mapping import compile_template, default_templates
 from payledger.sandbox.paytrace import PayTraceSandbox, PayTraceSandboxSettings, create_app
+from payledger.stores.postings import SqlPostingStore
 from payledger.templates import template_settings
 
 START = datetime(2026, 3, 24, 17, 15, 2, tzinfo=UTC)

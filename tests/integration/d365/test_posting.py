@@ -17,9 +17,8 @@ from payledger.domain import Customer, Money, Outcome, Payment, PaymentKind, Pay
 from payledger.domain.clock import ManualClock
 from payledger.domain.errors import RateLimited
 from payledger.domain.posting import LedgerOperation, PostingState
-from payledger.engine.postings import SqlPostingStore
 from payledger.engine.queue import Queue
-from payledger.flows.post_journals import FlushJournals, flush_journals
+from payledger.flows.post_journals import FlushJournals, flush_journals, place_lines
 from payledger.flows.post_payment import (
     PostingRules,
     PostingTemplates,
@@ -27,6 +26,7 @@ from payledger.flows.post_payment import (
     post_payment,
 )
 from payledger.mapping import compile_template, default_templates
+from payledger.stores.postings import SqlPostingStore
 from payledger.templates import template_settings
 from tests.integration.d365.conftest import BASE
 
@@ -227,7 +227,7 @@ async def test_a_flush_whose_worker_died_mid_send_is_finished_by_the_next_at_onc
 ):
     await post(store, posting_ledger, templates, *(payment(f"95{n:02d}") for n in range(4)))
     claimed = await store.claim("usmf", 10)
-    placed = await store.place_lines("usmf", "CustPay", claimed[:2], posting_ledger)
+    placed = await place_lines("usmf", "CustPay", claimed[:2], store=store, ledger=posting_ledger)
     await posting_ledger.write(placed, [])  # ...and the worker was SIGKILLed right here
 
     result = await flush_journals(FLUSH, store=store, ledger=posting_ledger)  # clock unchanged
@@ -250,9 +250,9 @@ async def test_a_flush_that_lost_its_lease_and_its_successor_never_number_a_line
     successor = await store.claim("usmf", 10)  # retakes them all, as unknown
     assert {p.reference for p in successor} == {p.reference for p in stalled}
 
-    first = await store.place_lines("usmf", "CustPay", successor[:2], posting_ledger)
-    late = await store.place_lines("usmf", "CustPay", stalled, posting_ledger)
-    rest = await store.place_lines("usmf", "CustPay", successor[2:], posting_ledger)
+    first = await place_lines("usmf", "CustPay", successor[:2], store=store, ledger=posting_ledger)
+    late = await place_lines("usmf", "CustPay", stalled, store=store, ledger=posting_ledger)
+    rest = await place_lines("usmf", "CustPay", successor[2:], store=store, ledger=posting_ledger)
 
     assert [p.reference for p in first] == ["PT-9400-PAY", "PT-9401-PAY"]
     assert [p.reference for p in late] == ["PT-9402-PAY", "PT-9403-PAY"]  # not the others
@@ -346,8 +346,8 @@ async def test_a_dead_posting_is_replayed_from_its_event(
     from sqlalchemy import select
 
     from payledger.adapters.db.tables import audit_log, jobs
-    from payledger.engine.overview import overview
-    from payledger.engine.postings import replay_dead_postings
+    from payledger.stores.postings import replay_dead_postings
+    from payledger.views.overview import overview
 
     bad = payment("9901", custom_fields={"D365 Customer": "NO-SUCH-CUSTOMER"})
     await post(store, posting_ledger, templates, bad)

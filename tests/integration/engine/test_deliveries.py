@@ -13,9 +13,9 @@ from sqlalchemy import func, select
 from payledger.adapters.db.tables import idempotency_keys, inbox, jobs
 from payledger.domain.errors import CardDataRejected
 from payledger.domain.events import DeliveryRecorded, PaymentHinted
-from payledger.engine.deliveries import SqlDeliveryLog
 from payledger.engine.inbox import Inbox
 from payledger.engine.queue import Queue
+from payledger.stores.deliveries import SqlDeliveryLog
 
 KEEP = timedelta(hours=72)
 SIGNED_AT = 1_774_371_600

@@ -14,9 +14,9 @@ from payledger.domain.events import PaymentObserved
 from payledger.domain.model import PaymentKind, PaymentStatus
 from payledger.domain.shop_orders import ErpReferences, ShopOrder, ShopOrderStatus
 from payledger.engine.inbox import Inbox
-from payledger.engine.payment_events import PROCESS_PAYMENT
 from payledger.engine.queue import Queue
-from payledger.engine.shop_orders import COMPLETE_ORDER, SqlShopOrderStore
+from payledger.stores.payment_events import PROCESS_PAYMENT
+from payledger.stores.shop_orders import COMPLETE_ORDER, SqlShopOrderStore
 
 KEY = "paytrace:125391271:sale:approved"
 

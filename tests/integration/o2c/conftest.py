@@ -29,9 +29,9 @@ from payledger.config import (
     WorkerSettings,
 )
 from payledger.demo.stage import DISCRETIONARY_TITLES, Stage, sandboxes
-from payledger.engine.api_clients import ApiClients
 from payledger.engine.jobs import JobStatus
 from payledger.sandbox.paytrace import encrypt_field, protect_nonce
+from payledger.stores.api_clients import ApiClients
 from payledger.web.app import create_app
 
 VISA = "4012000098765439"

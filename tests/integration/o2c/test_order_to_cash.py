@@ -8,8 +8,8 @@ from decimal import Decimal
 
 from payledger.adapters.paytrace.gateway import PayTraceGateway
 from payledger.config import OrderSettings
-from payledger.engine.payment_events import SqlPaymentEventStore
 from payledger.flows.poll_payments import PollPayments, poll_payments
+from payledger.stores.payment_events import SqlPaymentEventStore
 from tests.integration.o2c.conftest import (
     api_client,
     drain,

@@ -13,7 +13,7 @@ from sqlalchemy import select
 from payledger.adapters.db.tables import business_events
 from payledger.bootstrap_api import PARKED_ALERT
 from payledger.config import AlertsSettings, Settings, WorkerSettings
-from payledger.engine.business_events import PROCESS_BUSINESS_EVENT, BusinessEvents
+from payledger.stores.business_events import PROCESS_BUSINESS_EVENT, BusinessEvents
 from tests.integration.payments.conftest import (
     EVENTS_KEY,
     drain,

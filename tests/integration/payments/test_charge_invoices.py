@@ -10,8 +10,8 @@ from sqlalchemy import func, select
 
 from payledger.adapters.db.tables import api_payments, audit_log, idempotency_keys
 from payledger.adapters.paytrace.gateway import PayTraceGateway
-from payledger.engine.payment_events import SqlPaymentEventStore
 from payledger.flows.poll_payments import PollPayments, poll_payments
+from payledger.stores.payment_events import SqlPaymentEventStore
 from tests.integration.payments.conftest import (
     drain,
     encrypted_card,

@@ -17,10 +17,10 @@ from payledger.adapters.db.tables import inbox
 from payledger.adapters.paytrace import PayTraceCheck, PayTracePaths
 from payledger.adapters.paytrace.gateway import PayTraceGateway
 from payledger.engine.inbox import Inbox
-from payledger.engine.payment_events import SqlPaymentEventStore
 from payledger.engine.queue import Queue
 from payledger.flows.poll_payments import PollPayments, poll_payments
 from payledger.sandbox.paytrace import PayTraceSandboxSettings
+from payledger.stores.payment_events import SqlPaymentEventStore
 from tests.integration.paytrace.conftest import START
 
 TODAY = date(2026, 3, 24)

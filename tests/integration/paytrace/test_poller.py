@@ -12,9 +12,9 @@ from payledger.adapters.paytrace.gateway import PayTraceGateway
 from payledger.domain import PaymentKind, PaymentStatus
 from payledger.domain.codec import payment_from_dict
 from payledger.engine.inbox import Inbox
-from payledger.engine.payment_events import PROCESS_PAYMENT, SqlPaymentEventStore
 from payledger.engine.queue import Queue
 from payledger.flows.poll_payments import PollPayments, poll_payments
+from payledger.stores.payment_events import PROCESS_PAYMENT, SqlPaymentEventStore
 
 CMD = PollPayments(overlap=timedelta(minutes=30), first_lookback=timedelta(hours=6))
 

@@ -34,11 +34,11 @@ from payledger.config import Settings
 from payledger.domain.clock import ManualClock
 from payledger.engine.inbox import Inbox
 from payledger.engine.queue import Queue
-from payledger.engine.reconciliation import SqlReconStore
 from payledger.sandbox.d365 import D365SandboxSettings
 from payledger.sandbox.d365 import create_app as create_d365
 from payledger.sandbox.paytrace import PayTraceSandboxSettings, encrypt_field
 from payledger.sandbox.paytrace import create_app as create_paytrace
+from payledger.stores.reconciliation import SqlReconStore
 from tests.integration.d365.conftest import signing_key_pem  # noqa: F401 - shared fixture
 
 D365_URL = "https://d365.sandbox.test"

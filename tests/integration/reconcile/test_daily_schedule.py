@@ -11,7 +11,7 @@ from payledger.bootstrap import build
 from payledger.bootstrap_reconcile import previous_day
 from payledger.config import DatabaseSettings, LoggingSettings, Settings, VaultSettings
 from payledger.domain.clock import ManualClock
-from payledger.engine.reconciliation import RUN_RECONCILIATION
+from payledger.stores.reconciliation import RUN_RECONCILIATION
 
 
 def settings(database_url: str, tmp_path, **reconcile) -> Settings:

@@ -20,13 +20,13 @@ from payledger.domain.codec import payment_from_dict
 from payledger.domain.errors import TransientError
 from payledger.domain.reconcile.render import CSV_COLUMNS
 from payledger.engine.inbox import Inbox
-from payledger.engine.postings import SqlPostingStore
 from payledger.engine.queue import Queue
-from payledger.engine.reconciliation import SqlReconStore, load_run, recent_runs
 from payledger.flows.post_journals import FlushJournals, flush_journals
 from payledger.flows.post_payment import PostingRules, PostingTemplates, post_payment
 from payledger.flows.reconcile_period import ReconcileCommand, reconcile_period
 from payledger.mapping import compile_template, default_templates
+from payledger.stores.postings import SqlPostingStore
+from payledger.stores.reconciliation import SqlReconStore, load_run, recent_runs
 from payledger.templates import template_settings
 from tests.integration.reconcile.conftest import DAY, SETTINGS, seed_every_class
 

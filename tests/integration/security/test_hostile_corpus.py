@@ -24,8 +24,8 @@ from payledger.adapters.db.scan import scan_database
 from payledger.adapters.db.tables import metadata
 from payledger.bootstrap import Container
 from payledger.domain.card_data import find_card_numbers
-from payledger.engine.api_clients import ApiClients
 from payledger.logs import configure_logging
+from payledger.stores.api_clients import ApiClients
 from payledger.web.app import create_app
 from payledger.web.signatures import sign
 from tests.integration.o2c.conftest import (

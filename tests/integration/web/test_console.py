@@ -13,10 +13,10 @@ from sqlalchemy import select
 from payledger.adapters.db.tables import audit_log, jobs
 from payledger.domain import Money, Payment, PaymentKind, PaymentStatus
 from payledger.domain.events import PaymentObserved
-from payledger.engine.api_clients import ApiClients
 from payledger.engine.jobs import NewJob
-from payledger.engine.payment_events import SqlPaymentEventStore
-from payledger.engine.reconciliation import SqlReconStore
+from payledger.stores.api_clients import ApiClients
+from payledger.stores.payment_events import SqlPaymentEventStore
+from payledger.stores.reconciliation import SqlReconStore
 from payledger.web.app import create_app
 from tests.integration.web.test_reconciliation_api import stored_run
 

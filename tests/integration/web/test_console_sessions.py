@@ -12,7 +12,7 @@ from sqlalchemy import select
 from payledger.adapters.db.migrate import migrate
 from payledger.adapters.db.tables import audit_log, console_sessions
 from payledger.bootstrap import Container, build
-from payledger.engine.api_clients import ApiClients
+from payledger.stores.api_clients import ApiClients
 from payledger.web.app import create_app
 from tests.integration.web.test_console import csrf_of, issue, sign_in
 

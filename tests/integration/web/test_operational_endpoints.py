@@ -9,7 +9,7 @@ import pytest
 
 from payledger.bootstrap import build
 from payledger.config import ServiceSettings
-from payledger.engine.api_clients import ApiClients
+from payledger.stores.api_clients import ApiClients
 from payledger.web.app import create_app
 
 

@@ -14,8 +14,8 @@ from payledger.domain.reconcile import (
     to_html,
 )
 from payledger.domain.reconcile.runs import RunRecord
-from payledger.engine.api_clients import ApiClients
-from payledger.engine.reconciliation import SqlReconStore
+from payledger.stores.api_clients import ApiClients
+from payledger.stores.reconciliation import SqlReconStore
 from tests.unit.domain.reconcile_builders import DAY, PERIOD, RULES, posted_for, txn
 
 

@@ -10,8 +10,8 @@ import pytest
 
 from payledger.domain import Money
 from payledger.domain.errors import AmbiguousOutcome, RateLimited, RejectedError, TransientError
-from payledger.domain.posting import Posting, PostingState
-from payledger.flows.post_journals import FlushJournals, flush_journals
+from payledger.domain.posting import DayJournal, Posting, PostingState
+from payledger.flows.post_journals import FlushJournals, flush_journals, place_lines
 from tests.fakes import FakeLedger, FakePostingStore
 
 DAY = "2026-03-24"
@@ -171,6 +171,48 @@ async def test_removals_and_order_updates_ride_along_with_the_lines(store, ledge
     assert store.state_of("PT-1-REM") is store.state_of("OR-2-PAID") is PostingState.POSTED
 
 
+async def test_a_line_numbered_in_a_posted_journal_is_numbered_again_in_the_next_one(store, ledger):
+    [first] = owed(store, 1)
+    await flush(store, ledger)
+    [old] = store.journals
+    ledger.post_journal(old.batch_number)
+    await store.close_journal(old.batch_number)
+    store.change(first.reference, state=PostingState.PLANNED)  # owed again, still numbered
+    await flush(store, ledger)
+    new = store.postings[first.reference]
+    assert new.journal_batch_number != old.batch_number
+    assert [(j.generation, j.closed) for j in store.journals] == [(1, True), (2, False)]
+    assert ledger.lines(first.reference)[-1]["JournalBatchNumber"] == new.journal_batch_number
+    assert ledger.journals[new.journal_batch_number].description.endswith("#2")
+
+
+async def test_a_journal_kept_but_never_opened_is_opened_again_under_the_same_description(
+    store, ledger
+):
+    """The flush died after keeping the journal and before the ledger's answer came back: the
+    next asks the ledger again with the same description and gets the header it made then."""
+    made = await ledger.open_payment_journal("payledger usmf 2026-03-24 USD #1")
+    await store.add_journal(DayJournal("usmf", DAY, "USD", "CustPay", generation=1))
+    owed(store, 1, 2)
+    result = await flush(store, ledger)
+    assert result.posted == 2
+    assert list(ledger.journals) == [made]
+    assert [(j.generation, j.batch_number) for j in store.journals] == [(1, made)]
+    assert sorted(ledger.journals[made].lines) == [1, 2]
+
+
+async def test_an_open_journal_is_reused_without_asking_the_ledger_again(store, ledger):
+    owed(store, 1)
+    await flush(store, ledger)
+    ledger.journals.clear()  # forgotten: a journal asked for again would show up here
+    owed(store, 2)
+    placed = await place_lines(
+        "usmf", "CustPay", await store.claim("usmf", 10), store=store, ledger=ledger
+    )
+    assert ledger.journals == {}
+    assert [(p.journal_batch_number, p.line_number) for p in placed] == [("JRN-00001", 2)]
+
+
 # --- refusals ----------------------------------------------------------------------------
 
 
@@ -324,7 +366,7 @@ async def test_after_an_ambiguous_write_and_a_failed_lookup_order_updates_are_ow
 async def test_lines_a_crashed_flush_left_on_their_way_are_looked_up_not_resent(store, ledger):
     lines = owed(store, 1, 2)
     claimed = await store.claim("usmf", 10)
-    placed = await store.place_lines("usmf", "CustPay", claimed, ledger)
+    placed = await place_lines("usmf", "CustPay", claimed, store=store, ledger=ledger)
     await ledger.write(placed, [])  # ...and the worker died before recording the outcome
     assert states(store) == {PostingState.SENDING: 2}
     result = await flush(store, ledger)

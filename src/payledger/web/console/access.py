@@ -17,8 +17,8 @@ from fastapi import Depends, Request
 from payledger.adapters.vault import SecretNotFound
 from payledger.bootstrap import Container
 from payledger.domain.errors import ConfigError
-from payledger.engine.api_clients import ApiClients, Scope
-from payledger.engine.console_sessions import ConsoleSessions
+from payledger.stores.api_clients import ApiClients, Scope
+from payledger.stores.console_sessions import ConsoleSessions
 from payledger.web.console.session import (
     SESSION_COOKIE,
     SESSION_KEY_SECRET,

@@ -12,9 +12,6 @@ from payledger.bootstrap import Container
 from payledger.domain.codec import payment_from_dict
 from payledger.domain.errors import ConfigError, PayLedgerError
 from payledger.domain.posting import ORDER_OPERATION_PREFIX
-from payledger.engine.overview import overview
-from payledger.engine.postings import replay_dead_postings
-from payledger.engine.timeline import event_postings
 from payledger.mapping import (
     TemplateError,
     compile_template,
@@ -24,6 +21,9 @@ from payledger.mapping import (
     source_document,
 )
 from payledger.mapping.samples import sample_document, sample_problems
+from payledger.stores.postings import replay_dead_postings
+from payledger.views.overview import overview
+from payledger.views.timeline import event_postings
 from payledger.web.console.access import (
     ConsoleProblem,
     ConsoleUserDep,

@@ -7,8 +7,8 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
-from payledger.engine.overview import Overview, overview
-from payledger.engine.timeline import payment_timeline, recent_payments
+from payledger.views.overview import Overview, overview
+from payledger.views.timeline import payment_timeline, recent_payments
 from payledger.web.console.access import ConsoleProblem, ConsoleUserDep
 from payledger.web.console.connections import connection_checks, system_status
 from payledger.web.console.render import page

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 from payledger.bootstrap import Container
-from payledger.engine.reconciliation import load_run, recent_runs
+from payledger.stores.reconciliation import load_run, recent_runs
 from payledger.web.console.access import ConsoleProblem, ConsoleUserDep
 from payledger.web.console.ids import row_id, shown
 from payledger.web.console.render import SECURITY_HEADERS, page

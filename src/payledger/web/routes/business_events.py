@@ -23,7 +23,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validat
 from payledger.bootstrap_api import acts_on
 from payledger.domain.erp_keys import InvalidErpValue, check_erp_id
 from payledger.domain.errors import ConfigError
-from payledger.engine.business_events import BusinessEvents
+from payledger.stores.business_events import BusinessEvents
 from payledger.web.deps import ContainerDep
 from payledger.web.problems import ApiProblem, problem_responses
 

@@ -17,8 +17,8 @@ from payledger.domain.errors import (
     RejectedError,
 )
 from payledger.domain.shop_orders import ShopOrder
-from payledger.engine.api_clients import ApiClient
 from payledger.flows.order_to_cash import OrderBeingCharged, OrderIdTaken
+from payledger.stores.api_clients import ApiClient
 from payledger.web.auth import require_scope
 from payledger.web.deps import ContainerDep
 from payledger.web.idempotency import IdempotencyDep, Reply

@@ -33,8 +33,8 @@ from payledger.domain.erp_keys import InvalidErpValue
 from payledger.domain.errors import AmbiguousOutcome, AuthError, ConfigError, RejectedError
 from payledger.domain.model import Payment
 from payledger.domain.money import Money
-from payledger.engine.api_clients import ApiClient
-from payledger.engine.charge_records import SqlChargeRecords
+from payledger.stores.api_clients import ApiClient
+from payledger.stores.charge_records import SqlChargeRecords
 from payledger.flows.charge_payment import (
     AmountRefused,
     Charge,

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Depends, Path
 from fastapi.responses import HTMLResponse, Response
 
 from payledger.bootstrap import Container
-from payledger.engine.reconciliation import load_run, recent_runs
+from payledger.stores.reconciliation import load_run, recent_runs
 from payledger.web.auth import require_scope
 from payledger.web.deps import ContainerDep
 from payledger.web.problems import ApiProblem, ErrorBody

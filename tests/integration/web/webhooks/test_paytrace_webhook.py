@@ -20,9 +20,9 @@ from payledger.bootstrap_webhooks import FETCH_HINTED
 from payledger.config import WorkerSettings
 from payledger.domain import PaymentStatus
 from payledger.domain.codec import payment_from_dict
-from payledger.engine.overview import overview
-from payledger.engine.payment_events import PROCESS_PAYMENT, SqlPaymentEventStore
 from payledger.flows.poll_payments import PollPayments, poll_payments
+from payledger.stores.payment_events import PROCESS_PAYMENT, SqlPaymentEventStore
+from payledger.views.overview import overview
 from payledger.web.app import create_app
 from tests.integration.web.webhooks.stage import (
     SECRET,

@@ -1,5 +1,7 @@
 """API clients and their bearer tokens: created, listed, revoked and checked, all audited.
 
+No flow port: the API's and console's authentication and ``payledger tokens`` use it.
+
 A token is shown once, when it is made, and stored only as its SHA-256 digest: it carries 256
 bits of randomness, so a fast hash is enough (nothing to brute-force) and a stolen table holds
 nothing that authenticates. A presented token is looked up by its digest and the digests are

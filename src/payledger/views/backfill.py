@@ -1,16 +1,17 @@
-"""Where the events a backfill brought in stand: processed, waiting or dead, and their postings."""
+"""Where the events a backfill brought in stand: processed, waiting or dead, and their postings.
+
+A read model for ``payledger backfill --wait``; the audit entry of a backfill is written by
+``stores.backfills``."""
 
 from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
 
-from payledger.adapters.db.audit import record_audit
 from payledger.adapters.db.database import Database
 from payledger.adapters.db.tables import inbox, jobs, postings
 
@@ -80,18 +81,3 @@ async def events_state(database: Database, source: str, event_ids: Sequence[str]
             ).scalars():
                 state.postings[posting_state] += 1
     return state
-
-
-async def audit_backfill(
-    database: Database, *, at: datetime, actor: str, first: str, last: str, detail: dict[str, Any]
-) -> None:
-    """The backfill in the audit log (who brought which period in, with the counts)."""
-    async with database.transaction() as conn:
-        await record_audit(
-            conn,
-            at=at,
-            actor=actor,
-            action="paytrace.backfill",
-            subject=f"{first}..{last}",
-            detail=detail,
-        )

@@ -1,5 +1,7 @@
 """Console sessions kept on the server, so that signing out ends one for good.
 
+No flow port: the web console signs in and out with it.
+
 The browser holds only a random session id (in a signed cookie). The table holds the id's
 SHA-256 digest, the token it was opened with, who, until when, and when it was ended. A
 session counts while it is neither ended nor expired and its token is neither revoked nor
@@ -20,7 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from payledger.adapters.db.audit import record_audit
 from payledger.adapters.db.tables import api_tokens, console_sessions
 from payledger.domain.clock import Clock
-from payledger.engine.api_clients import Scope, parse_scopes
+from payledger.stores.api_clients import Scope, parse_scopes
 
 
 def digest(session_id: str) -> str:

@@ -1,5 +1,6 @@
-"""The ``ChargeRecords`` port: payments made through payledger (``api_payments``) and the inbox
-event that posts each one, written together in one transaction with an audit entry."""
+"""The ``ChargeRecords`` port (``flows.charging``): payments made through payledger
+(``api_payments``) and the inbox event that posts each one, written together in one
+transaction with an audit entry."""
 
 from __future__ import annotations
 
@@ -22,7 +23,7 @@ from payledger.domain.model import PaymentKind
 from payledger.domain.money import Money
 from payledger.engine.idempotency import IdempotencyKeys, KeyState
 from payledger.engine.inbox import Inbox
-from payledger.engine.payment_events import PROCESS_PAYMENT
+from payledger.stores.payment_events import PROCESS_PAYMENT
 
 
 def _row_values(record: ChargeRecord, now: Any) -> dict[str, Any]:

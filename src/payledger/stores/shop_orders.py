@@ -1,4 +1,5 @@
-"""Shop orders as inbox records (source ``shop-order``, external id = the shop's order id).
+"""The ``ShopOrderStore`` port (``flows.ports``): shop orders as inbox records (source
+``shop-order``, external id = the shop's order id).
 
 The row is claimed before the card is charged, so two requests for one order never charge
 twice; an approval is stored with the job that completes the order in the ERP and with the
@@ -33,7 +34,7 @@ from payledger.domain.shop_orders import (
 )
 from payledger.engine.inbox import Inbox
 from payledger.engine.jobs import JobStatus, NewJob
-from payledger.engine.payment_events import PROCESS_PAYMENT
+from payledger.stores.payment_events import PROCESS_PAYMENT
 
 SHOP_ORDER_SOURCE = "shop-order"
 COMPLETE_ORDER = "order.complete"

@@ -1,5 +1,5 @@
-"""The ``PaymentEventStore`` port on the inbox and the ``watermarks`` table, and the
-``HintedPayments`` port: payments fetched for webhook hints."""
+"""The ``PaymentEventStore`` port (``flows.ports``) on the inbox and the ``watermarks`` table,
+and the ``HintedPayments`` port: payments fetched for webhook hints."""
 
 from __future__ import annotations
 

@@ -1,7 +1,8 @@
-"""The ``PostingStore`` port on the ``postings`` and ``journals`` tables.
+"""The ``PostingStore`` port (``flows.ports``) on the ``postings`` and ``journals`` tables.
 
 Every method is one transaction. A flush of a company runs alone (its jobs share an
-ordering key), so journal line numbers are handed out without races.
+ordering key), so journal line numbers are handed out without races. Which journal a line
+goes to, and when one is opened in the ledger, the flush decides (``flows.post_journals``).
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from decimal import Decimal
-from typing import Any, Protocol
+from typing import Any
 
 from sqlalchemy import bindparam, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -20,18 +21,14 @@ from payledger.adapters.db.audit import record_audit
 from payledger.adapters.db.statements import insert_ignoring_duplicates
 from payledger.adapters.db.tables import inbox, journals, postings
 from payledger.domain.money import Money
-from payledger.domain.posting import Posting, PostingState
+from payledger.domain.posting import DayJournal, Posting, PostingState
 from payledger.engine.jobs import NewJob
-from payledger.engine.payment_events import PROCESS_PAYMENT
 from payledger.engine.queue import Queue
 from payledger.mapping.jsonio import dumps, loads
+from payledger.stores.payment_events import PROCESS_PAYMENT
 
 FLUSH_JOURNALS = "journal.flush"
 """The job kind that writes a company's owed postings to the ledger."""
-
-
-class JournalOpener(Protocol):
-    async def open_payment_journal(self, description: str) -> str: ...
 
 
 def flush_job(company: str, now: datetime, wait: timedelta) -> NewJob:
@@ -233,25 +230,7 @@ class SqlPostingStore:
         # Unknown ones, and those a crashed flush left on their way, are looked up, not resent.
         return [_as_claimed(_posting(row)) for row in rows]
 
-    async def place_lines(
-        self, company: str, journal_name: str, lines: Sequence[Posting], ledger: JournalOpener
-    ) -> list[Posting]:
-        placed: list[Posting] = []
-        groups: dict[tuple[str, str], list[Posting]] = {}
-        open_numbers = await self._open_journal_numbers(company)
-        for line in lines:
-            if line.journal_batch_number and line.journal_batch_number in open_numbers:
-                placed.append(line)
-            else:
-                groups.setdefault((line.business_day, line.amount.currency), []).append(line)
-        for (day, currency), group in groups.items():
-            batch_number = await self._journal_for(company, day, currency, journal_name, ledger)
-            placed += await self._number_lines(
-                company, day, currency, journal_name, batch_number, group
-            )
-        return placed
-
-    async def _open_journal_numbers(self, company: str) -> set[str]:
+    async def open_journal_numbers(self, company: str) -> set[str]:
         async with self.database.transaction() as conn:
             rows = await conn.execute(
                 select(journals.c.batch_number).where(
@@ -260,59 +239,53 @@ class SqlPostingStore:
             )
             return {number for number in rows.scalars() if number}
 
-    async def _journal_for(
-        self, company: str, day: str, currency: str, journal_name: str, ledger: JournalOpener
-    ) -> str:
-        """The open journal of the day, opened in the ledger first if there is none.
-
-        The local row is written before the ledger is asked, so a crash in between is
-        recovered by asking again with the same description (the ledger adapter finds the
-        header it created instead of creating a second one).
-        """
-        key = (
-            (journals.c.company == company)
-            & (journals.c.business_day == day)
-            & (journals.c.currency == currency)
-            & (journals.c.journal_name == journal_name)
+    async def latest_journal(
+        self, company: str, business_day: str, currency: str, journal_name: str
+    ) -> DayJournal | None:
+        latest_first = (
+            select(journals)
+            .where(_journal_key(DayJournal(company, business_day, currency, journal_name)))
+            .order_by(journals.c.generation.desc())
+            .limit(1)
         )
-        latest_first = select(journals).where(key).order_by(journals.c.generation.desc()).limit(1)
         async with self.database.transaction() as conn:
-            latest = (await conn.execute(latest_first)).one_or_none()
-            if latest is not None and not latest.closed and latest.batch_number:
-                return str(latest.batch_number)
-            if latest is None or latest.closed:
-                generation = latest.generation + 1 if latest is not None else 1
-                await conn.execute(
-                    insert(journals).values(
-                        company=company,
-                        business_day=day,
-                        currency=currency,
-                        journal_name=journal_name,
-                        generation=generation,
-                        next_line=1,
-                        created_at=self._now,
-                    )
+            row = (await conn.execute(latest_first)).one_or_none()
+        if row is None:
+            return None
+        return DayJournal(
+            company=row.company,
+            business_day=row.business_day,
+            currency=row.currency,
+            journal_name=row.journal_name,
+            generation=row.generation,
+            batch_number=row.batch_number or "",
+            closed=bool(row.closed),
+        )
+
+    async def add_journal(self, journal: DayJournal) -> None:
+        async with self.database.transaction() as conn:
+            await conn.execute(
+                insert(journals).values(
+                    company=journal.company,
+                    business_day=journal.business_day,
+                    currency=journal.currency,
+                    journal_name=journal.journal_name,
+                    generation=journal.generation,
+                    next_line=1,
+                    created_at=self._now,
                 )
-            else:
-                generation = latest.generation
-        description = f"payledger {company} {day} {currency} #{generation}"
-        batch_number = await ledger.open_payment_journal(description)
+            )
+
+    async def set_batch_number(self, journal: DayJournal, batch_number: str) -> None:
         async with self.database.transaction() as conn:
             await conn.execute(
                 update(journals)
-                .where(key, journals.c.generation == generation)
+                .where(_journal_key(journal), journals.c.generation == journal.generation)
                 .values(batch_number=batch_number)
             )
-        return batch_number
 
-    async def _number_lines(
-        self,
-        company: str,
-        day: str,
-        currency: str,
-        journal_name: str,
-        batch_number: str,
-        lines: Sequence[Posting],
+    async def number_lines(
+        self, company: str, batch_number: str, lines: Sequence[Posting]
     ) -> list[Posting]:
         """Give ``lines`` the journal's next numbers; returns those this flush numbered.
 
@@ -459,6 +432,16 @@ class PostingBatch(SqlPostingStore):
         recorded, self._recorded = self._recorded, []
         self._owed.clear()
         await self.record_many(recorded)
+
+
+def _journal_key(journal: DayJournal) -> Any:
+    """The journals of one company, business day, currency and journal name (all generations)."""
+    return (
+        (journals.c.company == journal.company)
+        & (journals.c.business_day == journal.business_day)
+        & (journals.c.currency == journal.currency)
+        & (journals.c.journal_name == journal.journal_name)
+    )
 
 
 def _in_flight() -> Any:

@@ -1,5 +1,5 @@
-"""Signed webhook deliveries already received, on the ``idempotency_keys`` table, and their
-hints in the inbox.
+"""The ``DeliveryLog`` port (``flows.ports``): signed webhook deliveries already received, on
+the ``idempotency_keys`` table, and their hints in the inbox.
 
 A delivery id is kept, with a fingerprint of its body, for the replay window under the client
 scope ``webhook:<scope>``, written in the same transaction as the inbox row of the hint it

@@ -1,5 +1,8 @@
 """D365 business events: stored once (by ``EventId`` and by ``ControlNumber``) with the job that
-acts on them, in one transaction, before D365 is told 2xx."""
+acts on them, in one transaction, before D365 is told 2xx.
+
+No flow port of its own: the business-events route stores with it, and ``bootstrap`` wraps
+:meth:`BusinessEvents.start_charge` as auto-pay's ``ChargeAttempts`` port."""
 
 from __future__ import annotations
 

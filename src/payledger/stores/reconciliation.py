@@ -1,5 +1,5 @@
-"""The ``ReconStore`` port: runs and items in ``recon_runs`` / ``recon_items``, auto-heal
-through the inbox, and one deposit job per settled batch.
+"""The ``ReconStore`` port (``flows.reconcile_ports``): runs and items in ``recon_runs`` /
+``recon_items``, auto-heal through the inbox, and one deposit job per settled batch.
 
 A heal stores the payment exactly as the poller would (same source, same event key, same
 ``payment.process`` job and ordering key), so whichever sees it first wins and every later
@@ -29,7 +29,7 @@ from payledger.domain.reconcile.runs import (
 )
 from payledger.engine.inbox import Inbox
 from payledger.engine.jobs import JobStatus, NewJob
-from payledger.engine.payment_events import PROCESS_PAYMENT
+from payledger.stores.payment_events import PROCESS_PAYMENT
 
 POST_DEPOSIT = "reconcile.deposit"
 """The job kind that posts one settled batch's deposit journal."""
