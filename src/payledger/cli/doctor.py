@@ -6,8 +6,8 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from payledger.checks import CheckResult, doctor
 from payledger.cli.common import console, opened, run, settings_from
+from payledger.doctor.configure import CheckResult, doctor
 
 _STYLE = {"ok": "green", "FAIL": "bold red", "skip": "yellow"}
 

@@ -7,7 +7,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 from payledger.bootstrap import Container
-from payledger.checks import (
+from payledger.doctor.configure import (
     ACCESS,
     CheckResult,
     d365_access,

@@ -20,8 +20,8 @@ import pytest
 import uvicorn
 
 from payledger.bootstrap import Container, build
-from payledger.checks import CheckResult, discretionary_check, doctor, template_issues
 from payledger.config import Settings
+from payledger.doctor.configure import CheckResult, discretionary_check, doctor, template_issues
 from payledger.sandbox.d365 import D365SandboxSettings
 from payledger.sandbox.d365 import create_app as create_d365
 from payledger.sandbox.d365.tls import write_self_signed_certificate

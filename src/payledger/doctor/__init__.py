@@ -1,0 +1,1 @@
+"""``payledger doctor`` and the template check that guards start-up."""
