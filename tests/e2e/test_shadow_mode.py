@@ -30,7 +30,7 @@ from payledger.config import (
 )
 from payledger.demo.day import Shop
 from payledger.demo.stage import DISCRETIONARY_TITLES, Stage, sandboxes
-from payledger.doctor.configure import require_valid_templates
+from payledger.doctor.startup import require_valid_templates
 from payledger.domain import Outcome, PaymentKind, PaymentStatus
 from payledger.domain.posting import LedgerOperation, payment_reference
 from payledger.engine.jobs import JobStatus

@@ -10,7 +10,7 @@ from typer.testing import CliRunner
 from payledger.adapters.paytrace import PayTraceClient, PayTraceCustomerDetails
 from payledger.cli.main import app
 from payledger.config import load_settings
-from tests.integration.doctor.test_doctor import SECRETS, Sandboxes, close, opened, sandboxes
+from tests.integration.doctor.conftest import SECRETS, Sandboxes, close, opened, sandboxes
 from tests.integration.o2c.conftest import encrypted_card
 
 __all__ = ["sandboxes"]  # the module-scoped fixture serving both sandboxes

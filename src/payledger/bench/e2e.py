@@ -40,7 +40,7 @@ from payledger.config import (
     VaultSettings,
     WorkerSettings,
 )
-from payledger.doctor.configure import require_valid_templates
+from payledger.doctor.startup import require_valid_templates
 from payledger.domain import (
     ConfigError,
     Money,

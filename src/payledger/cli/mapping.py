@@ -13,7 +13,7 @@ from rich.table import Table
 from payledger.bootstrap import Container
 from payledger.cli.common import console, errors, opened, run, settings_from
 from payledger.config import Settings
-from payledger.doctor.configure import template_issues
+from payledger.doctor.validate import template_issues
 from payledger.domain.errors import ConfigError, PayLedgerError
 from payledger.mapping import (
     FieldLineage,

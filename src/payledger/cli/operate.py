@@ -13,7 +13,7 @@ from payledger.bootstrap import Container, run_scheduler
 from payledger.cli import serving
 from payledger.cli.common import console, opened, run, settings_from, setup_logging, with_container
 from payledger.cli.serving import serve_together
-from payledger.doctor.configure import require_valid_templates
+from payledger.doctor.startup import require_valid_templates
 from payledger.engine.postings import replay_dead_postings
 
 

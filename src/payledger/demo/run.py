@@ -38,7 +38,7 @@ from payledger.demo.reconcile_day import (
 from payledger.demo.shop_orders import ShopOrders, check_shop_orders, place_shop_orders
 from payledger.demo.stage import DISCRETIONARY_TITLES, Stage, sandboxes
 from payledger.demo.webhooks import WebhookHour, posted_to_d365, webhook_hour
-from payledger.doctor.configure import require_valid_templates
+from payledger.doctor.startup import require_valid_templates
 from payledger.domain.events import PaymentObserved
 from payledger.engine.jobs import JobStatus
 from payledger.engine.payment_events import SqlPaymentEventStore
