@@ -7,7 +7,7 @@ from typing import Annotated, Self
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
-from payledger.domain.charges import CardSource, EncryptedCard, ProtectCard, VaultCard
+from payledger.domain.charges import CardSource, EncryptedCard, ProtectCard, StoredCard
 from payledger.domain.model import Address, Customer, Order, OrderLine, Payment
 from payledger.domain.money import Money
 from payledger.domain.shop_orders import ShopOrder, ShopOrderRecord, ShopOrderStatus
@@ -100,7 +100,7 @@ class PaymentIn(_In):
                 card.encrypted_csc,
             )
         assert self.vault_customer_id is not None
-        return VaultCard(self.vault_customer_id)
+        return StoredCard(self.vault_customer_id)
 
 
 class OrderCreate(_In):
