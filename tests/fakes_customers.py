@@ -1,4 +1,4 @@
-"""Fakes of the customer ports (ERP customers, gateway vault) that record what they were told."""
+"""Fakes of the customer ports (ERP customers, gateway customer profiles) that record writes."""
 
 from __future__ import annotations
 
@@ -87,7 +87,7 @@ def profile(
     return GatewayProfile(customer_id, customer, fields, masked_card="xxxxxxxxxxxx5439")
 
 
-class FakeCustomerVault:
+class FakeCustomerProfiles:
     """Gateway profiles; ``updates`` records writes, ``recurring`` active schedules per id."""
 
     def __init__(self, *profiles: GatewayProfile, recurring: dict[str, int] | None = None) -> None:

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
 
-from payledger.domain.charges import CardSource, VaultCard
+from payledger.domain.charges import CardSource, StoredCard
 from payledger.domain.events import PaymentObserved
 from payledger.domain.model import Outcome, Payment, PaymentKind, PaymentStatus, PaymentToken
 from payledger.domain.shop_orders import ErpReferences, ShopOrder, ShopOrderRecord, ShopOrderStatus
@@ -42,7 +42,7 @@ class FakeOrderGateway:
             raise self._fail_next.pop(0)
         self.charges.append((order.reference, card, capture))
         declined = str(order.total.amount) == DECLINED_TOTAL
-        vault_id = card.customer_id if isinstance(card, VaultCard) else ""
+        vault_id = card.customer_id if isinstance(card, StoredCard) else ""
         payment = Payment(
             gateway_txn_id=str(next(self._ids)),
             kind=PaymentKind.SALE if capture else PaymentKind.AUTHORIZATION,

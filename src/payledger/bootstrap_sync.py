@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 import structlog
 
 from payledger.adapters.d365.customers import CustomerFields, D365CustomerDirectory
-from payledger.adapters.paytrace.customers import PayTraceCustomerVault
+from payledger.adapters.paytrace.customers import PayTraceCustomerProfiles
 from payledger.engine.jobs import Job
 from payledger.engine.schedule import Schedule
 from payledger.flows.sync_customers import SyncCustomers, SyncReport, SyncTemplates, sync_customers
@@ -62,7 +62,7 @@ async def run_customer_sync(container: Container, *, dry_run: bool = False) -> S
     return await sync_customers(
         customer_sync_command(container, dry_run=dry_run),
         erp=await customer_directory(container),
-        vault=PayTraceCustomerVault(await container.paytrace_client()),
+        gateway=PayTraceCustomerProfiles(await container.paytrace_client()),
         templates=customer_sync_templates(container),
     )
 

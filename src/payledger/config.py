@@ -177,6 +177,28 @@ class D365EntitySetNames(_Section):
     ledger_journal_lines: str = "LedgerJournalLines"
 
 
+class D365SetupEntitySetNames(_Section):
+    """Entity sets of the F&O setup that ``payledger doctor`` reads to verify ``[d365]`` values.
+
+    payledger never writes them. An environment that does not expose one is no error: the
+    doctor then looks for the value where it is in use instead.
+    """
+
+    legal_entities: str = "LegalEntities"
+    """Where ``company`` is defined (``LegalEntityId``)."""
+    journal_names: str = "JournalNames"
+    """Where ``payment_journal_name`` and ``general_journal_name`` are defined."""
+    payment_methods: str = "CustomerPaymentMethods"
+    """Customer methods of payment: ``payment_method``, and the journal names and accounts
+    they use."""
+    bank_accounts: str = "BankAccounts"
+    """Where clearing and deposit accounts of type ``Bank`` are defined."""
+    main_accounts: str = "MainAccounts"
+    """The chart of accounts: accounts of type ``Ledger`` (not company-scoped)."""
+    customer_groups: str = "CustomerGroups"
+    """Where ``customer_group`` is defined."""
+
+
 class D365Settings(_Section):
     """The Dynamics 365 Finance & Operations environment and legal entity."""
 
@@ -214,6 +236,7 @@ class D365Settings(_Section):
     """Customer account for payments no rule resolves; empty parks them instead."""
     fields: D365Fields = D365Fields()
     entity_sets: D365EntitySetNames = D365EntitySetNames()
+    setup_entity_sets: D365SetupEntitySetNames = D365SetupEntitySetNames()
     string_lengths: dict[str, int] = Field(default_factory=dict)
     """``"Entity.Field" = n``: F&O's $metadata has no string lengths; give the ones that matter."""
 

@@ -18,7 +18,6 @@ from payledger.adapters.db.tables import postings
 from payledger.adapters.paytrace.gateway import PayTraceGateway
 from payledger.adapters.paytrace.translate import payment_from_export
 from payledger.bootstrap import Container, build
-from payledger.checks import require_valid_templates
 from payledger.config import (
     D365Settings,
     DatabaseSettings,
@@ -31,6 +30,7 @@ from payledger.config import (
 )
 from payledger.demo.day import Shop
 from payledger.demo.stage import DISCRETIONARY_TITLES, Stage, sandboxes
+from payledger.doctor.startup import require_valid_templates
 from payledger.domain import Outcome, PaymentKind, PaymentStatus
 from payledger.domain.posting import LedgerOperation, payment_reference
 from payledger.engine.jobs import JobStatus

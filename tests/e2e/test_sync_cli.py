@@ -10,8 +10,8 @@ from typer.testing import CliRunner
 from payledger.adapters.paytrace import PayTraceClient, PayTraceCustomerDetails
 from payledger.cli.main import app
 from payledger.config import load_settings
+from tests.integration.doctor.conftest import SECRETS, Sandboxes, close, opened, sandboxes
 from tests.integration.o2c.conftest import encrypted_card
-from tests.integration.test_checks import SECRETS, Sandboxes, close, opened, sandboxes
 
 __all__ = ["sandboxes"]  # the module-scoped fixture serving both sandboxes
 

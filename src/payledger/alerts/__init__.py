@@ -1,8 +1,8 @@
 """Alerts to operators: a deduplicating alert centre and pluggable sinks (webhook, SMTP)."""
 
 from payledger.alerts.center import AlertCenter, Dispatched
-from payledger.alerts.checks import Thresholds, run_checks
 from payledger.alerts.model import Alert, AlertDeliveryError, AlertSink, Severity
+from payledger.alerts.scans import Thresholds, run_scans
 from payledger.alerts.smtp import SmtpSink
 from payledger.alerts.store import AlertStore, Occurrence, Windows
 from payledger.alerts.watch import watch_batch_handlers, watch_handlers
@@ -21,7 +21,7 @@ __all__ = [
     "Thresholds",
     "WebhookSink",
     "Windows",
-    "run_checks",
+    "run_scans",
     "watch_batch_handlers",
     "watch_handlers",
 ]

@@ -10,8 +10,8 @@ import structlog
 
 from payledger.adapters.vault import SecretProvider
 from payledger.alerts.center import DISPATCH_ALERTS, AlertCenter
-from payledger.alerts.checks import CHECK_ALERTS, Thresholds, run_checks
 from payledger.alerts.model import AlertSink
+from payledger.alerts.scans import SCAN_ALERTS, Thresholds, run_scans
 from payledger.alerts.smtp import SmtpSink
 from payledger.alerts.store import AlertStore, Windows
 from payledger.alerts.webhook import WebhookSink
@@ -68,14 +68,14 @@ def register_alerts(
     center: AlertCenter,
     settings: AlertsSettings,
 ) -> None:
-    """The scheduled checks (``check_cron``) and the dispatch of due alerts."""
+    """The scheduled scans (``check_cron``) and the dispatch of due alerts."""
     thresholds = Thresholds(
         event_wait=timedelta(seconds=settings.event_wait_seconds),
         outage_after_failures=settings.outage_after_failures,
     )
 
-    async def check(_job: Job) -> None:
-        found = await run_checks(center, thresholds)
+    async def scan(_job: Job) -> None:
+        found = await run_scans(center, thresholds)
         if found:
             log.info("alerts.checked", found=[occurrence.key for occurrence in found])
         await center.dispatch()
@@ -83,13 +83,13 @@ def register_alerts(
     async def dispatch(_job: Job) -> None:
         await center.dispatch()
 
-    handlers[CHECK_ALERTS] = check
+    handlers[SCAN_ALERTS] = scan
     handlers[DISPATCH_ALERTS] = dispatch
     schedules.append(
         Schedule(
             name="alerts-check",
             cron=settings.check_cron,
-            job_kind=CHECK_ALERTS,
-            ordering_key=CHECK_ALERTS,
+            job_kind=SCAN_ALERTS,
+            ordering_key=SCAN_ALERTS,
         )
     )

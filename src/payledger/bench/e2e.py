@@ -31,7 +31,6 @@ from payledger.adapters.db.migrate import migrate
 from payledger.adapters.db.tables import inbox, journals, postings
 from payledger.bench.sandbox_process import SandboxProcess, d365_sandbox_process
 from payledger.bootstrap import Container, build
-from payledger.checks import require_valid_templates
 from payledger.config import (
     D365Settings,
     DatabaseSettings,
@@ -41,6 +40,7 @@ from payledger.config import (
     VaultSettings,
     WorkerSettings,
 )
+from payledger.doctor.startup import require_valid_templates
 from payledger.domain import (
     ConfigError,
     Money,

@@ -6,7 +6,7 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from payledger.checks import CheckResult, doctor
+from payledger import doctor
 from payledger.cli.common import console, opened, run, settings_from
 
 _STYLE = {"ok": "green", "FAIL": "bold red", "skip": "yellow"}
@@ -20,26 +20,26 @@ def doctor_command(ctx: typer.Context) -> None:
     """
     settings = settings_from(ctx)
 
-    async def go() -> list[CheckResult]:
+    async def go() -> list[doctor.Finding]:
         async with opened(settings, prepare=False) as container:
-            return await doctor(container)
+            return await doctor.run(container)
 
-    results = run(go())
+    findings = run(go())
     table = Table("", "check", "result (and how to fix it)")
     phase = None
-    for result in results:
-        if result.phase != phase:
-            phase = result.phase
+    for finding in findings:
+        if finding.phase != phase:
+            phase = finding.phase
             table.add_row("", f"[bold]{escape(phase)}[/bold]", "")
-        style = _STYLE[result.status]
-        text = escape(result.detail)
-        if result.hint and result.status != "ok":
-            text += f"\n[{style}]→ {escape(result.hint)}[/{style}]"
-        table.add_row(f"[{style}]{result.status}[/{style}]", escape(result.name), text)
+        style = _STYLE[finding.status]
+        text = escape(finding.detail)
+        if finding.hint and finding.status != "ok":
+            text += f"\n[{style}]→ {escape(finding.hint)}[/{style}]"
+        table.add_row(f"[{style}]{finding.status}[/{style}]", escape(finding.name), text)
     console.print(table)
-    failed = [r for r in results if r.status == "FAIL"]
-    skipped = [r for r in results if r.status == "skip"]
-    summary = f"{len(results) - len(failed) - len(skipped)} ok, {len(skipped)} skipped, "
+    failed = [f for f in findings if f.status == "FAIL"]
+    skipped = [f for f in findings if f.status == "skip"]
+    summary = f"{len(findings) - len(failed) - len(skipped)} ok, {len(skipped)} skipped, "
     if failed:
         console.print(f"[bold red]{summary}{len(failed)} failed[/bold red]")
         raise typer.Exit(1)

@@ -11,9 +11,9 @@ from rich.markup import escape
 from rich.table import Table
 
 from payledger.bootstrap import Container
-from payledger.checks import template_issues
 from payledger.cli.common import console, errors, opened, run, settings_from
 from payledger.config import Settings
+from payledger.doctor.validate import template_issues
 from payledger.domain.errors import ConfigError, PayLedgerError
 from payledger.mapping import (
     FieldLineage,

@@ -10,10 +10,10 @@ import typer
 
 from payledger.adapters.db.migrate import current_revision, migrate
 from payledger.bootstrap import Container, run_scheduler
-from payledger.checks import require_valid_templates
 from payledger.cli import serving
 from payledger.cli.common import console, opened, run, settings_from, setup_logging, with_container
 from payledger.cli.serving import serve_together
+from payledger.doctor.startup import require_valid_templates
 from payledger.stores.postings import replay_dead_postings
 
 

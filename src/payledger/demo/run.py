@@ -16,7 +16,6 @@ from sqlalchemy import func, select
 from payledger.adapters.db.tables import inbox, postings
 from payledger.adapters.paytrace.gateway import PayTraceGateway
 from payledger.bootstrap import Container, build
-from payledger.checks import require_valid_templates
 from payledger.config import (
     D365Settings,
     DatabaseSettings,
@@ -39,6 +38,7 @@ from payledger.demo.reconcile_day import (
 from payledger.demo.shop_orders import ShopOrders, check_shop_orders, place_shop_orders
 from payledger.demo.stage import DISCRETIONARY_TITLES, Stage, sandboxes
 from payledger.demo.webhooks import WebhookHour, posted_to_d365, webhook_hour
+from payledger.doctor.startup import require_valid_templates
 from payledger.domain.events import PaymentObserved
 from payledger.engine.jobs import JobStatus
 from payledger.flows.poll_payments import PollPayments, poll_payments

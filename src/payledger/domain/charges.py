@@ -12,8 +12,8 @@ from payledger.domain.money import Money
 
 
 @dataclass(frozen=True)
-class VaultCard:
-    """The card on file of a gateway (PayTrace vault) customer."""
+class StoredCard:
+    """The card on file of a gateway customer (at PayTrace, a customer profile)."""
 
     customer_id: str
 
@@ -36,7 +36,7 @@ class EncryptedCard:
     encrypted_csc: str = ""
 
 
-CardSource = VaultCard | ProtectCard | EncryptedCard
+CardSource = StoredCard | ProtectCard | EncryptedCard
 
 
 class ReceivableKind(StrEnum):

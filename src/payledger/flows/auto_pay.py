@@ -19,7 +19,7 @@ from payledger.domain.charges import (
     PaymentEvent,
     PaymentState,
     ReceivableKind,
-    VaultCard,
+    StoredCard,
 )
 from payledger.domain.erp_keys import InvalidErpValue, check_erp_id
 from payledger.domain.errors import RejectedError, TransientError
@@ -45,7 +45,7 @@ class AutoPayOutcome(StrEnum):
     SKIPPED = "skipped"
     """Nothing to do: other company, no card on file, auto-pay off, or nothing open."""
     FAILED = "failed"
-    """Not charged: the gateway refused the charge (e.g. the vault customer is gone), or the
+    """Not charged: the gateway refused the charge (e.g. the customer profile is gone), or the
     event's invoice or customer is no valid D365 id; a person must look."""
 
 
@@ -96,7 +96,7 @@ async def pay_posted_invoice(
     charge = Charge(
         kind=ReceivableKind.INVOICE,
         number=event.invoice_number,
-        card=VaultCard(card.gateway_customer_id),
+        card=StoredCard(card.gateway_customer_id),
         client=AUTO_PAY_CLIENT,
     )
     try:

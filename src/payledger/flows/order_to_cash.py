@@ -19,7 +19,7 @@ import asyncio
 from dataclasses import dataclass, replace
 from datetime import timedelta
 
-from payledger.domain.charges import CardSource, VaultCard
+from payledger.domain.charges import CardSource, StoredCard
 from payledger.domain.clock import Clock
 from payledger.domain.errors import (
     AmbiguousOutcome,
@@ -126,7 +126,7 @@ async def place_order(
             was charged and the order id is free again.
         AmbiguousOutcome: the charge's outcome is unknown; the order id stays claimed.
     """
-    shop = _with_vault_id(shop, card)
+    shop = _with_gateway_customer_id(shop, card)
     check_erp_values(shop)
     known = await store.claim(shop, client=client)
     if known is not None and not known.belongs_to(client):
@@ -269,9 +269,9 @@ def _facts(record: ShopOrderRecord, reason: str) -> dict[str, object]:
     }
 
 
-def _with_vault_id(shop: ShopOrder, card: CardSource) -> ShopOrder:
+def _with_gateway_customer_id(shop: ShopOrder, card: CardSource) -> ShopOrder:
     """A card on file names its gateway customer: the ERP customer gets that id."""
-    if not isinstance(card, VaultCard):
+    if not isinstance(card, StoredCard):
         return shop
     customer = replace(shop.order.customer, gateway_customer_id=card.customer_id)
     return replace(shop, order=replace(shop.order, customer=customer))
@@ -304,8 +304,8 @@ async def _complete(
 async def _customer_account(
     record: ShopOrderRecord, desk: SalesDesk, templates: OrderTemplates
 ) -> str:
-    """The account the shop named, else the customer with the card's vault id, else the one
-    with the e-mail address, else a new customer (with the vault id, flagged for sync)."""
+    """The account the shop named, else the customer with the card's gateway customer id, else
+    the one with the e-mail address, else a new customer (with that id, flagged for sync)."""
     customer = record.order.order.customer
     gateway_id = customer.gateway_customer_id
     if customer.account:

@@ -261,8 +261,8 @@ class CustomerDirectory(Protocol):
     async def disable_auto_pay(self, account: str) -> None: ...
 
 
-class CustomerVault(Protocol):
-    """The gateway's customer profiles (its token vault)."""
+class CustomerProfiles(Protocol):
+    """The gateway's customer profiles: the cards and bank accounts it keeps on file."""
 
     async def profiles(self) -> list[GatewayProfile]: ...
 
@@ -386,7 +386,7 @@ class OrderGateway(Protocol):
     """The payment gateway charging a shop order's card.
 
     Raises:
-        RejectedError: the gateway refused the request (unknown vault customer, bad card data).
+        RejectedError: the gateway refused the request (unknown customer profile, bad card data).
         AmbiguousOutcome: the answer was lost and the lookup could not settle it.
         TransientError: the gateway surely did not act; try again later.
     """

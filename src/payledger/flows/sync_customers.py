@@ -16,7 +16,12 @@ from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
 from payledger.domain.errors import MappingError, RejectedError
-from payledger.flows.ports import CustomerDirectory, CustomerVault, ErpCustomer, GatewayProfile
+from payledger.flows.ports import (
+    CustomerDirectory,
+    CustomerProfiles,
+    ErpCustomer,
+    GatewayProfile,
+)
 from payledger.mapping import CompiledTemplate, source_document
 
 ConflictPolicy = Literal["d365", "paytrace"]
@@ -101,13 +106,13 @@ async def sync_customers(
     cmd: SyncCustomers,
     *,
     erp: CustomerDirectory,
-    vault: CustomerVault,
+    gateway: CustomerProfiles,
     templates: SyncTemplates,
 ) -> SyncReport:
     """Bring ERP customers and gateway profiles in step; see the module docstring."""
     report = SyncReport()
     customers = await erp.customers_in_scope()
-    profiles = {profile.customer_id: profile for profile in await vault.profiles()}
+    profiles = {profile.customer_id: profile for profile in await gateway.profiles()}
     report.in_scope, report.profiles = len(customers), len(profiles)
     naming: dict[str, list[GatewayProfile]] = {}
     for candidate in profiles.values():
@@ -119,13 +124,13 @@ async def sync_customers(
         if profile is not None:
             claimed.add(profile.customer_id)
         work = _one_customer(
-            cmd, customer, profile, report, erp=erp, vault=vault, templates=templates
+            cmd, customer, profile, report, erp=erp, gateway=gateway, templates=templates
         )
         await _guarded(report, customer.account, work)
     accounts = {customer.account for customer in customers}
     for profile in profiles.values():
         if profile.customer_id not in claimed:
-            work = _unpaired_profile(cmd, profile, accounts, report, erp, vault, templates)
+            work = _unpaired_profile(cmd, profile, accounts, report, erp, gateway, templates)
             await _guarded(report, profile.customer_id, work)
     return report
 
@@ -160,11 +165,11 @@ async def _one_customer(
     report: SyncReport,
     *,
     erp: CustomerDirectory,
-    vault: CustomerVault,
+    gateway: CustomerProfiles,
     templates: SyncTemplates,
 ) -> None:
     if customer.on_hold in cmd.blocked_statuses:
-        await _disable_auto_pay(cmd, customer, profile, report, erp, vault)
+        await _disable_auto_pay(cmd, customer, profile, report, erp, gateway)
     if not customer.flagged:
         return
     if profile is None:
@@ -182,7 +187,7 @@ async def _one_customer(
     if to_gateway:
         report.changes.append(Change(profile.customer_id, "gateway", to_gateway))
         if not cmd.dry_run:
-            await vault.update_profile(profile, to_gateway)
+            await gateway.update_profile(profile, to_gateway)
 
 
 def _reconcile(
@@ -239,14 +244,14 @@ async def _disable_auto_pay(
     profile: GatewayProfile | None,
     report: SyncReport,
     erp: CustomerDirectory,
-    vault: CustomerVault,
+    gateway: CustomerProfiles,
 ) -> None:
     if customer.auto_pay:
         report.auto_pay_disabled.append(customer.account)
         if not cmd.dry_run:
             await erp.disable_auto_pay(customer.account)
     if profile is not None and not cmd.dry_run:
-        report.recurrences_stopped += await vault.stop_recurring(profile.customer_id)
+        report.recurrences_stopped += await gateway.stop_recurring(profile.customer_id)
 
 
 async def _unpaired_profile(
@@ -255,7 +260,7 @@ async def _unpaired_profile(
     in_scope: set[str],
     report: SyncReport,
     erp: CustomerDirectory,
-    vault: CustomerVault,
+    gateway: CustomerProfiles,
     templates: SyncTemplates,
 ) -> None:
     """A profile no customer in scope claimed: its customer was deleted, is out of scope, or
@@ -267,7 +272,7 @@ async def _unpaired_profile(
             return
         report.deleted_in_erp.append(profile.customer_id)
         if not cmd.dry_run:
-            report.recurrences_stopped += await vault.stop_recurring(profile.customer_id)
+            report.recurrences_stopped += await gateway.stop_recurring(profile.customer_id)
         return
     if not cmd.create_erp_customers or await erp.customer(profile.customer_id) is not None:
         report.unlinked.append(profile.customer_id)
@@ -280,7 +285,7 @@ async def _unpaired_profile(
     account = "(new)"
     if not cmd.dry_run:
         account = await erp.create_customer(record, profile.customer_id)
-        await vault.update_profile(profile, {cmd.link_field: account})
+        await gateway.update_profile(profile, {cmd.link_field: account})
     report.created_in_erp.append(account)
     report.ids_written += 1
     report.changes.append(Change(account, "erp", dict(record)))

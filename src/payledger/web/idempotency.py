@@ -49,8 +49,8 @@ from pydantic import BaseModel
 
 from payledger.bootstrap import Container
 from payledger.domain.errors import PayLedgerError
-from payledger.stores.api_clients import ApiClient
 from payledger.engine.idempotency import KeyClaim, KeyState, fingerprint
+from payledger.stores.api_clients import ApiClient
 from payledger.web.deps import ContainerDep
 from payledger.web.errors import problem_of
 from payledger.web.problems import ApiProblem

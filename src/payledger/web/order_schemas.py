@@ -18,7 +18,7 @@ from pydantic import (
     model_validator,
 )
 
-from payledger.domain.charges import CardSource, EncryptedCard, ProtectCard, VaultCard
+from payledger.domain.charges import CardSource, EncryptedCard, ProtectCard, StoredCard
 from payledger.domain.errors import DomainError
 from payledger.domain.model import Address, Customer, Order, OrderLine, Payment
 from payledger.domain.money import Money
@@ -112,7 +112,7 @@ class PaymentIn(_In):
                 card.encrypted_csc,
             )
         assert self.vault_customer_id is not None
-        return VaultCard(self.vault_customer_id)
+        return StoredCard(self.vault_customer_id)
 
 
 class OrderCreate(_In):

@@ -22,7 +22,7 @@ from payledger.domain.charges import (
     EncryptedCard,
     PaymentState,
     ProtectCard,
-    VaultCard,
+    StoredCard,
 )
 from payledger.domain.money import Money
 from payledger.web.inbound import PositiveAmount
@@ -67,7 +67,7 @@ PaymentMethod = Annotated[
 
 def card_source(method: VaultCustomerMethod | ProtectMethod | EncryptedCardMethod) -> CardSource:
     if isinstance(method, VaultCustomerMethod):
-        return VaultCard(method.customer_id)
+        return StoredCard(method.customer_id)
     if isinstance(method, ProtectMethod):
         return ProtectCard(method.hpf_token, method.enc_key)
     return EncryptedCard(

@@ -1,4 +1,4 @@
-"""``[alerts]`` as an operator configures it: sinks built from the vault, checks on a schedule,
+"""``[alerts]`` as an operator configures it: sinks built from the vault, scans on a schedule,
 alerts delivered by ordinary workers, and no secret in the log."""
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from sqlalchemy import select
 
 from payledger.adapters.db.migrate import migrate
 from payledger.adapters.db.tables import jobs
-from payledger.alerts.checks import CHECK_ALERTS
+from payledger.alerts.scans import SCAN_ALERTS
 from payledger.bootstrap import build
 from payledger.config import (
     AlertSmtpSettings,
@@ -120,7 +120,7 @@ async def test_alerts_reach_the_webhook_and_the_mailbox_and_secrets_stay_out_of_
     assert SMTP_PASSWORD not in text
 
 
-async def test_the_checks_run_once_a_minute_on_their_schedule(container, clock):
+async def test_the_scans_run_once_a_minute_on_their_schedule(container, clock):
     await fire_schedules(container)
     clock.advance(seconds=20)
     await fire_schedules(container)  # same minute: the tick already fired
@@ -129,7 +129,7 @@ async def test_the_checks_run_once_a_minute_on_their_schedule(container, clock):
     async with container.database.transaction() as conn:
         runs = (
             await conn.execute(
-                select(jobs.c.status).where(jobs.c.kind == CHECK_ALERTS).order_by(jobs.c.id)
+                select(jobs.c.status).where(jobs.c.kind == SCAN_ALERTS).order_by(jobs.c.id)
             )
         ).all()
     assert [row.status for row in runs] == ["done", "done"]

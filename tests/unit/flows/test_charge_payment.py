@@ -12,7 +12,7 @@ from payledger.domain.charges import (
     PaymentState,
     Receivable,
     ReceivableKind,
-    VaultCard,
+    StoredCard,
     open_amount,
 )
 from payledger.domain.erp_keys import InvalidErpValue
@@ -34,7 +34,7 @@ from payledger.flows.charge_payment import (
 )
 from tests.fakes_charging import WHEN, FakeCardGateway, FakeChargeRecords, FakeReceivables
 
-CARD = VaultCard("cust-1")
+CARD = StoredCard("cust-1")
 
 
 @pytest.fixture

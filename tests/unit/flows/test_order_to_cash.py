@@ -10,7 +10,7 @@ import pytest
 
 from payledger.config import Settings
 from payledger.domain import Address, Customer, Money, Order, OrderLine
-from payledger.domain.charges import ProtectCard, VaultCard
+from payledger.domain.charges import ProtectCard, StoredCard
 from payledger.domain.clock import ManualClock
 from payledger.domain.erp_keys import InvalidErpValue
 from payledger.domain.errors import RejectedError, TransientError
@@ -146,7 +146,7 @@ async def test_a_decline_creates_nothing_in_the_erp_and_says_why(templates):
 async def test_a_declined_order_may_be_paid_with_another_card(templates):
     parts = Parts(templates)
     await parts.place(shop_order(total="1.12"))
-    outcome = await parts.place(shop_order(total="57.00"), card=VaultCard("cust-0002"))
+    outcome = await parts.place(shop_order(total="57.00"), card=StoredCard("cust-0002"))
     assert outcome.record.status is ShopOrderStatus.COMPLETED
     assert len(parts.gateway.charges) == 2
 
@@ -231,7 +231,7 @@ async def test_a_refused_charge_frees_the_order_id(templates):
     parts = Parts(templates)
     parts.gateway = FakeOrderGateway(fail_next=[RejectedError("Customer ID, x, was not found")])
     with pytest.raises(RejectedError):
-        await parts.place(shop_order(), card=VaultCard("x"))
+        await parts.place(shop_order(), card=StoredCard("x"))
     assert await parts.store.get("WEB-1001") is None
 
 
@@ -243,7 +243,7 @@ async def test_a_vault_customer_is_found_by_its_token_and_an_email_match_gets_th
         "CustomerAccount": "US-007", "PrimaryContactEmail": "ada@example.com",
     }  # fmt: skip
 
-    outcome = await parts.place(shop_order(), card=VaultCard("cust-0042"))
+    outcome = await parts.place(shop_order(), card=StoredCard("cust-0042"))
 
     assert outcome.record.erp.customer_account == "US-007"
     assert parts.desk.customers["US-007"]["PayTraceCustomerId"] == "cust-0042"
@@ -304,7 +304,7 @@ async def test_another_clients_declined_order_id_is_not_taken_over(templates):
         ({"account": "O'Brien"}, CARD, "customer.account"),
         ({"account": "US 001"}, CARD, "customer.account"),
         ({"email": "*@example.com"}, CARD, "customer.email"),
-        ({}, VaultCard("cust-*"), "payment.vault_customer_id"),
+        ({}, StoredCard("cust-*"), "payment.vault_customer_id"),
     ],
 )
 async def test_a_value_that_could_match_another_erp_record_is_refused_before_the_charge(

@@ -159,7 +159,7 @@ class PayTraceCards(PayTraceReports):
     async def sale_by_customer(
         self, amount: Decimal, customer_id: str, *, details: PayTraceSaleDetails | None = None
     ) -> PayTraceTransactionResult:
-        """Sale on a vault customer's card (error 30 when the profile is unknown)."""
+        """Sale on the card of a customer profile (error 30 when the profile is unknown)."""
         return await self._charge(
             "sale_by_customer",
             "/v1/transactions/sale/by_customer",

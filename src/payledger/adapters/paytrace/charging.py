@@ -39,7 +39,7 @@ from payledger.domain.charges import (
     EncryptedCard,
     PaymentState,
     ProtectCard,
-    VaultCard,
+    StoredCard,
 )
 from payledger.domain.errors import AmbiguousOutcome, RejectedError
 from payledger.domain.money import Money
@@ -98,7 +98,7 @@ class PayTraceCardGateway:
         details = self._details(refs)
         value = amount.amount
         with _human_refusals():
-            if isinstance(card, VaultCard):
+            if isinstance(card, StoredCard):
                 charge = (
                     self.client.sale_by_customer if capture else self.client.authorize_by_customer
                 )
@@ -117,7 +117,7 @@ class PayTraceCardGateway:
                 )
         kind = PaymentKind.SALE if capture else PaymentKind.AUTHORIZATION
         payment = self._payment(result, kind, value, refs)
-        customer_id = card.customer_id if isinstance(card, VaultCard) else ""
+        customer_id = card.customer_id if isinstance(card, StoredCard) else ""
         customer = Customer(name="", account=refs.customer_account, gateway_customer_id=customer_id)
         return replace(payment, customer=customer)
 

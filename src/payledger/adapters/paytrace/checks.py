@@ -45,7 +45,7 @@ class PayTraceChecks(PayTraceSession):
     async def check_sale_by_customer(
         self, amount: Decimal, customer_id: str, *, details: PayTraceSaleDetails | None = None
     ) -> PayTraceCheckResult:
-        """Debit a vault customer's bank account; error 30 when unknown."""
+        """Debit the bank account of a customer profile; error 30 when unknown."""
         payload = self._source(amount, None, customer_id, details)
         return await self._check("check_sale_by_customer", "/v1/checks/sale/by_customer", payload)
 

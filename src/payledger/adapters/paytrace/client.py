@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from payledger.adapters.paytrace.cards import PayTraceCards
 from payledger.adapters.paytrace.checks import PayTraceChecks
-from payledger.adapters.paytrace.vault import PayTraceVault
+from payledger.adapters.paytrace.profiles import PayTraceProfiles
 
 
-class PayTraceClient(PayTraceCards, PayTraceChecks, PayTraceVault):
+class PayTraceClient(PayTraceCards, PayTraceChecks, PayTraceProfiles):
     """Async client for the PayTrace v1 JSON API.
 
     Args:

@@ -1,4 +1,4 @@
-"""The customer sync's ``CustomerVault`` port on PayTrace customer profiles (the token vault).
+"""The customer sync's ``CustomerProfiles`` port on PayTrace customer profiles.
 
 Profiles are read with the customer export and written with ``customer/update``. PayTrace
 replaces a whole address or the whole discretionary data on update, so a change of one field
@@ -56,8 +56,8 @@ def _address(current: PayTraceAddressOut, changes: Mapping[str, Any]) -> PayTrac
     return PayTraceAddress(**values)
 
 
-class PayTraceCustomerVault:
-    """Implements ``flows.ports.CustomerVault`` with a :class:`PayTraceClient`."""
+class PayTraceCustomerProfiles:
+    """Implements ``flows.ports.CustomerProfiles`` with a :class:`PayTraceClient`."""
 
     def __init__(self, client: PayTraceClient) -> None:
         self.client = client

@@ -1,7 +1,7 @@
 """Order to cash's ``OrderGateway`` port on PayTrace: a shop order's sale or authorization.
 
 The card arrives as PayTrace Protect gave it to the shop (``hpf_token`` + ``enc_key``, or an
-encrypted number) or as a vault customer id; payledger never sees a card number. The shop's
+encrypted number) or as a customer profile id; payledger never sees a card number. The shop's
 order id goes to ``invoice_id`` and ``customer_reference_id``, so the transaction can be found
 by it (and a lost answer is looked up by it before anything is sent again).
 """
@@ -28,7 +28,7 @@ from payledger.adapters.paytrace.translate import (
     payment_from_export,
     payment_from_result,
 )
-from payledger.domain.charges import CardSource, EncryptedCard, ProtectCard, VaultCard
+from payledger.domain.charges import CardSource, EncryptedCard, ProtectCard, StoredCard
 from payledger.domain.events import PaymentObserved
 from payledger.domain.model import Address, PaymentKind
 from payledger.domain.shop_orders import ShopOrder
@@ -89,11 +89,11 @@ class PayTraceOrderGateway:
             currency=order.total.currency,
             invoice_ref=details.invoice_id or "",
         )
-        vault_id = card.customer_id if isinstance(card, VaultCard) else ""
+        profile_id = card.customer_id if isinstance(card, StoredCard) else ""
         payment = replace(
             payment,
             order_ref=details.customer_reference_id or "",
-            customer=replace(order.order.customer, gateway_customer_id=vault_id),
+            customer=replace(order.order.customer, gateway_customer_id=profile_id),
         )
         return PaymentObserved(event_key(payment), payment)
 
@@ -124,7 +124,7 @@ class PayTraceOrderGateway:
         self, amount: Decimal, card: CardSource, details: PayTraceSaleDetails, *, capture: bool
     ) -> PayTraceTransactionResult:
         client = self.client
-        if isinstance(card, VaultCard):
+        if isinstance(card, StoredCard):
             by_customer = client.sale_by_customer if capture else client.authorize_by_customer
             return await by_customer(amount, card.customer_id, details=details)
         if isinstance(card, ProtectCard):

@@ -91,7 +91,7 @@ class PayTraceSaleDetails(_Request):
 
 
 class PayTraceCustomerDetails(_Request):
-    """Optional contact fields of a vault profile."""
+    """Optional contact fields of a customer profile."""
 
     billing_address: PayTraceAddress | None = None
     shipping_address: PayTraceAddress | None = None

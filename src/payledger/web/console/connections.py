@@ -7,14 +7,8 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 from payledger.bootstrap import Container
-from payledger.checks import (
-    ACCESS,
-    CheckResult,
-    d365_access,
-    database_checks,
-    paytrace_checks,
-    vault_checks,
-)
+from payledger.doctor.access import probe_d365, probe_database, probe_paytrace, probe_vault
+from payledger.doctor.report import ACCESS, Finding
 
 CHECK_TIMEOUT_SECONDS = 10.0
 """A system that does not answer within this is shown as failing, not waited for."""
@@ -30,30 +24,30 @@ class SystemStatus:
     detail: str
 
 
-async def _bounded(name: str, run: Callable[[], Awaitable[list[CheckResult]]]) -> list[CheckResult]:
+async def _bounded(name: str, run: Callable[[], Awaitable[list[Finding]]]) -> list[Finding]:
     try:
         return await asyncio.wait_for(run(), CHECK_TIMEOUT_SECONDS)
     except TimeoutError:
         detail = f"no answer within {CHECK_TIMEOUT_SECONDS:.0f} s"
-        return [CheckResult(name, False, detail, "is it reachable from here?", phase=ACCESS)]
+        return [Finding(name, False, detail, "is it reachable from here?", phase=ACCESS)]
 
 
-async def _d365(container: Container) -> list[CheckResult]:
-    return (await d365_access(container)).results
+async def _d365(container: Container) -> list[Finding]:
+    return (await probe_d365(container)).findings
 
 
-async def connection_checks(container: Container) -> list[CheckResult]:
+async def connection_checks(container: Container) -> list[Finding]:
     """Database, vault, PayTrace and D365 access, as ``payledger doctor`` checks them."""
-    database = await _bounded("database", lambda: database_checks(container))
-    vault = await _bounded("vault", lambda: vault_checks(container))
+    database = await _bounded("database", lambda: probe_database(container))
+    vault = await _bounded("vault", lambda: probe_vault(container))
     paytrace, d365 = await asyncio.gather(
-        _bounded("PayTrace", lambda: paytrace_checks(container)),
+        _bounded("PayTrace", lambda: probe_paytrace(container)),
         _bounded("D365", lambda: _d365(container)),
     )
     return database + vault + paytrace + d365
 
 
-def system_status(results: list[CheckResult], system: str) -> SystemStatus:
+def system_status(results: list[Finding], system: str) -> SystemStatus:
     """The state of one system (``PayTrace``, ``D365``, ``database``) from its checks."""
     mine = [result for result in results if result.name.split()[0] == system]
     if not mine:

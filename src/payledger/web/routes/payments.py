@@ -33,8 +33,6 @@ from payledger.domain.erp_keys import InvalidErpValue
 from payledger.domain.errors import AmbiguousOutcome, AuthError, ConfigError, RejectedError
 from payledger.domain.model import Payment
 from payledger.domain.money import Money
-from payledger.stores.api_clients import ApiClient
-from payledger.stores.charge_records import SqlChargeRecords
 from payledger.flows.charge_payment import (
     AmountRefused,
     Charge,
@@ -48,6 +46,8 @@ from payledger.flows.charge_payment import (
     void_payment,
 )
 from payledger.flows.charging import CardGateway
+from payledger.stores.api_clients import ApiClient
+from payledger.stores.charge_records import SqlChargeRecords
 from payledger.web.auth import require_scope
 from payledger.web.deps import ContainerDep
 from payledger.web.idempotency import Idempotency, IdempotencyDep, Reply

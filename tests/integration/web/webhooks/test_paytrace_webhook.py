@@ -14,7 +14,7 @@ from sqlalchemy import select
 
 from payledger.adapters.db.tables import inbox, jobs
 from payledger.adapters.paytrace.schemas import PayTraceSaleDetails
-from payledger.alerts.checks import dead_letters
+from payledger.alerts.scans import dead_letters
 from payledger.bootstrap import Container
 from payledger.bootstrap_webhooks import FETCH_HINTED
 from payledger.config import WorkerSettings

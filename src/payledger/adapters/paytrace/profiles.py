@@ -1,4 +1,8 @@
-"""Customer profiles and recurring payments (fact sheet §4.15, §4.16)."""
+"""Customer profiles and recurring payments (fact sheet §4.15, §4.16).
+
+A customer profile keeps a card or bank account on file at PayTrace under a merchant-chosen
+customer id (the fact sheet's "vault"); payledger charges it by that id.
+"""
 
 from __future__ import annotations
 
@@ -27,7 +31,9 @@ def _masked(profile: PayTraceCustomerProfile) -> str:
     return masked.replace("*", "x")
 
 
-class PayTraceVault(PayTraceSession):
+class PayTraceProfiles(PayTraceSession):
+    """The client's calls on customer profiles and their recurring payments."""
+
     # ---- customers ---------------------------------------------------------------------------
 
     async def create_customer(
@@ -76,7 +82,7 @@ class PayTraceVault(PayTraceSession):
         *,
         billing_address: PayTraceAddress | None = None,
     ) -> PayTraceCustomerResult:
-        """Vault the card of an earlier transaction."""
+        """Keep the card of an earlier transaction on file under ``customer_id``."""
         payload: dict[str, Any] = {"customer_id": customer_id, "transaction_id": transaction_id}
         if billing_address is not None:
             payload["billing_address"] = billing_address.wire()
@@ -125,7 +131,7 @@ class PayTraceVault(PayTraceSession):
         email: str | None = None,
         including_text: str | None = None,
     ) -> list[PayTraceCustomerProfile]:
-        """Vault profiles, optionally filtered (filters and shape UNCERTAIN)."""
+        """Customer profiles, optionally filtered (filters and shape UNCERTAIN)."""
         filters = {"customer_id": customer_id, "email": email, "including_text": including_text}
         payload = {k: v for k, v in filters.items() if v is not None}
         reply = await self._read(
@@ -138,7 +144,7 @@ class PayTraceVault(PayTraceSession):
     async def create_recurrence(
         self, customer_id: str, recurrence: PayTraceRecurrenceSpec
     ) -> PayTraceRecurrence:
-        """Schedule charges of a vault customer; never resent when the answer is lost."""
+        """Schedule charges of a customer profile; never resent when the answer is lost."""
         payload = {"customer_id": customer_id, "recurrence": recurrence.wire()}
         reply = await self._write(
             "create_recurrence", "/v1/recurrence/create", payload, PayTraceRecurrenceResult

@@ -1,4 +1,4 @@
-"""The scheduled checks find dead letters, refused credentials, waiting events and a D365
+"""The scheduled scans find dead letters, refused credentials, waiting events and a D365
 outage from durable state, and each becomes one alert."""
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from payledger.alerts import (
     Thresholds,
     WebhookSink,
     Windows,
-    run_checks,
+    run_scans,
 )
 from payledger.alerts.center import DISPATCH_ALERTS
 from payledger.alerts.watch import watch_handlers
@@ -70,8 +70,8 @@ async def fails_with(error: Exception):
     return handler
 
 
-async def checked(alerts: AlertCenter) -> list[str]:
-    found = await run_checks(alerts, THRESHOLDS)
+async def scanned(alerts: AlertCenter) -> list[str]:
+    found = await run_scans(alerts, THRESHOLDS)
     await alerts.dispatch()
     return [occurrence.key for occurrence in found]
 
@@ -102,14 +102,14 @@ async def test_new_dead_letters_raise_one_alert_counting_them_all(queue, alerts,
     await work(queue, {PROCESS_PAYMENT: refused})
     await add_dead_posting(queue.database, clock, "PT-77-PAY")
     clock.advance(seconds=10)
-    assert await checked(alerts) == ["dead-letters"]
+    assert await scanned(alerts) == ["dead-letters"]
     [post] = receiver.posts
     assert post["text"] == "[payledger] New dead letters: work that needs a human (x4)"
     text = post["blocks"][1]["text"]["text"]
     assert "RejectedError: customer US-999 does not exist" in text
     assert "posting PT-77-PAY (payment): 400 Customer NO-SUCH does not exist" in text
     clock.advance(minutes=1)
-    assert await checked(alerts) == []  # the same dead letters are not reported again
+    assert await scanned(alerts) == []  # the same dead letters are not reported again
 
 
 async def test_refused_credentials_alert_at_once_and_not_again_as_dead_letters(
@@ -122,7 +122,7 @@ async def test_refused_credentials_alert_at_once_and_not_again_as_dead_letters(
     assert post["text"] == "[payledger] D365 refused payledger's credentials (x2)"
     assert "D365 token: HTTP 401" in post["blocks"][1]["text"]["text"]
     clock.advance(seconds=10)
-    assert await checked(alerts) == []
+    assert await scanned(alerts) == []
 
 
 async def test_a_refund_waiting_for_its_sale_raises_events_waiting(queue, alerts, clock, receiver):
@@ -139,9 +139,9 @@ async def test_a_refund_waiting_for_its_sale_raises_events_waiting(queue, alerts
         )
     await work(queue, {PROCESS_PAYMENT: waiting})
     clock.advance(minutes=10)
-    assert await checked(alerts) == []
+    assert await scanned(alerts) == []
     clock.advance(minutes=6)
-    assert await checked(alerts) == ["events-waiting"]
+    assert await scanned(alerts) == ["events-waiting"]
     [post] = receiver.posts
     assert post["text"] == "[payledger] Events waiting longer than 15 min"
     text = post["blocks"][1]["text"]["text"]
@@ -155,9 +155,9 @@ async def test_a_flush_failing_again_and_again_is_a_d365_outage(queue, alerts, c
     for _attempt in range(4):
         await work(queue, {FLUSH_JOURNALS: down})
         clock.advance(seconds=2)
-    assert await checked(alerts) == []
+    assert await scanned(alerts) == []
     await work(queue, {FLUSH_JOURNALS: down})
-    assert await checked(alerts) == ["d365-outage"]
+    assert await scanned(alerts) == ["d365-outage"]
     [post] = receiver.posts
     assert post["text"] == "[payledger] D365 unavailable: journal writes keep failing"
     assert "failed 5 times in a row" in post["blocks"][1]["text"]["text"]
@@ -167,4 +167,4 @@ async def test_a_flush_failing_again_and_again_is_a_d365_outage(queue, alerts, c
 
     clock.advance(seconds=2)
     await work(queue, {FLUSH_JOURNALS: back})
-    assert await checked(alerts) == []
+    assert await scanned(alerts) == []

@@ -1,6 +1,6 @@
-"""The scheduled health checks that raise alerts: dead letters, waiting events, D365 outage.
+"""The scheduled scans that raise alerts: dead letters, waiting events, D365 outage.
 
-Each check reads durable state only (jobs, postings, inbox), so it does not matter which
+Each scan reads durable state only (jobs, postings, inbox), so it does not matter which
 process runs it or whether the process that saw the failure is still alive.
 """
 
@@ -20,12 +20,13 @@ from payledger.alerts.model import Severity
 from payledger.alerts.store import Occurrence
 from payledger.stores.postings import FLUSH_JOURNALS
 
-CHECK_ALERTS = "alerts.check"
-"""The job kind of the scheduled checks (they dispatch what is due when done)."""
+SCAN_ALERTS = "alerts.check"
+"""The job kind of the scheduled scans (they dispatch what is due when done); the value
+predates the name and stays, since queued jobs and the schedule carry it."""
 DEAD_LETTER_MARK = "alerts:dead-letters"
 SETTLE_LAG = timedelta(seconds=5)
 """Dead letters are looked at once they are this old, so a transaction that was still
-committing when a check ran is seen by the next check instead of being skipped."""
+committing when a scan ran is seen by the next scan instead of being skipped."""
 SHOWN = 10
 
 
@@ -37,7 +38,7 @@ class Thresholds:
     """A journal flush failing this many times in a row raises ``d365-outage``."""
 
 
-async def run_checks(center: AlertCenter, thresholds: Thresholds) -> list[Occurrence]:
+async def run_scans(center: AlertCenter, thresholds: Thresholds) -> list[Occurrence]:
     """Look for trouble and record what was found (one transaction); returns the findings."""
     database, now = center.queue.database, center.queue.clock.now()
     async with database.transaction() as conn:
@@ -52,7 +53,7 @@ async def run_checks(center: AlertCenter, thresholds: Thresholds) -> list[Occurr
 
 
 async def dead_letters(conn: AsyncConnection, now: datetime, *, dialect: str) -> list[Occurrence]:
-    """Jobs and postings that went dead since the last check.
+    """Jobs and postings that went dead since the last scan.
 
     Jobs that died of refused credentials are left to the ``auth:<system>`` alert, which is
     raised the moment the error happens.

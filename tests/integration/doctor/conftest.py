@@ -1,0 +1,155 @@
+"""Both sandboxes served over TCP (D365 over https) for the doctor, configured as in the README.
+
+The container builds its connectors from configuration URLs, so the sandboxes run under
+uvicorn on loopback ports in background threads, once per test module.
+"""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+import uvicorn
+
+from payledger import doctor
+from payledger.bootstrap import Container, build
+from payledger.config import Settings
+from payledger.doctor import Finding
+from payledger.sandbox.d365 import D365SandboxSettings
+from payledger.sandbox.d365 import create_app as create_d365
+from payledger.sandbox.d365.tls import write_self_signed_certificate
+from payledger.sandbox.paytrace import create_app as create_paytrace
+
+D365_SECRET = "payledger-secret"
+
+
+@dataclass(frozen=True)
+class Sandboxes:
+    paytrace: str
+    d365: str
+    cert: Path
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def _serve(app: Any, port: int, **tls: str) -> tuple[uvicorn.Server, threading.Thread]:
+    config = uvicorn.Config(
+        app,
+        host="127.0.0.1",
+        port=port,
+        log_level="warning",
+        lifespan="off",
+        timeout_graceful_shutdown=1,
+        **tls,
+    )
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 10
+    while not server.started:
+        assert time.monotonic() < deadline and thread.is_alive(), "uvicorn did not start"
+        time.sleep(0.02)
+    return server, thread
+
+
+@pytest.fixture(scope="module")
+def sandboxes(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Sandboxes]:
+    cert, key = write_self_signed_certificate(tmp_path_factory.mktemp("tls"))
+    pt_port, d365_port = _free_port(), _free_port()
+    d365_url = f"https://127.0.0.1:{d365_port}"
+    servers = [
+        _serve(create_paytrace(), pt_port),
+        _serve(
+            create_d365(D365SandboxSettings(base_url=d365_url)),
+            d365_port,
+            ssl_certfile=str(cert),
+            ssl_keyfile=str(key),
+        ),
+    ]
+    yield Sandboxes(f"http://127.0.0.1:{pt_port}", d365_url, cert)
+    for server, _ in servers:
+        server.should_exit = True
+    for _, thread in servers:
+        thread.join(timeout=10)
+
+
+def configured(sandboxes: Sandboxes, tmp_path: Path, **changes: dict[str, Any]) -> Settings:
+    """Settings pointing at the sandboxes (the README's "Going live" file), with changes."""
+    sections: dict[str, dict[str, Any]] = {
+        "database": {"url": f"sqlite:///{tmp_path / 'payledger.db'}"},
+        "vault": {"key_file": tmp_path / "master.key"},
+        "paytrace": {
+            "enabled": True,
+            "base_url": sandboxes.paytrace,
+            "username": "demo123",
+            "integrator_id": "9575315uXt4u",
+        },
+        "d365": {
+            "enabled": True,
+            "base_url": sandboxes.d365,
+            "authority_host": sandboxes.d365,
+            "tenant": "payledger-sandbox",
+            "client_id": "payledger-client",
+            "ca_file": sandboxes.cert,
+        },
+    }
+    for section, values in changes.items():
+        sections[section] = {**sections.get(section, {}), **values}
+    return Settings(**sections)
+
+
+async def close(container: Container) -> None:
+    # Container.aclose() closes the D365 client but not its credential's HTTP client (reported).
+    try:
+        credential = (await container.d365_client()).credential
+    except Exception:  # no secret, no schema: no client was built
+        credential = None
+    await container.aclose()
+    if credential is not None:
+        await credential.aclose()
+
+
+async def opened(
+    settings: Settings, secrets: dict[str, str] | None = None, *, migrated: bool = True
+) -> Container:
+    container = build(settings)
+    if migrated:
+        await container.prepare()
+    for name, value in (secrets or {}).items():
+        await container.vault.set(name, value, actor="test")
+    return container
+
+
+SECRETS = {"paytrace-password": "demo123", "d365-client-secret": D365_SECRET}
+
+
+@pytest.fixture
+async def ready(sandboxes: Sandboxes, tmp_path: Path) -> AsyncIterator[Container]:
+    container = await opened(configured(sandboxes, tmp_path), SECRETS)
+    yield container
+    await close(container)
+
+
+def by_name(findings: list[Finding]) -> dict[str, Finding]:
+    return {finding.name: finding for finding in findings}
+
+
+async def diagnosed(
+    settings: Settings, secrets: dict[str, str] | None = None
+) -> dict[str, Finding]:
+    """``payledger doctor`` on a container built from ``settings``, findings by name."""
+    container = await opened(settings, secrets)
+    try:
+        return by_name(await doctor.run(container))
+    finally:
+        await close(container)
