@@ -488,3 +488,24 @@ def pan(
     for s in result.speeds:
         speeds.add_row(s.text, f"{s.mean_chars:,.0f}", f"{s.per_second:,.0f}")
     console.print(speeds)
+
+
+@app.command("startup")
+def startup(
+    runs: Annotated[int, typer.Option(help="Fresh processes per command; medians.", min=1)] = 5,
+) -> None:
+    """CPU seconds and peak RSS of `payledger --help` and `payledger status --help`, each in a
+    fresh process (target: at most 0.5 s of CPU for `--help`)."""
+    from payledger.bench.startup import COMMANDS, measure
+
+    table = Table("command", "runs", "CPU s (median)", "wall s", "peak RSS MiB")
+    for args in COMMANDS:
+        figure = measure(args, runs)
+        table.add_row(
+            "payledger " + " ".join(args),
+            str(figure.runs),
+            f"{figure.cpu_seconds:.3f}",
+            f"{figure.wall_seconds:.3f}",
+            f"{figure.peak_rss_mib:.1f}",
+        )
+    console.print(table)
