@@ -1,4 +1,8 @@
-"""Fakes of the flows' ports: they record what happened and take fault knobs."""
+"""Fakes of the flows' ports: they record what happened and take fault knobs.
+
+Every fake in ``tests/fakes*.py`` subclasses the port it stands for and is ``@final``, and mypy
+checks these files: a fake that drifts from its port (a missing method, another signature)
+fails ``make lint``. ``tests/contracts`` proves the ones the stores implement behave alike."""
 
 from __future__ import annotations
 
@@ -6,16 +10,25 @@ import asyncio
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
-from typing import Any
+from typing import Any, final
 
-from payledger.domain.errors import AmbiguousOutcome
+from payledger.domain.card_data import find_card_data
+from payledger.domain.codec import payment_to_dict
+from payledger.domain.errors import AmbiguousOutcome, CardDataRejected
 from payledger.domain.events import PaymentObserved, Recorded
 from payledger.domain.model import Payment
 from payledger.domain.posting import DayJournal, Posting, PostingState
-from payledger.flows.ports import Ledger, PostingStore
+from payledger.flows.ports import (
+    Ledger,
+    LedgerWriteResult,
+    PaymentEventStore,
+    PaymentSource,
+    PostingStore,
+)
 
 
-class FakePaymentSource:
+@final
+class FakePaymentSource(PaymentSource):
     name = "fakepay"
 
     def __init__(self, events: list[PaymentObserved] | None = None) -> None:
@@ -27,7 +40,8 @@ class FakePaymentSource:
         return list(self.events)
 
 
-class FakePaymentEventStore:
+@final
+class FakePaymentEventStore(PaymentEventStore):
     def __init__(self, fail_next: list[Exception] | None = None) -> None:
         self.events: dict[tuple[str, str], PaymentObserved] = {}
         self.watermarks: dict[str, datetime] = {}
@@ -41,17 +55,23 @@ class FakePaymentEventStore:
     ) -> Recorded:
         if self._fail_next:
             raise self._fail_next.pop(0)
+        card_fields = [f for e in events for f in find_card_data(payment_to_dict(e.payment))]
+        if card_fields:  # the inbox refuses the whole batch
+            raise CardDataRejected(card_fields)
         new = 0
         for event in events:
             new += (source, event.event_id) not in self.events
             self.events.setdefault((source, event.event_id), event)
-        self.watermarks[watermark[0]] = watermark[1]
+        name, value = watermark
+        if name not in self.watermarks or self.watermarks[name] < value:  # never moves back
+            self.watermarks[name] = value
         return Recorded(new=new, duplicates=len(events) - new)
 
 
 # --- posting flows: an in-memory posting store and ledger ------------------------------------
 
 
+@final
 class FakePostingStore(PostingStore):
     """``postings`` and ``journals`` in memory, with the SQL store's rules: one posting per
     (transaction, operation) and per reference, outcomes change only postings on their way,
@@ -233,7 +253,8 @@ def _key(journal: DayJournal) -> tuple[str, str, str, str]:
 
 
 @dataclass
-class FakeWriteResult:
+@final
+class FakeWriteResult(LedgerWriteResult):
     lines_error: str | None = None
     failed: dict[str, str] = field(default_factory=dict)
 
@@ -247,6 +268,7 @@ class FakeJournal:
     posted: bool = False
 
 
+@final
 class FakeLedger(Ledger):
     """The ERP in memory. Lines are keyed like D365's (journal, line number): a changeset is
     atomic and refused whole for a bad line, a posted journal or a key that already exists.

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 from datetime import UTC, datetime
+from typing import final
 
 from payledger.domain.charges import (
     CardOnFile,
@@ -17,12 +18,14 @@ from payledger.domain.charges import (
 )
 from payledger.domain.model import Outcome, Payment, PaymentKind, PaymentStatus
 from payledger.domain.money import Money
+from payledger.flows.ports import CardGateway, ChargeAttempts, ChargeRecords, Receivables
 
 WHEN = datetime(2026, 3, 24, 17, 0, tzinfo=UTC)
 DECLINED_AMOUNT = Money.of("1.12")
 
 
-class FakeCardGateway:
+@final
+class FakeCardGateway(CardGateway):
     """Approves everything but 1.12 (declined), numbering transactions from 1001."""
 
     source_name = "fakepay"
@@ -84,7 +87,8 @@ class FakeCardGateway:
         return f"fakepay:{payment.gateway_txn_id}:{payment.kind.value}:{payment.status.value}"
 
 
-class FakeReceivables:
+@final
+class FakeReceivables(Receivables):
     def __init__(self) -> None:
         self.receivables: dict[tuple[ReceivableKind, str], Receivable] = {}
         self.cards: dict[str, CardOnFile] = {}
@@ -114,7 +118,8 @@ class FakeReceivables:
         return self.cards.get(customer_account)
 
 
-class FakeChargeRecords:
+@final
+class FakeChargeRecords(ChargeRecords):
     def __init__(self, fail_saves: list[Exception] | None = None) -> None:
         self.records: dict[str, ChargeRecord] = {}
         self.events: list[PaymentEvent] = []
@@ -167,8 +172,9 @@ class FakeChargeRecords:
         return original
 
 
-class Attempts:
-    """``ChargeAttempts``: remembers whether a charge was started before."""
+@final
+class FakeChargeAttempts(ChargeAttempts):
+    """Remembers whether a charge was started before."""
 
     def __init__(self, started_before: bool = False) -> None:
         self.started = started_before

@@ -4,15 +4,21 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import replace
-from typing import Any
+from typing import Any, final
 
 from payledger.domain import Address, Customer
-from payledger.flows.ports import ErpCustomer, GatewayProfile
+from payledger.flows.ports import (
+    CustomerDirectory,
+    CustomerProfiles,
+    ErpCustomer,
+    GatewayProfile,
+)
 
 ID_FIELD, SYNC_FIELD, AUTO_PAY_FIELD = "PayTraceCustomerId", "PayTraceSync", "PayTraceAutoPay"
 
 
-class FakeCustomerDirectory:
+@final
+class FakeCustomerDirectory(CustomerDirectory):
     """ERP customers as rows (D365 field names); ``updates`` and ``created`` record writes."""
 
     def __init__(self, *rows: dict[str, Any]) -> None:
@@ -87,7 +93,8 @@ def profile(
     return GatewayProfile(customer_id, customer, fields, masked_card="xxxxxxxxxxxx5439")
 
 
-class FakeCustomerProfiles:
+@final
+class FakeCustomerProfiles(CustomerProfiles):
     """Gateway profiles; ``updates`` records writes, ``recurring`` active schedules per id."""
 
     def __init__(self, *profiles: GatewayProfile, recurring: dict[str, int] | None = None) -> None:

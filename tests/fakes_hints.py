@@ -5,22 +5,27 @@ from __future__ import annotations
 
 import asyncio
 from datetime import UTC, datetime
+from typing import Any, final
 
 from payledger.domain import Money, Payment, PaymentKind, PaymentStatus
 from payledger.domain.card_data import find_card_data
 from payledger.domain.codec import payment_to_dict
 from payledger.domain.errors import CardDataRejected, RejectedError
 from payledger.domain.events import DeliveryRecorded, PaymentHinted, PaymentObserved
+from payledger.flows.ports import DeliveryLog, HintedPayments, PaymentLookup
 
 WHEN = datetime(2026, 3, 24, 17, 0, tzinfo=UTC)
 
 
-def observed(txn: str, status: PaymentStatus = PaymentStatus.APPROVED, **extra) -> PaymentObserved:
+def observed(
+    txn: str, status: PaymentStatus = PaymentStatus.APPROVED, **extra: Any
+) -> PaymentObserved:
     payment = Payment(txn, PaymentKind.SALE, status, Money.of("10.00"), WHEN, **extra)
     return PaymentObserved(f"fakepay:{txn}:sale:{status.value}", payment)
 
 
-class FakeDeliveryLog:
+@final
+class FakeDeliveryLog(DeliveryLog):
     """Deliveries by id; ``remembers`` says whether ``known_fingerprint`` answers from memory
     (else only ``record`` finds a delivery stored before, as after a restart)."""
 
@@ -40,7 +45,8 @@ class FakeDeliveryLog:
         return DeliveryRecorded(event_id=hint.event_id)
 
 
-class FakePaymentLookup:
+@final
+class FakePaymentLookup(PaymentLookup):
     """The gateway's payments by transaction id; unknown ids are refused like the gateway's."""
 
     name = "fakepay"
@@ -68,7 +74,8 @@ class FakePaymentLookup:
         return self.payments[transaction_id]
 
 
-class FakeHintedPayments:
+@final
+class FakeHintedPayments(HintedPayments):
     """Where fetched payments went (by source and event id) and how each hint ended; refuses
     card data as the inbox does."""
 

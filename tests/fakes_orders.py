@@ -11,18 +11,26 @@ import itertools
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, final
 
 from payledger.domain.charges import CardSource, StoredCard
 from payledger.domain.events import PaymentObserved
 from payledger.domain.model import Outcome, Payment, PaymentKind, PaymentStatus, PaymentToken
 from payledger.domain.shop_orders import ErpReferences, ShopOrder, ShopOrderRecord, ShopOrderStatus
-from payledger.flows.ports import ErpCustomer, ErpOrder
+from payledger.flows.ports import (
+    ErpCustomer,
+    ErpOrder,
+    OperatorAlerts,
+    OrderGateway,
+    SalesDesk,
+    ShopOrderStore,
+)
 
 DECLINED_TOTAL = "1.12"
 
 
-class FakeOrderGateway:
+@final
+class FakeOrderGateway(OrderGateway):
     """Approves every charge except totals of 1.12 (declined "Do not honor")."""
 
     source_name = "paytrace"
@@ -68,7 +76,8 @@ class FakeOrderGateway:
 
 
 @dataclass
-class FakeSalesDesk:
+@final
+class FakeSalesDesk(SalesDesk):
     """ERP customers (by account) and orders (by reference) in memory."""
 
     customers: dict[str, dict[str, Any]] = field(default_factory=dict)
@@ -144,7 +153,8 @@ class FakeSalesDesk:
                 order["PaymentStatus"] = header.get("PaymentStatus")
 
 
-class FakeShopOrderStore:
+@final
+class FakeShopOrderStore(ShopOrderStore):
     """Order records by reference; ``events`` holds recorded payment events, ``jobs`` the
     completion jobs (reference → due time), ``event_fields`` what each event was given."""
 
@@ -224,7 +234,8 @@ class FakeShopOrderStore:
 
 
 @dataclass
-class FakeAlerts:
+@final
+class FakeAlerts(OperatorAlerts):
     """Records every alert occurrence: ``(key, title, text, severity, facts)``."""
 
     sent: list[tuple[str, str, str, str, dict[str, object]]] = field(default_factory=list)

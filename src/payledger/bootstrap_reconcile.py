@@ -18,6 +18,8 @@ from payledger.domain.money import Money
 from payledger.domain.reconcile import FeeRule, FeeSchedule, MatchRules
 from payledger.engine.jobs import Job
 from payledger.engine.schedule import Schedule
+from payledger.flows.ports import OperatorAlerts as ReconAlerts
+from payledger.flows.ports import Progress, no_progress
 from payledger.flows.post_deposit import DepositPosted, DepositTemplates, post_deposit
 from payledger.flows.reconcile_period import (
     ReconcileCommand,
@@ -25,7 +27,6 @@ from payledger.flows.reconcile_period import (
     ReconcileResult,
     reconcile_period,
 )
-from payledger.flows.reconcile_ports import Progress, ReconAlerts, no_progress
 from payledger.mapping import compile_template
 from payledger.stores.reconciliation import POST_DEPOSIT, RUN_RECONCILIATION, SqlReconStore
 

@@ -1,1 +1,1 @@
-"""Flows: the business steps, written against ports (``flows/ports.py``), never against vendors."""
+"""Flows: the business steps, written against ports (``flows/ports/``), never against vendors."""

@@ -12,7 +12,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
-from typing import Protocol
 
 from payledger.domain.charges import (
     ChargeReferences,
@@ -34,6 +33,7 @@ from payledger.flows.charge_payment import (
     charge_receivable,
     record_of,
 )
+from payledger.flows.ports import ChargeAttempts
 
 AUTO_PAY_CLIENT = "d365-auto-pay"
 """The client name auto-pay charges are recorded (and audited) under."""
@@ -64,14 +64,6 @@ class AutoPayResult:
     outcome: AutoPayOutcome
     reason: str
     gateway_txn_id: str = ""
-
-
-class ChargeAttempts(Protocol):
-    """Remembers that a charge was started, durably, before the gateway is called."""
-
-    async def start(self) -> bool:
-        """Record that a charge is starting; True if an earlier attempt had already started."""
-        ...
 
 
 async def pay_posted_invoice(

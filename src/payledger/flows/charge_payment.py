@@ -27,7 +27,7 @@ from payledger.domain.erp_keys import check_erp_id
 from payledger.domain.errors import DomainError, PayLedgerError
 from payledger.domain.model import Payment, PaymentKind
 from payledger.domain.money import Money
-from payledger.flows.charging import CardGateway, ChargeRecords, Receivables
+from payledger.flows.ports import CardGateway, ChargeRecords, Receivables
 
 
 class NotFound(DomainError):

@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from payledger.domain.model import SettlementBatch
-from payledger.flows.reconcile_ports import DepositLedger
+from payledger.flows.ports import DepositLedger
 from payledger.mapping import CompiledTemplate, source_document
 
 

@@ -35,10 +35,10 @@ from payledger.domain.reconcile import (
 )
 from payledger.domain.reconcile.report import expected_reference
 from payledger.domain.reconcile.runs import DepositOrder, HealRequest, HealState, RunRecord
-from payledger.flows.reconcile_ports import (
+from payledger.flows.ports import (
     LedgerLines,
+    OperatorAlerts,
     Progress,
-    ReconAlerts,
     ReconStore,
     Settlement,
     SettlementSource,
@@ -95,7 +95,7 @@ async def reconcile_period(
     ledger: LedgerLines,
     store: ReconStore,
     clock: Clock,
-    alerts: ReconAlerts | None = None,
+    alerts: OperatorAlerts | None = None,
     progress: Progress = no_progress,
 ) -> ReconcileResult:
     """Run one reconciliation and store its report; raise (the run marked failed) on errors."""
@@ -269,7 +269,9 @@ def _record(report: dict[str, Any]) -> RunRecord:
     return RunRecord(report, to_csv(report), to_html(report), items)
 
 
-async def _alert(alerts: ReconAlerts, policy: ReconcilePolicy, report: Mapping[str, Any]) -> None:
+async def _alert(
+    alerts: OperatorAlerts, policy: ReconcilePolicy, report: Mapping[str, Any]
+) -> None:
     period = report["period"]
     run = report["run"]
     link = (

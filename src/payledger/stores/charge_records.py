@@ -1,4 +1,4 @@
-"""The ``ChargeRecords`` port (``flows.charging``): payments made through payledger
+"""The ``ChargeRecords`` port (``flows.ports``): payments made through payledger
 (``api_payments``) and the inbox event that posts each one, written together in one
 transaction with an audit entry."""
 

@@ -1,4 +1,4 @@
-"""The ``ReconStore`` port (``flows.reconcile_ports``): runs and items in ``recon_runs`` /
+"""The ``ReconStore`` port (``flows.ports``): runs and items in ``recon_runs`` /
 ``recon_items``, auto-heal through the inbox, and one deposit job per settled batch.
 
 A heal stores the payment exactly as the poller would (same source, same event key, same

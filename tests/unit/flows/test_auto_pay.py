@@ -15,8 +15,8 @@ from payledger.flows.auto_pay import AutoPayOutcome, InvoicePosted, pay_posted_i
 from payledger.flows.charge_payment import ChargeContext
 from tests.fakes_charging import (
     WHEN,
-    Attempts,
     FakeCardGateway,
+    FakeChargeAttempts,
     FakeChargeRecords,
     FakeReceivables,
 )
@@ -48,7 +48,9 @@ def ctx(gateway, erp, records) -> ChargeContext:
 
 
 async def pay(ctx, event=POSTED, attempts=None):
-    return await pay_posted_invoice(event, company="usmf", ctx=ctx, attempts=attempts or Attempts())
+    return await pay_posted_invoice(
+        event, company="usmf", ctx=ctx, attempts=attempts or FakeChargeAttempts()
+    )
 
 
 async def test_a_customer_with_auto_pay_is_charged_the_open_amount(ctx, gateway, records):
@@ -119,7 +121,7 @@ async def test_an_interrupted_attempt_is_finished_with_the_charge_it_made(ctx, g
         outcome=Outcome.APPROVED, invoice_ref="CIV-1", message="Approved.",
     )  # fmt: skip
     gateway.lost_charges.append(lost)
-    result = await pay(ctx, attempts=Attempts(started_before=True))
+    result = await pay(ctx, attempts=FakeChargeAttempts(started_before=True))
     assert result.outcome is AutoPayOutcome.CHARGED and result.gateway_txn_id == "555"
     assert gateway.calls == []  # nothing charged again
     assert records.records["555"].invoice_number == "CIV-1"
@@ -127,7 +129,7 @@ async def test_an_interrupted_attempt_is_finished_with_the_charge_it_made(ctx, g
 
 
 async def test_an_interrupted_attempt_that_charged_nothing_charges_now(ctx, gateway):
-    result = await pay(ctx, attempts=Attempts(started_before=True))
+    result = await pay(ctx, attempts=FakeChargeAttempts(started_before=True))
     assert result.outcome is AutoPayOutcome.CHARGED and gateway.calls == [
         ("sale", Money.of("75.00"))
     ]
@@ -136,7 +138,7 @@ async def test_an_interrupted_attempt_that_charged_nothing_charges_now(ctx, gate
 async def test_a_charge_not_recorded_is_retried_later_as_an_interrupted_attempt(gateway, erp):
     records = FakeChargeRecords(fail_saves=[TransientError("database unavailable")])
     ctx = ChargeContext(gateway=gateway, receivables=erp, records=records, now=WHEN)
-    attempts = Attempts()
+    attempts = FakeChargeAttempts()
     with pytest.raises(TransientError, match="not recorded"):
         await pay(ctx, attempts=attempts)
     assert attempts.started  # the retry will look the charge up first

@@ -36,7 +36,7 @@ def _decimal(value: Any) -> Decimal:
 
 
 class D365Receivables:
-    """Implements ``flows.charging.Receivables`` in the ledger's company."""
+    """Implements ``flows.ports.Receivables`` in the ledger's company."""
 
     def __init__(self, ledger: D365Ledger, fields: ReceivableFields | None = None) -> None:
         self.ledger = ledger

@@ -25,7 +25,7 @@ from payledger.adapters.d365.odata import (
 from payledger.domain.errors import AmbiguousOutcome, RejectedError
 from payledger.domain.money import Money
 from payledger.domain.reconcile import LedgerEntry
-from payledger.flows.reconcile_ports import Progress, no_progress
+from payledger.flows.ports import Progress, no_progress
 
 REFERENCE_PREFIX = "PT-"
 _LINE_FIELDS = (

@@ -50,7 +50,7 @@ LOOKUP_SKEW = timedelta(minutes=5)
 
 
 class PayTraceCardGateway:
-    """Implements ``flows.charging.CardGateway`` with a :class:`PayTraceClient`.
+    """Implements ``flows.ports.CardGateway`` with a :class:`PayTraceClient`.
 
     Args:
         client: the connector.

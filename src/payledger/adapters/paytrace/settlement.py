@@ -31,7 +31,7 @@ from payledger.domain import Money, PaymentKind, RejectedError
 from payledger.domain.events import PaymentObserved
 from payledger.domain.posting import LedgerOperation
 from payledger.domain.reconcile import GatewayTxn, TxnState
-from payledger.flows.reconcile_ports import Progress, Settlement
+from payledger.flows.ports import Progress, Settlement
 
 _STATES = {"SETTLED": TxnState.SETTLED, "PENDING": TxnState.PENDING, "VOIDED": TxnState.VOIDED}
 ACH = "ACH"

@@ -45,7 +45,7 @@ from payledger.flows.charge_payment import (
     refund_payment,
     void_payment,
 )
-from payledger.flows.charging import CardGateway
+from payledger.flows.ports import CardGateway
 from payledger.stores.api_clients import ApiClient
 from payledger.stores.charge_records import SqlChargeRecords
 from payledger.web.auth import require_scope

@@ -1,5 +1,5 @@
-"""The ports charging speaks through: the card gateway, the ERP's receivables, and the
-records of payments payledger made (with the ledger events that post them).
+"""Charging: the card gateway, the ERP's receivables, the records of payments payledger made
+(with the ledger events that post them) and auto-pay's charge attempts.
 
 The request/reply API and D365 business events both charge through
 :mod:`payledger.flows.charge_payment`; the types are in :mod:`payledger.domain.charges`.
@@ -97,4 +97,12 @@ class ChargeRecords(Protocol):
     ) -> ChargeRecord:
         """Like :meth:`save` for a refund; an approved one is added to its original's refunded
         amount in the same transaction. Returns the original as it is now."""
+        ...
+
+
+class ChargeAttempts(Protocol):
+    """Remembers that a charge was started, durably, before the gateway is called."""
+
+    async def start(self) -> bool:
+        """Record that a charge is starting; True if an earlier attempt had already started."""
         ...

@@ -1,4 +1,5 @@
-"""The ports settlement reconciliation depends on; adapters and the engine implement them."""
+"""Settlement reconciliation: the gateway's settlements, the ERP's lines and general journals,
+and the runs payledger keeps (``stores.reconciliation``)."""
 
 from __future__ import annotations
 
@@ -115,17 +116,3 @@ class ReconStore(Protocol):
         """One deposit job per batch, ever; returns by batch number where its deposit stands:
         ``enqueued`` (now), ``pending``, ``posted`` or ``failed`` (its job is dead)."""
         ...
-
-
-class ReconAlerts(Protocol):
-    """The operators' alert centre (``payledger.alerts.AlertCenter`` fits)."""
-
-    async def notify(
-        self,
-        key: str,
-        title: str,
-        text: str,
-        *,
-        severity: str = "warning",
-        facts: Mapping[str, object] | None = None,
-    ) -> None: ...

@@ -1,0 +1,58 @@
+"""The ports flows speak through: ``Protocol`` classes that adapters and stores implement and
+``bootstrap`` wires, with the data they exchange. One module per area; import from here."""
+
+from payledger.flows.ports.alerts import OperatorAlerts
+from payledger.flows.ports.charging import CardGateway, ChargeAttempts, ChargeRecords, Receivables
+from payledger.flows.ports.customers import (
+    CustomerDirectory,
+    CustomerProfiles,
+    ErpCustomer,
+    GatewayProfile,
+)
+from payledger.flows.ports.inbox import DeliveryLog, HintedPayments, PaymentEventStore
+from payledger.flows.ports.ledger import JournalOpener, Ledger, LedgerWriteResult
+from payledger.flows.ports.orders import ErpOrder, OrderGateway, SalesDesk, ShopOrderStore
+from payledger.flows.ports.payments import DailyPaymentSource, PaymentLookup, PaymentSource
+from payledger.flows.ports.postings import PostingStore
+from payledger.flows.ports.reconcile import (
+    DepositLedger,
+    LedgerLines,
+    Progress,
+    ReconStore,
+    Settlement,
+    SettlementSource,
+    no_progress,
+)
+
+__all__ = [
+    "CardGateway",
+    "ChargeAttempts",
+    "ChargeRecords",
+    "CustomerDirectory",
+    "CustomerProfiles",
+    "DailyPaymentSource",
+    "DeliveryLog",
+    "DepositLedger",
+    "ErpCustomer",
+    "ErpOrder",
+    "GatewayProfile",
+    "HintedPayments",
+    "JournalOpener",
+    "Ledger",
+    "LedgerLines",
+    "LedgerWriteResult",
+    "OperatorAlerts",
+    "OrderGateway",
+    "PaymentEventStore",
+    "PaymentLookup",
+    "PaymentSource",
+    "PostingStore",
+    "Progress",
+    "Receivables",
+    "ReconStore",
+    "SalesDesk",
+    "Settlement",
+    "SettlementSource",
+    "ShopOrderStore",
+    "no_progress",
+]
