@@ -14,15 +14,16 @@ import sys
 from fastapi import Request
 
 from payledger.bootstrap import build
-from payledger.cli.common import setup_logging
-from payledger.cli.serving import config, serve_together
 from payledger.config import load_settings
+from payledger.logs import configure_logging
 from payledger.web.app import create_app
+from payledger.web.serving import config, serve_together
 
 
 async def serve(config_path: str, port: int) -> None:
     settings = load_settings(config_path)
-    setup_logging(settings, stderr=False)
+    log = settings.logging
+    configure_logging(level=log.level, fmt=log.format, file=log.file, stderr=False)
     container = build(settings)
     app = create_app(container, embedded_worker=False)
 

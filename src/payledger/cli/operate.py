@@ -10,11 +10,11 @@ import typer
 
 from payledger.adapters.db.migrate import current_revision, migrate
 from payledger.bootstrap import Container, run_scheduler
-from payledger.cli import serving
 from payledger.cli.common import console, opened, run, settings_from, setup_logging, with_container
-from payledger.cli.serving import serve_together
 from payledger.doctor.startup import require_valid_templates
 from payledger.stores.postings import replay_dead_postings
+from payledger.web import serving
+from payledger.web.serving import serve_together
 
 
 def serve(

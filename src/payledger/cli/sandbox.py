@@ -7,7 +7,6 @@ from typing import Annotated
 
 import typer
 
-from payledger.cli import serving
 from payledger.cli.common import console, run, setup_logging
 from payledger.config import LoggingSettings, Settings
 from payledger.sandbox.d365 import D365SandboxSettings
@@ -15,6 +14,7 @@ from payledger.sandbox.d365 import create_app as create_d365
 from payledger.sandbox.d365.tls import write_self_signed_certificate
 from payledger.sandbox.paytrace import PayTraceSandboxSettings
 from payledger.sandbox.paytrace import create_app as create_paytrace
+from payledger.web import serving
 
 
 def sandbox(

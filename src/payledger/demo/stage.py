@@ -9,13 +9,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from payledger.bench.postgres import free_port
-from payledger.cli.serving import QuietSignalsServer, config
 from payledger.sandbox.d365 import D365Sandbox, D365SandboxSettings
 from payledger.sandbox.d365 import create_app as create_d365
 from payledger.sandbox.d365.tls import write_self_signed_certificate
 from payledger.sandbox.faults import FaultSettings
 from payledger.sandbox.paytrace import PayTraceSandbox, PayTraceSandboxSettings
 from payledger.sandbox.paytrace import create_app as create_paytrace
+from payledger.web.serving import QuietSignalsServer, config
 
 DISCRETIONARY_TITLES = ("D365 Order", "D365 Customer")
 DEMO_LATENCY = FaultSettings(latency_ms=15, jitter_ms=10, per_operation_ms=2, capacity=16)

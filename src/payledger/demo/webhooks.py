@@ -27,10 +27,10 @@ from payledger.adapters.db.tables import inbox, postings
 from payledger.bench.postgres import free_port
 from payledger.bootstrap import Container
 from payledger.bootstrap_webhooks import HINT_SOURCE
-from payledger.cli.serving import QuietSignalsServer, config
 from payledger.demo.day import Shop
 from payledger.demo.stage import Stage
 from payledger.web.app import create_app
+from payledger.web.serving import QuietSignalsServer, config
 from payledger.web.signatures import sign
 
 Say = Callable[[str], None]

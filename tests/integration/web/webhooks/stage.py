@@ -23,7 +23,6 @@ from payledger.adapters.paytrace.schemas import PayTraceSaleDetails
 from payledger.bench.postgres import free_port
 from payledger.bootstrap import Container, build
 from payledger.bootstrap_webhooks import FETCH_HINTED, HINT_SOURCE
-from payledger.cli.serving import QuietSignalsServer, config
 from payledger.config import (
     DatabaseSettings,
     LoggingSettings,
@@ -36,6 +35,7 @@ from payledger.config import (
 )
 from payledger.sandbox.paytrace import PayTraceSandbox, PayTraceSandboxSettings, encrypt_field
 from payledger.sandbox.paytrace import create_app as create_paytrace
+from payledger.web.serving import QuietSignalsServer, config
 from payledger.web.signatures import sign
 
 MAX_BODY_BYTES = 4096
