@@ -14,6 +14,7 @@ PUBLIC = [
     "payledger.adapters.paytrace",
     "payledger.adapters.d365",
     "payledger.alerts",
+    "payledger.bootstrap",
     "payledger.doctor",
 ]
 

@@ -33,7 +33,7 @@ from payledger.adapters.paytrace import PayTraceClient, PayTraceEncryptedCard
 from payledger.bench.load import Build, LoadResult, closed_loop, open_loop, post
 from payledger.bench.postgres import free_port
 from payledger.bootstrap import Container, build
-from payledger.bootstrap_webhooks import FETCH_HINTED, HINT_SOURCE
+from payledger.bootstrap.webhooks import FETCH_HINTED, HINT_SOURCE
 from payledger.config import load_settings
 from payledger.sandbox.paytrace import encrypt_field
 from payledger.sandbox.paytrace.demo import TEST_CARD_NUMBERS

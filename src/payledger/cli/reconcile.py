@@ -18,10 +18,9 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from payledger.bootstrap import Container
-from payledger.bootstrap_reconcile import run_reconciliation
+from payledger.bootstrap import Container, reconcile_parts
 from payledger.cli.common import console, errors, settings_from, setup_logging, with_container
-from payledger.flows.reconcile_period import ReconcileResult
+from payledger.flows.reconcile_period import ReconcileResult, run_reconciliation
 from payledger.stores.reconciliation import load_run, recent_runs
 
 app = typer.Typer(
@@ -97,7 +96,8 @@ def reconcile(
     async def go(container: Container) -> ReconcileResult:
         columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn())
         with Progress(*columns, TimeElapsedColumn(), console=console, transient=True) as bars:
-            return await run_reconciliation(container, first, last, progress=RichProgress(bars))
+            parts = await reconcile_parts(container)
+            return await run_reconciliation(first, last, parts, progress=RichProgress(bars))
 
     result = with_container(settings, go)
     print_report(result.report)

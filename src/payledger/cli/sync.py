@@ -7,10 +7,9 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from payledger.bootstrap import Container
-from payledger.bootstrap_sync import run_customer_sync
+from payledger.bootstrap import Container, customer_sync_command, customer_sync_parts
 from payledger.cli.common import console, settings_from, setup_logging, with_container
-from payledger.flows.sync_customers import SyncReport
+from payledger.flows.sync_customers import SyncReport, run_customer_sync
 
 app = typer.Typer(help="Keep D365 and PayTrace records in step.", no_args_is_help=True)
 
@@ -34,7 +33,8 @@ def customers(
     setup_logging(settings, stderr=False)
 
     async def go(container: Container) -> SyncReport:
-        return await run_customer_sync(container, dry_run=dry_run)
+        command = customer_sync_command(container.settings, dry_run=dry_run)
+        return await run_customer_sync(command, await customer_sync_parts(container))
 
     report = with_container(settings, go)
     show(report, dry_run=dry_run, policy=settings.sync.conflict_policy)

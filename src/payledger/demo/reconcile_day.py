@@ -21,11 +21,11 @@ from rich.table import Table
 from sqlalchemy import func, select
 
 from payledger.adapters.db.tables import jobs, postings
-from payledger.bootstrap import Container
-from payledger.bootstrap_reconcile import run_reconciliation
+from payledger.bootstrap import Container, reconcile_parts
 from payledger.config import FeeRuleSettings, ReconcileSettings
 from payledger.demo.day import Shop
 from payledger.engine.jobs import JobStatus
+from payledger.flows.reconcile_period import run_reconciliation
 from payledger.stores.payment_events import PROCESS_PAYMENT
 from payledger.stores.postings import FLUSH_JOURNALS
 from payledger.stores.reconciliation import POST_DEPOSIT
@@ -82,7 +82,9 @@ async def reconcile_the_day(container: Container, shop: Shop, say: Say) -> DayRe
     late = shop.traffic.sales[-LATE_SALES:]
     await shop.settle()
     day = container.clock.now().astimezone(tz).date()
-    first = (await run_reconciliation(container, day, day, trigger="demo")).report
+    first = (
+        await run_reconciliation(day, day, await reconcile_parts(container), trigger="demo")
+    ).report
     counts = first["counts"]
     say(
         f"reconciliation of {day} (run {first['run']}): {counts['matched']} matched, "
@@ -91,7 +93,9 @@ async def reconcile_the_day(container: Container, shop: Shop, say: Say) -> DayRe
         "enqueued"
     )
     await _work_off(container, within=60)
-    second = (await run_reconciliation(container, day, day, trigger="demo")).report
+    second = (
+        await run_reconciliation(day, day, await reconcile_parts(container), trigger="demo")
+    ).report
     verified = second["heals"].get("verified_from_earlier_runs", 0)
     say(
         f"after the workers posted them (run {second['run']}): {verified} heal(s) verified, "

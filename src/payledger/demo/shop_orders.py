@@ -21,9 +21,9 @@ from payledger.adapters.paytrace import (
     PayTraceCustomerDetails,
     PayTraceEncryptedCard,
 )
-from payledger.bootstrap import Container
-from payledger.bootstrap_sync import run_customer_sync
+from payledger.bootstrap import Container, customer_sync_command, customer_sync_parts
 from payledger.demo.stage import Stage
+from payledger.flows.sync_customers import run_customer_sync
 from payledger.sandbox.paytrace import encrypt_field, protect_nonce
 from payledger.sandbox.paytrace.demo import TEST_CARD_NUMBERS
 from payledger.stores.api_clients import ApiClients
@@ -227,7 +227,9 @@ async def check_shop_orders(container: Container, result: ShopOrders, say: Say) 
     result.customers_created = sum(
         1 for row in customers if str(row["PrimaryContactEmail"]).endswith("@shop.example")
     )
-    report = await run_customer_sync(container)
+    report = await run_customer_sync(
+        customer_sync_command(container.settings), await customer_sync_parts(container)
+    )
     result.synced_ids = report.ids_written
     say(
         f"customer sync: {report.paired} D365 customers paired with PayTrace profiles, "

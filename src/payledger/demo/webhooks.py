@@ -26,7 +26,7 @@ from sqlalchemy import func, select
 from payledger.adapters.db.tables import inbox, postings
 from payledger.bench.postgres import free_port
 from payledger.bootstrap import Container
-from payledger.bootstrap_webhooks import HINT_SOURCE
+from payledger.bootstrap.webhooks import HINT_SOURCE
 from payledger.demo.day import Shop
 from payledger.demo.stage import Stage
 from payledger.web.app import create_app

@@ -23,6 +23,7 @@ from payledger.domain.charges import (
     open_amount,
     refundable,
 )
+from payledger.domain.clock import Clock
 from payledger.domain.erp_keys import check_erp_id
 from payledger.domain.errors import DomainError, PayLedgerError
 from payledger.domain.model import Payment, PaymentKind
@@ -90,6 +91,13 @@ class ChargeContext:
     receivables: Receivables
     records: ChargeRecords
     now: datetime
+
+
+def charge_context(
+    gateway: CardGateway, receivables: Receivables, records: ChargeRecords, clock: Clock
+) -> ChargeContext:
+    """The context of a charge made now: its ports, and the time on ``clock``."""
+    return ChargeContext(gateway=gateway, receivables=receivables, records=records, now=clock.now())
 
 
 async def _receivable(kind: ReceivableKind, number: str, receivables: Receivables) -> Receivable:

@@ -352,3 +352,51 @@ async def _sales_order(
     if lines:
         await desk.add_order_lines(lines)
     return number
+
+
+@dataclass(frozen=True)
+class OrderParts:
+    """What placing and completing a shop order both work with."""
+
+    rules: OrderRules
+    templates: OrderTemplates
+    desk: SalesDesk
+    store: ShopOrderStore
+    alerts: OperatorAlerts
+
+
+async def place_shop_order(
+    shop: ShopOrder,
+    card: CardSource,
+    *,
+    client: str,
+    parts: OrderParts,
+    gateway: OrderGateway,
+    clock: Clock,
+) -> OrderOutcome:
+    """Charge API ``client``'s shop order and create it in the ERP (or leave that to the
+    queue); see :func:`place_order`."""
+    return await place_order(
+        shop,
+        card,
+        client=client,
+        rules=parts.rules,
+        templates=parts.templates,
+        gateway=gateway,
+        desk=parts.desk,
+        store=parts.store,
+        clock=clock,
+        alerts=parts.alerts,
+    )
+
+
+async def complete_shop_order(reference: str, parts: OrderParts) -> ShopOrderRecord:
+    """The queued job's work on a charged order; see :func:`complete_order`."""
+    return await complete_order(
+        reference,
+        rules=parts.rules,
+        templates=parts.templates,
+        desk=parts.desk,
+        store=parts.store,
+        alerts=parts.alerts,
+    )

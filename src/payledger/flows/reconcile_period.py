@@ -294,3 +294,36 @@ async def _alert(
         f"PayTrace and D365. Report: {link}",
         facts=facts,
     )
+
+
+@dataclass(frozen=True)
+class ReconcileParts:
+    """The policy and ports a reconciliation runs with."""
+
+    policy: ReconcilePolicy
+    gateway: SettlementSource
+    ledger: LedgerLines
+    store: ReconStore
+    clock: Clock
+    alerts: OperatorAlerts | None = None
+
+
+async def run_reconciliation(
+    first: date,
+    last: date,
+    parts: ReconcileParts,
+    *,
+    trigger: str = "cli",
+    progress: Progress = no_progress,
+) -> ReconcileResult:
+    """Reconcile the gateway's days ``first``..``last`` against the ledger's company."""
+    return await reconcile_period(
+        ReconcileCommand(first, last, trigger),
+        policy=parts.policy,
+        gateway=parts.gateway,
+        ledger=parts.ledger,
+        store=parts.store,
+        clock=parts.clock,
+        alerts=parts.alerts,
+        progress=progress,
+    )

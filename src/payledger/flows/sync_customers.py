@@ -313,3 +313,19 @@ def same(left: Any, right: Any) -> bool:
     if is_empty(left) or is_empty(right):
         return is_empty(left) and is_empty(right)
     return str(left).strip() == str(right).strip()
+
+
+@dataclass(frozen=True)
+class CustomerSyncParts:
+    """The ports and templates a customer sync works with."""
+
+    erp: CustomerDirectory
+    gateway: CustomerProfiles
+    templates: SyncTemplates
+
+
+async def run_customer_sync(cmd: SyncCustomers, parts: CustomerSyncParts) -> SyncReport:
+    """One customer sync between the ERP's company and the gateway's account."""
+    return await sync_customers(
+        cmd, erp=parts.erp, gateway=parts.gateway, templates=parts.templates
+    )

@@ -10,7 +10,8 @@ one line per transaction and operation whatever happens.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from datetime import date
+from datetime import date, datetime
+from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import desc, insert, select, update
@@ -19,6 +20,8 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from payledger.adapters.db.database import Database
 from payledger.adapters.db.tables import inbox, jobs, postings, recon_items, recon_runs
 from payledger.domain.codec import payment_to_dict
+from payledger.domain.model import SettlementBatch
+from payledger.domain.money import Money
 from payledger.domain.reconcile.runs import (
     DepositOrder,
     DepositState,
@@ -72,6 +75,24 @@ def deposit_payload(order: DepositOrder) -> dict[str, Any]:
         "refunds": str(b.refunds.amount),
         "transaction_count": b.transaction_count,
     }
+
+
+def batch_of(payload: Mapping[str, Any]) -> SettlementBatch:
+    """The batch a deposit job carries (written by :func:`deposit_payload`)."""
+    currency = str(payload["currency"])
+
+    def money(name: str) -> Money:
+        return Money(Decimal(str(payload[name])), currency)
+
+    return SettlementBatch(
+        number=str(payload["number"]),
+        settled_at=datetime.fromisoformat(str(payload["settled_at"])),
+        net=money("net"),
+        transaction_count=int(payload["transaction_count"]),
+        sales=money("sales"),
+        refunds=money("refunds"),
+        fees=money("fees"),
+    )
 
 
 class SqlReconStore:

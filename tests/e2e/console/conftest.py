@@ -23,9 +23,9 @@ import httpx
 import pytest
 
 from payledger.bench.postgres import free_port
-from payledger.bootstrap import build
-from payledger.bootstrap_reconcile import run_reconciliation
+from payledger.bootstrap import build, reconcile_parts
 from payledger.config import load_settings
+from payledger.flows.reconcile_period import run_reconciliation
 from payledger.stores.api_clients import ApiClients
 
 PAYLEDGER = [sys.executable, "-m", "payledger.cli.main"]
@@ -174,7 +174,8 @@ async def reconcile_today(stack: Stack) -> int:
     container = build(load_settings(stack.config))
     try:
         today = datetime.now(ZoneInfo("America/Los_Angeles")).date()
-        result = await run_reconciliation(container, today, today, trigger="test")
+        parts = await reconcile_parts(container)
+        result = await run_reconciliation(today, today, parts, trigger="test")
     finally:
         await container.aclose()
     return result.run_id

@@ -8,9 +8,17 @@ from decimal import Decimal
 
 from payledger.adapters.paytrace import PayTraceAddress, PayTraceCustomerDetails
 from payledger.adapters.paytrace.schemas import PayTraceRecurrenceSpec
-from payledger.bootstrap_sync import run_customer_sync
+from payledger.bootstrap import Container, customer_sync_command, customer_sync_parts
 from payledger.domain.card_data import find_card_data
+from payledger.flows.sync_customers import SyncReport, run_customer_sync
 from tests.integration.o2c.conftest import encrypted_card
+
+
+async def sync(container: Container) -> SyncReport:
+    """One customer sync as the scheduled job runs it."""
+    return await run_customer_sync(
+        customer_sync_command(container.settings), await customer_sync_parts(container)
+    )
 
 
 async def vault_card(shop, customer_id: str, name: str, **details) -> None:
@@ -47,7 +55,7 @@ async def test_flagged_customers_and_profiles_end_up_in_step_on_both_sides(
                  "country": "GB"},
     )  # fmt: skip
 
-    report = await run_customer_sync(container)
+    report = await sync(container)
 
     assert report.failures == []
     [us001] = await d365_rows("CustomersV3", CustomerAccount="US-001")
@@ -83,7 +91,7 @@ async def test_flagged_customers_and_profiles_end_up_in_step_on_both_sides(
     }
     assert all(find_card_data(row) == [] for row in (us001, ada))  # tokens only
 
-    again = await run_customer_sync(container)
+    again = await sync(container)
     assert again.changes == [] and again.created_in_erp == []
     assert again.paired == 2 and again.in_step == 2
 
@@ -98,7 +106,7 @@ async def test_blocked_and_deleted_customers_lose_auto_pay(container, stage, sho
     await vault_card(shop, "shop-gone", "Gone Ltd", discretionary_data={"D365 Customer": "US-099"})
     await monthly(shop, "shop-gone")
 
-    report = await run_customer_sync(container)
+    report = await sync(container)
 
     [us003] = await d365_rows("CustomersV3", CustomerAccount="US-003")
     assert us003["PayTraceAutoPay"] == "No"
@@ -126,7 +134,7 @@ async def test_with_paytrace_winning_profile_contact_details_reach_d365(
         await patch_customer(container, "US-002", PayTraceSync="Yes", PayTraceCustomerId="p-2")
         await vault_card(shop, "p-2", "Contoso LA", email="billing@contoso-la.example")
 
-        await run_customer_sync(container)
+        await sync(container)
     finally:
         await container.aclose()
 

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from payledger.bootstrap_orders import shop_orders
+from payledger.bootstrap import shop_orders
 from payledger.config import AlertsSettings, OrderSettings, WorkerSettings
 from payledger.domain import Customer, Money, Order, OrderLine
 from payledger.domain.shop_orders import ShopOrder

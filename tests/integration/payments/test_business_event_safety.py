@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import select
 
 from payledger.adapters.db.tables import business_events
-from payledger.bootstrap_api import PARKED_ALERT
+from payledger.bootstrap.business_events import PARKED_ALERT
 from payledger.config import AlertsSettings, Settings, WorkerSettings
 from payledger.stores.business_events import PROCESS_BUSINESS_EVENT, BusinessEvents
 from tests.integration.payments.conftest import (

@@ -8,9 +8,9 @@ from sqlalchemy import select
 
 from payledger.adapters.db.tables import jobs
 from payledger.bootstrap import build
-from payledger.bootstrap_reconcile import previous_day
 from payledger.config import DatabaseSettings, LoggingSettings, Settings, VaultSettings
 from payledger.domain.clock import ManualClock
+from payledger.domain.reconcile.runs import previous_day
 from payledger.stores.reconciliation import RUN_RECONCILIATION
 
 

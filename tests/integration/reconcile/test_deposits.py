@@ -8,11 +8,11 @@ from decimal import Decimal
 from sqlalchemy import select
 
 from payledger.adapters.db.tables import jobs
-from payledger.bootstrap_reconcile import batch_of, reconcile_policy
+from payledger.bootstrap import reconcile_policy
 from payledger.flows.post_deposit import DepositTemplates, post_deposit
 from payledger.flows.reconcile_period import ReconcileCommand, reconcile_period
 from payledger.mapping import compile_template, default_templates
-from payledger.stores.reconciliation import POST_DEPOSIT
+from payledger.stores.reconciliation import POST_DEPOSIT, batch_of
 from payledger.templates import template_settings
 from tests.integration.reconcile.conftest import DAY, SETTINGS, seed_every_class
 from tests.integration.reconcile.test_reconcile_sandboxes import NOW

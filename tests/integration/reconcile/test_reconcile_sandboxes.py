@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 
 from payledger.adapters.db.tables import alerts, inbox, jobs, recon_items
 from payledger.alerts import AlertCenter, AlertStore, Windows
-from payledger.bootstrap_reconcile import reconcile_policy
+from payledger.bootstrap import reconcile_policy
 from payledger.config import Settings
 from payledger.domain.clock import ManualClock
 from payledger.domain.codec import payment_from_dict

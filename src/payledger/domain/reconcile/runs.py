@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
 from enum import StrEnum
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from payledger.domain.events import PaymentObserved
 from payledger.domain.model import SettlementBatch
@@ -68,3 +70,9 @@ class RunRecord:
     csv: str
     html: str
     items: list[dict[str, Any]] = field(default_factory=list)
+
+
+def previous_day(tick: datetime, timezone: str) -> date:
+    """The vendor-local day before the one ``tick`` falls on (the day a scheduled run
+    reconciles)."""
+    return tick.astimezone(ZoneInfo(timezone)).date() - timedelta(days=1)

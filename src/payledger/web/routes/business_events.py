@@ -20,7 +20,7 @@ from fastapi import APIRouter, Depends, Security
 from fastapi.security import APIKeyHeader, APIKeyQuery
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
-from payledger.bootstrap_api import acts_on
+from payledger.bootstrap import acts_on
 from payledger.domain.erp_keys import InvalidErpValue, check_erp_id
 from payledger.domain.errors import ConfigError
 from payledger.stores.business_events import BusinessEvents

@@ -7,7 +7,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Path
 from fastapi.responses import JSONResponse
 
-from payledger.bootstrap_orders import place_shop_order, shop_orders
+from payledger.bootstrap import order_gateway, order_parts, shop_orders
 from payledger.domain.erp_keys import InvalidErpValue
 from payledger.domain.errors import (
     AmbiguousOutcome,
@@ -17,7 +17,7 @@ from payledger.domain.errors import (
     RejectedError,
 )
 from payledger.domain.shop_orders import ShopOrder
-from payledger.flows.order_to_cash import OrderBeingCharged, OrderIdTaken
+from payledger.flows.order_to_cash import OrderBeingCharged, OrderIdTaken, place_shop_order
 from payledger.stores.api_clients import ApiClient
 from payledger.web.auth import require_scope
 from payledger.web.deps import ContainerDep
@@ -92,7 +92,14 @@ async def create_order(
 
     async def work() -> Reply:
         try:
-            outcome = await place_shop_order(container, shop, card, client=client.name)
+            outcome = await place_shop_order(
+                shop,
+                card,
+                client=client.name,
+                parts=await order_parts(container),
+                gateway=await order_gateway(container),
+                clock=container.clock,
+            )
         except InvalidErpValue as exc:
             raise ApiProblem(422, "invalid_erp_value", str(exc), field=exc.field) from None
         except OrderIdTaken as exc:

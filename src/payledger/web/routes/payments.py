@@ -21,7 +21,7 @@ import structlog
 from fastapi import APIRouter, Depends, Path
 from fastapi.responses import JSONResponse
 
-from payledger.bootstrap_api import charge_context
+from payledger.bootstrap import charge_ports
 from payledger.domain.charges import (
     CardSource,
     ChargeRecord,
@@ -176,7 +176,7 @@ class _Announcing:
 
 async def _context(container: ContainerDep, idempotency: Idempotency) -> ChargeContext:
     with _refusals():
-        ctx = await charge_context(container)
+        ctx = await charge_ports(container)
     return replace(ctx, gateway=_Announcing(ctx.gateway, idempotency))
 
 

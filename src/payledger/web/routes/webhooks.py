@@ -20,7 +20,7 @@ import structlog
 from fastapi import FastAPI, Request, Response
 from pydantic import BaseModel, Field, TypeAdapter
 
-from payledger.bootstrap import Container
+from payledger.bootstrap import Container, paytrace_deliveries
 from payledger.domain.errors import CardDataRejected, ConfigError, TransientError
 from payledger.domain.events import PaymentHinted
 from payledger.flows.receive_hint import (
@@ -144,7 +144,7 @@ class PayTraceWebhooks:
         self.container = container
         self.settings = container.settings.webhooks
         self.ring = SecretRing(self._secrets, ttl_s=self.settings.secret_cache_seconds)
-        self.deliveries = container.paytrace_deliveries()
+        self.deliveries = paytrace_deliveries(container)
 
     async def _secrets(self) -> dict[str, str]:
         return await self.container.secrets_named(self.settings.paytrace_secrets)

@@ -22,7 +22,7 @@ from payledger.adapters.paytrace import PayTraceClient, PayTraceEncryptedCard, R
 from payledger.adapters.paytrace.schemas import PayTraceSaleDetails
 from payledger.bench.postgres import free_port
 from payledger.bootstrap import Container, build
-from payledger.bootstrap_webhooks import FETCH_HINTED, HINT_SOURCE
+from payledger.bootstrap.webhooks import FETCH_HINTED, HINT_SOURCE
 from payledger.config import (
     DatabaseSettings,
     LoggingSettings,

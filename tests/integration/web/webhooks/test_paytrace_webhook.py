@@ -16,7 +16,7 @@ from payledger.adapters.db.tables import inbox, jobs
 from payledger.adapters.paytrace.schemas import PayTraceSaleDetails
 from payledger.alerts.scans import dead_letters
 from payledger.bootstrap import Container
-from payledger.bootstrap_webhooks import FETCH_HINTED
+from payledger.bootstrap.webhooks import FETCH_HINTED
 from payledger.config import WorkerSettings
 from payledger.domain import PaymentStatus
 from payledger.domain.codec import payment_from_dict

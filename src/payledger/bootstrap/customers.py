@@ -1,20 +1,23 @@
-"""Composition of the customer and token sync (part of the composition root, see bootstrap)."""
+"""Wiring of the customer and token sync: its command, ports and templates, and the
+scheduled job."""
 
 from __future__ import annotations
-
-from typing import TYPE_CHECKING
 
 import structlog
 
 from payledger.adapters.d365.customers import CustomerFields, D365CustomerDirectory
 from payledger.adapters.paytrace.customers import PayTraceCustomerProfiles
-from payledger.engine.jobs import Job
+from payledger.bootstrap.container import Container
+from payledger.config import Settings
+from payledger.engine.jobs import Handler, Job
 from payledger.engine.schedule import Schedule
-from payledger.flows.sync_customers import SyncCustomers, SyncReport, SyncTemplates, sync_customers
+from payledger.flows.sync_customers import (
+    CustomerSyncParts,
+    SyncCustomers,
+    SyncTemplates,
+    run_customer_sync,
+)
 from payledger.mapping import compile_template
-
-if TYPE_CHECKING:
-    from payledger.bootstrap import Container
 
 log = structlog.get_logger(__name__)
 
@@ -22,14 +25,13 @@ SYNC_CUSTOMERS = "customers.sync"
 """The job kind of one customer sync (scheduled on ``[sync] customers_cron``)."""
 
 
-def customer_sync_command(container: Container, *, dry_run: bool = False) -> SyncCustomers:
-    s = container.settings
+def customer_sync_command(settings: Settings, *, dry_run: bool = False) -> SyncCustomers:
     return SyncCustomers(
-        customer_title=s.paytrace.customer_title,
-        erp_id_field=s.d365.fields.customer_paytrace_id,
-        conflict_policy=s.sync.conflict_policy,
-        blocked_statuses=frozenset(s.sync.blocked_statuses),
-        create_erp_customers=s.sync.create_d365_customers,
+        customer_title=settings.paytrace.customer_title,
+        erp_id_field=settings.d365.fields.customer_paytrace_id,
+        conflict_policy=settings.sync.conflict_policy,
+        blocked_statuses=frozenset(settings.sync.blocked_statuses),
+        create_erp_customers=settings.sync.create_d365_customers,
         dry_run=dry_run,
     )
 
@@ -57,21 +59,22 @@ async def customer_directory(container: Container) -> D365CustomerDirectory:
     )
 
 
-async def run_customer_sync(container: Container, *, dry_run: bool = False) -> SyncReport:
-    """One customer sync between the configured D365 company and PayTrace account."""
-    return await sync_customers(
-        customer_sync_command(container, dry_run=dry_run),
+async def customer_sync_parts(container: Container) -> CustomerSyncParts:
+    """The configured D365 company's customers, the PayTrace account's profiles."""
+    return CustomerSyncParts(
         erp=await customer_directory(container),
         gateway=PayTraceCustomerProfiles(await container.paytrace_client()),
         templates=customer_sync_templates(container),
     )
 
 
-def register_customer_sync(container: Container) -> None:
-    """The scheduled sync: one job per tick, never two at once (one ordering key)."""
+def sync_customers_job(container: Container) -> Handler:
+    """One scheduled sync (one job per tick, never two at once: one ordering key)."""
 
     async def sync(_job: Job) -> None:
-        report = await run_customer_sync(container)
+        report = await run_customer_sync(
+            customer_sync_command(container.settings), await customer_sync_parts(container)
+        )
         log.info(
             "customers.synced",
             paired=report.paired,
@@ -82,12 +85,13 @@ def register_customer_sync(container: Container) -> None:
             failures=len(report.failures),
         )
 
-    container.handlers[SYNC_CUSTOMERS] = sync
-    container.schedules.append(
-        Schedule(
-            name="customer-sync",
-            cron=container.settings.sync.customers_cron,
-            job_kind=SYNC_CUSTOMERS,
-            ordering_key="customer-sync",
-        )
+    return sync
+
+
+def sync_schedule(settings: Settings) -> Schedule:
+    return Schedule(
+        name="customer-sync",
+        cron=settings.sync.customers_cron,
+        job_kind=SYNC_CUSTOMERS,
+        ordering_key="customer-sync",
     )

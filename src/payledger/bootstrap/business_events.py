@@ -1,60 +1,27 @@
-"""Composition of the payments API and D365 business events (part of the composition root)."""
+"""Wiring of D365 business events: stored ``SalesInvoicePostedBusinessEvent`` rows charge the
+invoice (auto-pay); one whose job gives up is parked with an alert."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 import structlog
 
-from payledger.adapters.d365.receivables import D365Receivables, ReceivableFields
-from payledger.adapters.paytrace.charging import PayTraceCardGateway
-from payledger.bootstrap_orders import is_last_attempt
-from payledger.engine.jobs import Job
-from payledger.flows.auto_pay import InvoicePosted, pay_posted_invoice
-from payledger.flows.charge_payment import ChargeContext
+from payledger.adapters.d365.business_events import INVOICE_POSTED, invoice_posted
+from payledger.bootstrap.attempts import is_last_attempt
+from payledger.bootstrap.container import Container
+from payledger.bootstrap.payments import charge_ports
+from payledger.engine.jobs import Handler, Job
+from payledger.flows.auto_pay import pay_posted_invoice
 from payledger.stores.business_events import (
     PROCESS_BUSINESS_EVENT,
     BusinessEvents,
     EventStatus,
     StoredEvent,
 )
-from payledger.stores.charge_records import SqlChargeRecords
-
-if TYPE_CHECKING:
-    from payledger.bootstrap import Container
 
 log = structlog.get_logger(__name__)
 
-INVOICE_POSTED = "SalesInvoicePostedBusinessEvent"
 PARKED_ALERT = "business-events-parked"
 """The alert key of business events whose processing gave up."""
-
-
-async def charge_context(container: Container) -> ChargeContext:
-    """The ports charging works with: PayTrace, D365 receivables and payledger's records."""
-    s = container.settings
-    gateway = PayTraceCardGateway(
-        await container.paytrace_client(),
-        customer_title=s.paytrace.customer_title,
-        order_title=s.paytrace.order_title,
-        titles=tuple(s.paytrace.discretionary_titles),
-    )
-    f = s.d365.fields
-    receivables = D365Receivables(
-        await container.d365_ledger(),
-        ReceivableFields(
-            customer_gateway_id=f.customer_paytrace_id,
-            customer_auto_pay=f.customer_auto_pay,
-            order_payment_status=f.order_payment_status,
-            order_payment_amount=f.order_payment_amount,
-        ),
-    )
-    return ChargeContext(
-        gateway=gateway,
-        receivables=receivables,
-        records=SqlChargeRecords(container.inbox),
-        now=container.clock.now(),
-    )
 
 
 def acts_on(container: Container, business_event_id: str) -> bool:
@@ -72,18 +39,6 @@ class _Attempts:
     async def start(self) -> bool:
         async with self.container.database.transaction() as conn:
             return await self.events.start_charge(conn, self.row_id)
-
-
-def _invoice_posted(event: StoredEvent) -> InvoicePosted:
-    payload = event.payload
-    return InvoicePosted(
-        invoice_number=str(payload.get("InvoiceId") or ""),
-        customer_account=str(payload.get("InvoiceAccount") or ""),
-        legal_entity=str(
-            payload.get("LegalEntity") or payload.get("BusinessEventLegalEntity") or ""
-        ),
-        received_at=event.received_at,
-    )
 
 
 async def _park(
@@ -112,9 +67,8 @@ async def _park(
         log.error("business_event.not_parked", event_id=event.event_id, error=str(exc))
 
 
-def register_business_events(container: Container) -> None:
-    """Stored ``SalesInvoicePostedBusinessEvent`` rows charge the invoice (auto-pay); one
-    whose job gives up is parked with an alert."""
+def process_business_event(container: Container) -> Handler:
+    """Charge the invoice a stored business event names; park the event on the last attempt."""
     events = BusinessEvents(container.queue)
     acting = (EventStatus.RECEIVED, EventStatus.CHARGING, EventStatus.PARKED)
 
@@ -124,12 +78,12 @@ def register_business_events(container: Container) -> None:
             event = await events.get(conn, row_id)
         if event is None or event.status not in acting:
             return
-        posted = _invoice_posted(event)
+        posted = invoice_posted(event.payload, event.received_at)
         try:
             result = await pay_posted_invoice(
                 posted,
                 company=container.settings.d365.company,
-                ctx=await charge_context(container),
+                ctx=await charge_ports(container),
                 attempts=_Attempts(container, events, row_id),
             )
         except Exception as exc:
@@ -148,4 +102,4 @@ def register_business_events(container: Container) -> None:
             outcome=result.outcome.value,
         )
 
-    container.handlers[PROCESS_BUSINESS_EVENT] = process
+    return process

@@ -1,21 +1,22 @@
-"""Building the alert centre from ``[alerts]`` and registering its jobs (used by bootstrap)."""
+"""Wiring of alerts: the alert centre built from ``[alerts]``, its scans and its dispatch."""
 
 from __future__ import annotations
 
 import ssl
-from collections.abc import MutableMapping, MutableSequence, Sequence
+from collections.abc import Sequence
 from datetime import timedelta
 
 import structlog
 
 from payledger.adapters.vault import SecretProvider
-from payledger.alerts.center import DISPATCH_ALERTS, AlertCenter
+from payledger.alerts.center import AlertCenter
 from payledger.alerts.model import AlertSink
 from payledger.alerts.scans import SCAN_ALERTS, Thresholds, run_scans
 from payledger.alerts.smtp import SmtpSink
 from payledger.alerts.store import AlertStore, Windows
 from payledger.alerts.webhook import WebhookSink
-from payledger.config import AlertsSettings
+from payledger.bootstrap.container import Container
+from payledger.config import AlertsSettings, Settings
 from payledger.engine.jobs import Handler, Job
 from payledger.engine.queue import Queue
 from payledger.engine.schedule import Schedule
@@ -62,13 +63,9 @@ async def _sink(name: str, settings: AlertsSettings, vault: SecretProvider) -> A
     )
 
 
-def register_alerts(
-    handlers: MutableMapping[str, Handler],
-    schedules: MutableSequence[Schedule],
-    center: AlertCenter,
-    settings: AlertsSettings,
-) -> None:
-    """The scheduled scans (``check_cron``) and the dispatch of due alerts."""
+def scan_alerts(container: Container) -> Handler:
+    """Run the alert scans, then dispatch what is due."""
+    center, settings = container.alerts, container.settings.alerts
     thresholds = Thresholds(
         event_wait=timedelta(seconds=settings.event_wait_seconds),
         outage_after_failures=settings.outage_after_failures,
@@ -80,16 +77,22 @@ def register_alerts(
             log.info("alerts.checked", found=[occurrence.key for occurrence in found])
         await center.dispatch()
 
+    return scan
+
+
+def dispatch_alerts(container: Container) -> Handler:
+    center = container.alerts
+
     async def dispatch(_job: Job) -> None:
         await center.dispatch()
 
-    handlers[SCAN_ALERTS] = scan
-    handlers[DISPATCH_ALERTS] = dispatch
-    schedules.append(
-        Schedule(
-            name="alerts-check",
-            cron=settings.check_cron,
-            job_kind=SCAN_ALERTS,
-            ordering_key=SCAN_ALERTS,
-        )
+    return dispatch
+
+
+def scan_schedule(settings: Settings) -> Schedule:
+    return Schedule(
+        name="alerts-check",
+        cron=settings.alerts.check_cron,
+        job_kind=SCAN_ALERTS,
+        ordering_key=SCAN_ALERTS,
     )

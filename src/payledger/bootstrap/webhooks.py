@@ -1,24 +1,21 @@
-"""Composition of signed PayTrace webhooks (part of the composition root): where their hints
-are recorded, and the job that fetches each hinted payment from PayTrace."""
+"""Wiring of signed PayTrace webhooks: where their hints are recorded, and the job that
+fetches each hinted payment from PayTrace."""
 
 from __future__ import annotations
 
 import asyncio
 from datetime import timedelta
-from typing import TYPE_CHECKING
 
 import structlog
 
+from payledger.bootstrap.container import Container
 from payledger.domain.errors import DomainError
 from payledger.domain.events import PaymentObserved
-from payledger.engine.jobs import Job
+from payledger.engine.jobs import Handler, Job
 from payledger.flows.ports import PaymentLookup
 from payledger.flows.receive_hint import FetchHinted, fetch_hinted
 from payledger.stores.deliveries import SqlDeliveryLog
 from payledger.stores.payment_events import SqlHintedPayments
-
-if TYPE_CHECKING:
-    from payledger.bootstrap import Container
 
 log = structlog.get_logger(__name__)
 
@@ -30,7 +27,8 @@ like the poller's)."""
 
 
 def paytrace_deliveries(container: Container) -> SqlDeliveryLog:
-    """Signed deliveries of ``POST /webhooks/paytrace``, remembered for the replay window."""
+    """Signed deliveries of ``POST /webhooks/paytrace``, remembered for the replay window;
+    their hints go to the inbox with a ``paytrace.fetch_hinted`` job each."""
     keep = timedelta(hours=container.settings.webhooks.replay_window_hours)
     return SqlDeliveryLog(
         container.inbox, scope="paytrace", keep=keep, source=HINT_SOURCE, job_kind=FETCH_HINTED
@@ -52,8 +50,8 @@ class LimitedLookup:
             return await self.inner.payment_by_id(transaction_id)
 
 
-def register_webhook_fetches(container: Container) -> None:
-    """Each stored hint's job fetches its transaction from PayTrace into the inbox."""
+def fetch_hinted_payment(container: Container) -> Handler:
+    """Fetch a stored hint's transaction from PayTrace into the inbox."""
     settings = container.settings.webhooks
     slots = asyncio.Semaphore(settings.refetch_concurrency)
     hints = SqlHintedPayments(container.inbox)
@@ -80,4 +78,4 @@ def register_webhook_fetches(container: Container) -> None:
             new=fetched.new,
         )
 
-    container.handlers[FETCH_HINTED] = fetch
+    return fetch

@@ -1,0 +1,238 @@
+"""The container: every dependency a running payledger process needs, built once.
+
+``bootstrap.build`` fills it; its clients are built on first use. Which job kind runs what
+is in ``bootstrap.jobs``.
+"""
+
+from __future__ import annotations
+
+import ssl
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from payledger.adapters.d365 import (
+    AdfsCredential,
+    D365Client,
+    D365EntitySets,
+    D365Ledger,
+    EntraIdCredential,
+)
+from payledger.adapters.d365 import D365Settings as LedgerSettings
+from payledger.adapters.d365.auth import D365Credential
+from payledger.adapters.d365.catalog import entities_from_metadata
+from payledger.adapters.d365.posting import D365PostingLedger
+from payledger.adapters.d365.shadow import ShadowLedger
+from payledger.adapters.db.database import Database
+from payledger.adapters.db.migrate import migrate
+from payledger.adapters.paytrace import PayTraceClient, PayTracePaths
+from payledger.adapters.paytrace.gateway import PayTraceGateway
+from payledger.adapters.vault import DatabaseSecretProvider, SecretNotFound
+from payledger.alerts import AlertCenter, watch_batch_handlers, watch_handlers
+from payledger.config import Settings
+from payledger.domain.clock import Clock
+from payledger.engine.idempotency import IdempotencyKeys
+from payledger.engine.inbox import Inbox
+from payledger.engine.jobs import BatchHandler, Handler
+from payledger.engine.metrics import EngineMetrics
+from payledger.engine.queue import Queue
+from payledger.engine.schedule import Schedule, Scheduler
+from payledger.engine.worker import Worker, WorkerOptions, worker_name
+from payledger.flows.post_payment import PostingTemplates
+from payledger.mapping import StaticCatalog, Template, compile_template, paytrace_entities
+from payledger.templates import load_templates, template_settings
+
+
+@dataclass
+class Container:
+    """Everything a running payledger process needs, built once."""
+
+    settings: Settings
+    clock: Clock
+    database: Database
+    queue: Queue
+    inbox: Inbox
+    idempotency: IdempotencyKeys
+    vault: DatabaseSecretProvider
+    metrics: EngineMetrics
+    alerts: AlertCenter
+    """Operator alerts: ``await container.alerts.notify(key, title, text, facts=...)``."""
+    handlers: dict[str, Handler] = field(default_factory=dict)
+    """The handler of every enabled job kind, as ``bootstrap.jobs.JOB_KINDS`` lists them."""
+    batch_handlers: dict[str, BatchHandler] = field(default_factory=dict)
+    """Kinds whose jobs a worker hands over a claim round at a time (see ``BatchHandler``)."""
+    priority_kinds: list[str] = field(default_factory=list)
+    """Kinds a worker claims ahead of older jobs of other kinds."""
+    schedules: list[Schedule] = field(default_factory=list)
+    """The schedules of the enabled job kinds."""
+    _paytrace: PayTraceClient | None = None
+    _d365: D365Client | None = None
+    _posting_ledger: D365PostingLedger | ShadowLedger | None = None
+    _posting_templates: PostingTemplates | None = None
+
+    async def paytrace_client(self) -> PayTraceClient:
+        """The PayTrace connector, with its password fetched from the vault."""
+        if self._paytrace is None:
+            pt = self.settings.paytrace
+            password = await self.vault.get(pt.password_secret)
+            if self._paytrace is None:  # a concurrent first caller may have built it
+                self._paytrace = PayTraceClient(
+                    pt.base_url,
+                    pt.username,
+                    password.get_secret_value(),
+                    pt.integrator_id,
+                    timeout=pt.timeout_seconds,
+                    vendor_timezone=pt.timezone,
+                    currency=pt.currency,
+                    correlation_field=pt.correlation_field or None,
+                    paths=PayTracePaths(check_export=pt.check_export_path),
+                    clock=self.clock,
+                )
+        return self._paytrace
+
+    async def payment_lookup(self) -> PayTraceGateway:
+        """PayTrace as a ``PaymentLookup``: a payment's current state by transaction id."""
+        return PayTraceGateway(await self.paytrace_client())
+
+    async def secrets_named(self, names: Sequence[str]) -> dict[str, str]:
+        """The values of the vault secrets among ``names`` that exist, by name."""
+        found = {}
+        for name in names:
+            try:
+                found[name] = (await self.vault.get(name)).get_secret_value()
+            except SecretNotFound:
+                continue
+        return found
+
+    async def daily_payments(self) -> PayTraceGateway:
+        """PayTrace as a ``DailyPaymentSource``: one day's exports at a time (backfill)."""
+        return PayTraceGateway(await self.paytrace_client())
+
+    async def d365_client(self) -> D365Client:
+        """The D365 connector, authenticated with the client secret from the vault."""
+        if self._d365 is None:
+            d = self.settings.d365
+            secret = (await self.vault.get(d.client_secret_secret)).get_secret_value()
+            if self._d365 is not None:  # a concurrent first caller built it meanwhile
+                return self._d365
+            verify: Any = ssl.create_default_context(cafile=str(d.ca_file)) if d.ca_file else True
+            resource = d.resource or d.base_url
+            credential: D365Credential
+            if d.auth == "adfs":
+                credential = AdfsCredential(
+                    adfs_url=d.adfs_url,
+                    client_id=d.client_id,
+                    client_secret=secret,
+                    resource=resource,
+                    verify=verify,
+                )
+            else:
+                credential = EntraIdCredential(
+                    tenant=d.tenant,
+                    client_id=d.client_id,
+                    resource=resource,
+                    client_secret=secret,
+                    authority_host=d.authority_host,
+                    verify=verify,
+                )
+            self._d365 = D365Client(
+                d.base_url,
+                credential,
+                verify=verify,
+                timeout=d.timeout_seconds,
+                read_only=self.shadow_mode,
+            )
+        return self._d365
+
+    async def d365_ledger(self) -> D365Ledger:
+        d = self.settings.d365
+        ledger_settings = LedgerSettings(
+            company=d.company,
+            entity_sets=D365EntitySets(**d.entity_sets.model_dump()),
+            payment_journal_name=d.payment_journal_name,
+            general_journal_name=d.general_journal_name,
+            customer_gateway_id_field=d.fields.customer_paytrace_id or None,
+            order_payment_status_field=d.fields.order_payment_status or None,
+        )
+        return D365Ledger(await self.d365_client(), ledger_settings)
+
+    @property
+    def shadow_mode(self) -> bool:
+        """``[posting] mode = "shadow"``: D365 is read, never written."""
+        return self.settings.posting.mode == "shadow"
+
+    async def posting_ledger(self) -> D365PostingLedger | ShadowLedger:
+        """The posting flows' ledger: D365, or in shadow mode D365 read-only behind a shadow."""
+        if self._posting_ledger is None:
+            live = D365PostingLedger(
+                await self.d365_ledger(), lookup_ttl=self.settings.posting.lookup_ttl_seconds
+            )
+            self._posting_ledger = ShadowLedger(live) if self.shadow_mode else live
+        return self._posting_ledger
+
+    def posting_templates(self) -> PostingTemplates:
+        if self._posting_templates is None:
+            templates, values = self.templates(), self.template_settings()
+            self._posting_templates = PostingTemplates(
+                journal_line=compile_template(templates["d365_payment_journal_line"], values),
+                order_status=compile_template(templates["d365_order_payment_status"], values),
+            )
+        return self._posting_templates
+
+    async def schema_catalog(self) -> StaticCatalog:
+        """What templates may write: the live D365 ``$metadata`` plus the PayTrace targets."""
+        metadata = await (await self.d365_client()).metadata()
+        d365_entities = entities_from_metadata(metadata, self.settings.d365.string_lengths)
+        return StaticCatalog.of(
+            d365_entities, paytrace_entities(self.settings.paytrace.discretionary_titles)
+        )
+
+    def templates(self) -> dict[str, Template]:
+        return load_templates(self.settings)
+
+    def template_settings(self) -> dict[str, Any]:
+        return template_settings(self.settings)
+
+    def worker(
+        self,
+        *,
+        concurrency: int | None = None,
+        name: str | None = None,
+        kinds: Sequence[str] = (),
+    ) -> Worker:
+        """A worker for every registered kind of job, or for ``kinds`` only."""
+        w = self.settings.worker
+        options = WorkerOptions(
+            concurrency=concurrency or w.concurrency,
+            claim_batch=w.claim_batch,
+            lease_seconds=w.lease_seconds,
+            poll_interval=w.poll_interval_seconds,
+            shutdown_grace=w.shutdown_grace_seconds,
+            priority_kinds=tuple(self.priority_kinds),
+            kinds=tuple(kinds),
+        )
+        handlers = watch_handlers(self.handlers, self.alerts)
+        return Worker(
+            self.queue,
+            handlers,
+            options=options,
+            metrics=self.metrics,
+            name=name,
+            batch_handlers=watch_batch_handlers(self.batch_handlers, self.alerts),
+        )
+
+    def scheduler(self, name: str | None = None) -> Scheduler:
+        return Scheduler(self.queue, self.schedules, name=name or worker_name())
+
+    async def prepare(self) -> None:
+        """Migrate the embedded SQLite database; PostgreSQL is migrated by ``payledger migrate``."""
+        if self.database.is_sqlite:
+            await migrate(self.database)
+
+    async def aclose(self) -> None:
+        if self._paytrace is not None:
+            await self._paytrace.aclose()
+        if self._d365 is not None:
+            await self._d365.aclose()
+            await self._d365.credential.aclose()
+        await self.database.dispose()

@@ -1,0 +1,81 @@
+"""Wiring of payments in: PayTrace polling, and the ports charging works with."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import structlog
+
+from payledger.adapters.d365.receivables import D365Receivables, ReceivableFields
+from payledger.adapters.paytrace.charging import PayTraceCardGateway
+from payledger.adapters.paytrace.gateway import PayTraceGateway
+from payledger.bootstrap.container import Container
+from payledger.config import Settings
+from payledger.engine.jobs import Handler, Job
+from payledger.engine.schedule import Schedule
+from payledger.flows.charge_payment import ChargeContext, charge_context
+from payledger.flows.poll_payments import PollPayments, poll_payments
+from payledger.stores.charge_records import SqlChargeRecords
+from payledger.stores.payment_events import SqlPaymentEventStore
+
+log = structlog.get_logger(__name__)
+
+POLL_PAYTRACE = "paytrace.poll"
+
+
+def poll_paytrace(container: Container) -> Handler:
+    pt = container.settings.paytrace
+    command = PollPayments(
+        overlap=timedelta(minutes=pt.poll_overlap_minutes),
+        first_lookback=timedelta(hours=pt.first_poll_lookback_hours),
+    )
+
+    async def poll(_job: Job) -> None:
+        source = PayTraceGateway(await container.paytrace_client())
+        store = SqlPaymentEventStore(container.inbox)
+        result = await poll_payments(command, source=source, store=store, clock=container.clock)
+        log.info("paytrace.polled", seen=result.seen, new=result.new, duplicates=result.duplicates)
+
+    return poll
+
+
+def poll_schedule(settings: Settings) -> Schedule:
+    return Schedule(
+        name="paytrace-poll",
+        cron=settings.paytrace.poll_cron,
+        job_kind=POLL_PAYTRACE,
+        ordering_key="paytrace-poll",
+    )
+
+
+async def card_gateway(container: Container) -> PayTraceCardGateway:
+    pt = container.settings.paytrace
+    return PayTraceCardGateway(
+        await container.paytrace_client(),
+        customer_title=pt.customer_title,
+        order_title=pt.order_title,
+        titles=tuple(pt.discretionary_titles),
+    )
+
+
+async def receivables(container: Container) -> D365Receivables:
+    f = container.settings.d365.fields
+    return D365Receivables(
+        await container.d365_ledger(),
+        ReceivableFields(
+            customer_gateway_id=f.customer_paytrace_id,
+            customer_auto_pay=f.customer_auto_pay,
+            order_payment_status=f.order_payment_status,
+            order_payment_amount=f.order_payment_amount,
+        ),
+    )
+
+
+async def charge_ports(container: Container) -> ChargeContext:
+    """The ports charging works with: PayTrace, D365 receivables and payledger's records."""
+    return charge_context(
+        await card_gateway(container),
+        await receivables(container),
+        SqlChargeRecords(container.inbox),
+        container.clock,
+    )
