@@ -324,13 +324,13 @@ def test_security_code_fields_are_refused_only_when_filled():
 json_scalars = st.one_of(
     st.none(), st.booleans(), st.integers(-(10**6), 10**6), st.text(max_size=12)
 )
-documents = st.recursive(
-    json_scalars,
-    lambda inner: (
-        st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner, max_size=4)
-    ),
-    max_leaves=20,
-)
+
+
+def _containers(inner: st.SearchStrategy) -> st.SearchStrategy:
+    return st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner, max_size=4)
+
+
+documents = st.recursive(json_scalars, _containers, max_leaves=20)
 separators = st.sampled_from(["", " ", "-"])
 
 
