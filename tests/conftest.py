@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import logging
 import tempfile
 from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime
@@ -14,6 +15,7 @@ from payledger.adapters.db.database import Database
 from payledger.adapters.db.migrate import migrate
 from payledger.bench.postgres import PostgresCluster, find_server_binaries, start_cluster
 from payledger.domain.clock import ManualClock
+from payledger.logs import configure_logging
 
 POSTGRES_MISSING = "PostgreSQL server binaries (initdb/pg_ctl) not found; install postgresql"
 _databases = itertools.count()
@@ -77,3 +79,16 @@ async def database(database_url: str) -> AsyncIterator[Database]:
 @pytest.fixture
 def clock() -> ManualClock:
     return ManualClock(datetime(2026, 3, 24, 17, 0, tzinfo=UTC))
+
+
+@pytest.fixture
+def log_file(tmp_path: Path) -> Iterator[Path]:
+    """payledger's JSON log (DEBUG and up) written to a file for the test to read."""
+    path = tmp_path / "payledger.log"
+    configure_logging(level="DEBUG", fmt="json", file=path, stderr=False)
+    yield path
+    root = logging.getLogger()
+    for handler in list(root.handlers):
+        if getattr(handler, "_payledger", False):
+            root.removeHandler(handler)
+            handler.close()

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Iterator
 
 import pytest
 from sqlalchemy import select
@@ -24,20 +23,7 @@ from payledger.config import (
 )
 from payledger.domain.errors import AuthError, RejectedError
 from payledger.engine.jobs import Job, NewJob
-from payledger.logs import configure_logging
 from tests.integration.alerts.conftest import SMTP_PASSWORD, WEBHOOK_TOKEN
-
-
-@pytest.fixture
-def log_file(tmp_path) -> Iterator:
-    path = tmp_path / "payledger.log"
-    configure_logging(level="DEBUG", fmt="json", file=path, stderr=False)
-    yield path
-    root = logging.getLogger()
-    for handler in list(root.handlers):
-        if getattr(handler, "_payledger", False):
-            root.removeHandler(handler)
-            handler.close()
 
 
 @pytest.fixture

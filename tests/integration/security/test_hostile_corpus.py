@@ -8,12 +8,10 @@ from __future__ import annotations
 import base64
 import itertools
 import json
-import logging
 import re
 import time
 import uuid
-from collections.abc import AsyncIterator, Iterator
-from pathlib import Path
+from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx
@@ -24,7 +22,6 @@ from payledger.adapters.db.scan import scan_database
 from payledger.adapters.db.tables import metadata
 from payledger.bootstrap import Container
 from payledger.domain.card_data import find_card_numbers
-from payledger.logs import configure_logging
 from payledger.stores.api_clients import ApiClients
 from payledger.web.app import create_app
 from payledger.web.signatures import sign
@@ -40,18 +37,6 @@ WEBHOOK_SECRET = "whsec_" + base64.b64encode(b"hostile-corpus-webhook-key-0001")
 EVENT_KEY = "business-event-key-for-the-corpus"
 BASE = "https://payledger.test"
 serials = itertools.count(1)
-
-
-@pytest.fixture
-def log_file(tmp_path: Path) -> Iterator[Path]:
-    path = tmp_path / "payledger.log"
-    configure_logging(level="INFO", fmt="json", file=path, stderr=False)
-    yield path
-    root = logging.getLogger()
-    for handler in list(root.handlers):
-        if getattr(handler, "_payledger", False):
-            root.removeHandler(handler)
-            handler.close()
 
 
 @pytest.fixture
