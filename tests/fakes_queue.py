@@ -129,7 +129,7 @@ class FakeQueue(JobQueue):
             row
             for row in self.rows.values()
             if row.status is DEAD
-            and (not ids or row.job.id in ids)
+            and (ids is None or row.job.id in ids)
             and (not kind or row.job.kind == kind)
             and (not error_contains or error_contains in (row.last_error or ""))
         ]

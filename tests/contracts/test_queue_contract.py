@@ -235,6 +235,7 @@ async def test_a_replayed_dead_job_runs_again_with_a_fresh_budget(subject: Subje
         Outcome(other_post, RejectedError("account 1101 is closed")),
         Outcome(sync, RejectedError("customer US-999 does not exist")),
     )
+    assert await subject.queue.replay(actor="ops", ids=[]) == 0  # nothing chosen, nothing replayed
     assert await subject.queue.replay(actor="ops", ids=[post.id]) == 1
     [replayed] = await subject.claim()
     assert (replayed.id, replayed.attempts) == (post.id, 1)

@@ -296,7 +296,7 @@ class Queue(JobQueue):
         """
         now = self.clock.now()
         filters = [jobs.c.status == JobStatus.DEAD.value]
-        if ids:
+        if ids is not None:  # an empty selection replays nothing, not everything
             filters.append(jobs.c.id.in_(ids))
         if kind:
             filters.append(jobs.c.kind == kind)
