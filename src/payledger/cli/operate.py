@@ -120,7 +120,7 @@ def replay(
         jobs = 0
         if job_id or kind or error or all_:
             jobs = await container.queue.replay(
-                actor=actor, ids=job_id, kind=kind, error_contains=error
+                actor=actor, ids=job_id or None, kind=kind, error_contains=error
             )
         replayed_postings = 0
         if posting or postings or all_:

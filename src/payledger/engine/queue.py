@@ -27,6 +27,7 @@ from payledger.domain.card_data import redact_card_numbers
 from payledger.domain.clock import Clock
 from payledger.domain.errors import PayLedgerError, RateLimited
 from payledger.engine.jobs import Job, JobStatus, NewJob, Outcome
+from payledger.engine.ports import JobQueue
 from payledger.engine.retry import Backoff
 
 _ACTIVE = (JobStatus.PENDING.value, JobStatus.RUNNING.value)
@@ -45,7 +46,7 @@ class Settled:
     """Outcomes ignored because the job's lease had passed to another worker."""
 
 
-class Queue:
+class Queue(JobQueue):
     """Durable jobs in the ``jobs`` table."""
 
     def __init__(
@@ -295,7 +296,7 @@ class Queue:
         """
         now = self.clock.now()
         filters = [jobs.c.status == JobStatus.DEAD.value]
-        if ids:
+        if ids is not None:  # an empty selection replays nothing, not everything
             filters.append(jobs.c.id.in_(ids))
         if kind:
             filters.append(jobs.c.kind == kind)
