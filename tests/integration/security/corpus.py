@@ -100,6 +100,13 @@ def _spoiled(template: dict[str, Any], place: tuple[Any, ...], value: Any) -> di
     return document
 
 
+def _with_raw_number(template: dict[str, Any], place: tuple[Any, ...], written: str) -> str:
+    """``template`` as JSON text with the number ``written`` (as sent, e.g. ``NaN`` or
+    ``4111111111111111.0``) at ``place``: what ``json.dumps`` cannot write."""
+    marker = "__raw_number__"
+    return json.dumps(_spoiled(template, place, marker)).replace(f'"{marker}"', written)
+
+
 CARD_PLACES: dict[str, list[tuple[Any, ...]]] = {
     "orders": [("customer", "name"), ("lines", 0, "description"), ("shipping_address", "city")],
     "payments": [("invoice",), ("payment_method", "customer_id")],
@@ -132,9 +139,7 @@ def _cards_in_bodies(templates: Templates) -> Iterator[Probe]:
     for pan in CANARIES:
         for route, place in (("orders", ("total",)), ("payments", ("amount",))):
             for written in (pan, f"{pan}.0", f"{pan[0]}.{pan[1:]}E{len(pan) - 1}"):
-                text = json.dumps(templates[route]()).replace('"__amount__"', written)
-                document = _spoiled(templates[route](), place, "__amount__")
-                text = json.dumps(document).replace('"__amount__"', written)
+                text = _with_raw_number(templates[route](), place, written)
                 yield Probe(
                     f"card as JSON number {written} in {route}",
                     "POST",
@@ -298,8 +303,7 @@ def _numbers(templates: Templates, ids: dict[str, str]) -> Iterator[Probe]:
                     _body(document),
                 )
             for written in NON_FINITE:
-                document = _spoiled(templates[route](), place, "__n__")
-                text = json.dumps(document).replace('"__n__"', written)
+                text = _with_raw_number(templates[route](), place, written)
                 yield Probe(
                     f"number {written[:12]} at {route} {place}",
                     "POST",
@@ -315,8 +319,7 @@ def _numbers(templates: Templates, ids: dict[str, str]) -> Iterator[Probe]:
         document = _spoiled(templates["payments"](), ("capture",), flag)
         yield Probe(f"capture {flag!r}", "POST", "/api/v1/payments", _body(document))
     for written in NON_FINITE:
-        document = _spoiled(templates["business_events"](), ("ControlNumber",), "__n__")
-        text = json.dumps(document).replace('"__n__"', written)
+        text = _with_raw_number(templates["business_events"](), ("ControlNumber",), written)
         yield Probe(
             f"business event ControlNumber {written[:12]}",
             "POST",
