@@ -205,11 +205,17 @@ class D365Settings(_Section):
     enabled: bool = False
     base_url: str = "https://contoso.operations.dynamics.com"
     """The environment URL (also the token resource unless ``resource`` is set)."""
-    auth: Literal["entra", "adfs"] = "entra"
+    auth: Literal["entra", "entra_certificate", "adfs"] = "entra"
+    """``entra``: Entra ID with the client secret; ``entra_certificate``: Entra ID with the
+    certificate and private key; ``adfs``: AD FS (on-premises) with the client secret."""
     tenant: str = ""
     client_id: str = ""
     client_secret_secret: str = "d365-client-secret"  # noqa: S105 - a vault name, not a secret
     """Name of the vault secret holding the app's client secret."""
+    certificate_secret: str = "d365-certificate"  # noqa: S105 - a vault name, not a secret
+    """Name of the vault secret holding the app's certificate (PEM), for ``entra_certificate``."""
+    private_key_secret: str = "d365-private-key"  # noqa: S105 - a vault name, not a secret
+    """Name of the vault secret holding the certificate's private key (PEM, unencrypted)."""
     authority_host: str = "https://login.microsoftonline.com"
     adfs_url: str = ""
     """AD FS root for on-premises environments, e.g. ``https://adfs.contoso.com/adfs``."""

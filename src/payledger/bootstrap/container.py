@@ -19,7 +19,7 @@ from payledger.adapters.d365 import (
     EntraIdCredential,
 )
 from payledger.adapters.d365 import D365Settings as LedgerSettings
-from payledger.adapters.d365.auth import D365Credential
+from payledger.adapters.d365.auth import ClientCertificate, D365Credential, check_certificate
 from payledger.adapters.d365.catalog import entities_from_metadata
 from payledger.adapters.d365.posting import D365PostingLedger
 from payledger.adapters.d365.shadow import ShadowLedger
@@ -108,33 +108,56 @@ class Container:
         """PayTrace as a ``DailyPaymentSource``: one day's exports at a time (backfill)."""
         return PayTraceGateway(await self.paytrace_client())
 
+    async def d365_certificate(self) -> ClientCertificate:
+        """The ``entra_certificate`` certificate and key from the vault, checked before use."""
+        d = self.settings.d365
+        certificate = ClientCertificate(
+            private_key_pem=(await self.vault.get(d.private_key_secret)).get_secret_value(),
+            certificate_pem=(await self.vault.get(d.certificate_secret)).get_secret_value(),
+        )
+        check_certificate(certificate, self.clock.now())
+        return certificate
+
+    async def _d365_credential(self, verify: Any) -> D365Credential:
+        """The ``[d365] auth`` credential, with its secret or certificate from the vault."""
+        d = self.settings.d365
+        resource = d.resource or d.base_url
+        if d.auth == "entra_certificate":
+            return EntraIdCredential(
+                tenant=d.tenant,
+                client_id=d.client_id,
+                resource=resource,
+                certificate=await self.d365_certificate(),
+                authority_host=d.authority_host,
+                verify=verify,
+            )
+        secret = (await self.vault.get(d.client_secret_secret)).get_secret_value()
+        if d.auth == "adfs":
+            return AdfsCredential(
+                adfs_url=d.adfs_url,
+                client_id=d.client_id,
+                client_secret=secret,
+                resource=resource,
+                verify=verify,
+            )
+        return EntraIdCredential(
+            tenant=d.tenant,
+            client_id=d.client_id,
+            resource=resource,
+            client_secret=secret,
+            authority_host=d.authority_host,
+            verify=verify,
+        )
+
     async def d365_client(self) -> D365Client:
-        """The D365 connector, authenticated with the client secret from the vault."""
+        """The D365 connector, authenticated with the secret or certificate from the vault."""
         if self._d365 is None:
             d = self.settings.d365
-            secret = (await self.vault.get(d.client_secret_secret)).get_secret_value()
-            if self._d365 is not None:  # a concurrent first caller built it meanwhile
-                return self._d365
             verify: Any = ssl.create_default_context(cafile=str(d.ca_file)) if d.ca_file else True
-            resource = d.resource or d.base_url
-            credential: D365Credential
-            if d.auth == "adfs":
-                credential = AdfsCredential(
-                    adfs_url=d.adfs_url,
-                    client_id=d.client_id,
-                    client_secret=secret,
-                    resource=resource,
-                    verify=verify,
-                )
-            else:
-                credential = EntraIdCredential(
-                    tenant=d.tenant,
-                    client_id=d.client_id,
-                    resource=resource,
-                    client_secret=secret,
-                    authority_host=d.authority_host,
-                    verify=verify,
-                )
+            credential = await self._d365_credential(verify)
+            if self._d365 is not None:  # a concurrent first caller built it meanwhile
+                await credential.aclose()
+                return self._d365
             self._d365 = D365Client(
                 d.base_url,
                 credential,

@@ -14,10 +14,11 @@ from typing import TYPE_CHECKING
 from sqlalchemy.engine import make_url
 
 from payledger.adapters.d365 import D365Client, ServiceMetadata
+from payledger.adapters.d365.auth import check_certificate
 from payledger.adapters.db.migrate import current_revision, head_revision
 from payledger.adapters.vault import SecretNotFound
 from payledger.adapters.vault.keys import MASTER_KEY_ENV
-from payledger.config import Settings
+from payledger.config import D365Settings, Settings
 from payledger.doctor.report import ACCESS, Finding, attempt, fail, ok, skip
 from payledger.domain.errors import AuthError, ConfigError
 
@@ -46,12 +47,19 @@ async def probe_database(container: Container) -> list[Finding]:
     return [ok(ACCESS, "database", f"{url}: reachable, schema at {head} (latest)")]
 
 
+RENEW_WITHIN_DAYS = 30
+"""A D365 certificate with fewer days left than this gets a hint to renew it."""
+
+
+def _d365_secrets(d: D365Settings) -> list[str]:
+    if d.auth == "entra_certificate":
+        return [d.certificate_secret, d.private_key_secret]
+    return [d.client_secret_secret]
+
+
 def _needed_secrets(settings: Settings) -> list[str]:
-    wanted = (
-        (settings.paytrace.password_secret, settings.paytrace.enabled),
-        (settings.d365.client_secret_secret, settings.d365.enabled),
-    )
-    return [name for name, enabled in wanted if enabled]
+    paytrace = [settings.paytrace.password_secret] if settings.paytrace.enabled else []
+    return paytrace + (_d365_secrets(settings.d365) if settings.d365.enabled else [])
 
 
 async def probe_vault(container: Container) -> list[Finding]:
@@ -136,6 +144,31 @@ async def probe_paytrace(container: Container) -> list[Finding]:
     return findings
 
 
+async def probe_certificate(container: Container) -> Finding:
+    """The ``entra_certificate`` certificate: subject, thumbprint, expiry; fails if unusable."""
+    d, name = container.settings.d365, "D365 certificate"
+    replace = (
+        f"store the app's certificate and its key: payledger secrets set {d.certificate_secret} "
+        f"< cert.pem; payledger secrets set {d.private_key_secret} < key.pem"
+    )
+    certificate = await attempt(container.d365_certificate)
+    if isinstance(certificate, AuthError):
+        return fail(ACCESS, name, str(certificate), replace)
+    if isinstance(certificate, Exception):
+        return fail(ACCESS, name, str(certificate), "fix the vault first (see above)")
+    now = container.clock.now()
+    info = check_certificate(certificate, now)
+    days = info.days_left(now)
+    detail = (
+        f"{info.subject}, thumbprint {info.thumbprint}, "
+        f"expires {info.not_after:%Y-%m-%d} ({days} days left)"
+    )
+    if days >= RENEW_WITHIN_DAYS:
+        return ok(ACCESS, name, detail)
+    renew = f"renew it: upload a new certificate to the Entra app, then {replace}"
+    return Finding(name, True, f"{detail}: renew soon", renew, phase=ACCESS)
+
+
 @dataclass
 class D365Access:
     """The D365 access findings, and the client and metadata when access was granted."""
@@ -146,19 +179,31 @@ class D365Access:
 
 
 async def probe_d365(container: Container) -> D365Access:
-    """A token from Entra ID or AD FS, then ``$metadata`` read with it."""
+    """The certificate if one is configured, a token from Entra ID or AD FS, then ``$metadata``."""
     d = container.settings.d365
     if not d.enabled:
         hint = "set [d365] enabled = true (with base_url, tenant, client_id, company)"
         return D365Access([skip(ACCESS, "D365", "[d365] enabled = false", hint)])
+    found: list[Finding] = []
+    if d.auth == "entra_certificate":
+        found.append(await probe_certificate(container))
+        if not found[0].ok:
+            return D365Access(found)
     client = await attempt(container.d365_client)
     if isinstance(client, Exception):
         return D365Access([fail(ACCESS, "D365 token", str(client), "fix the vault first")])
-    identity = f"[d365] authority_host {d.authority_host}" if d.auth == "entra" else d.adfs_url
-    token_hint = (
-        f"check [d365] tenant, client_id, authority_host/adfs_url and the client secret in "
-        f"vault secret {d.client_secret_secret} (payledger secrets set {d.client_secret_secret})"
-    )
+    identity = d.adfs_url if d.auth == "adfs" else f"[d365] authority_host {d.authority_host}"
+    if d.auth == "entra_certificate":
+        token_hint = (
+            f"check [d365] tenant, client_id, authority_host, and that the certificate in vault "
+            f"secret {d.certificate_secret} is uploaded to app {d.client_id} in Entra ID"
+        )
+    else:
+        token_hint = (
+            f"check [d365] tenant, client_id, authority_host/adfs_url and the client secret in "
+            f"vault secret {d.client_secret_secret} "
+            f"(payledger secrets set {d.client_secret_secret})"
+        )
     token = await _call(
         "D365 token",
         client.credential.token,
@@ -167,7 +212,7 @@ async def probe_d365(container: Container) -> D365Access:
         token_hint,
     )
     if not token.ok:
-        return D365Access([token])
+        return D365Access([*found, token])
     register_hint = (
         f"F&O refused the token: register {d.client_id} in F&O (System administration > Setup "
         "> Microsoft Entra ID applications); base_url/resource must be the environment URL"
@@ -180,5 +225,5 @@ async def probe_d365(container: Container) -> D365Access:
         register_hint,
     )
     if not read.ok:
-        return D365Access([token, read])
-    return D365Access([token, read], client, await client.metadata())
+        return D365Access([*found, token, read])
+    return D365Access([*found, token, read], client, await client.metadata())

@@ -21,12 +21,17 @@ from payledger import doctor
 from payledger.bootstrap import Container, build
 from payledger.config import Settings
 from payledger.doctor import Finding
+from payledger.domain.clock import Clock
 from payledger.sandbox.d365 import D365SandboxSettings
 from payledger.sandbox.d365 import create_app as create_d365
-from payledger.sandbox.d365.tls import write_self_signed_certificate
+from payledger.sandbox.d365.tls import self_signed_certificate, write_self_signed_certificate
 from payledger.sandbox.paytrace import create_app as create_paytrace
 
 D365_SECRET = "payledger-secret"
+CLIENT_CERT_PEM, CLIENT_KEY_PEM = self_signed_certificate(
+    ("payledger-client",), common_name="payledger client"
+)
+"""The certificate the sandbox's default client may also authenticate with, and its key."""
 
 
 @dataclass(frozen=True)
@@ -70,7 +75,9 @@ def sandboxes(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Sandboxes]:
     servers = [
         _serve(create_paytrace(), pt_port),
         _serve(
-            create_d365(D365SandboxSettings(base_url=d365_url)),
+            create_d365(
+                D365SandboxSettings(base_url=d365_url, client_certificate_pem=CLIENT_CERT_PEM)
+            ),
             d365_port,
             ssl_certfile=str(cert),
             ssl_keyfile=str(key),
@@ -120,9 +127,13 @@ async def close(container: Container) -> None:
 
 
 async def opened(
-    settings: Settings, secrets: dict[str, str] | None = None, *, migrated: bool = True
+    settings: Settings,
+    secrets: dict[str, str] | None = None,
+    *,
+    migrated: bool = True,
+    clock: Clock | None = None,
 ) -> Container:
-    container = build(settings)
+    container = build(settings, clock=clock)
     if migrated:
         await container.prepare()
     for name, value in (secrets or {}).items():
@@ -145,10 +156,10 @@ def by_name(findings: list[Finding]) -> dict[str, Finding]:
 
 
 async def diagnosed(
-    settings: Settings, secrets: dict[str, str] | None = None
+    settings: Settings, secrets: dict[str, str] | None = None, *, clock: Clock | None = None
 ) -> dict[str, Finding]:
     """``payledger doctor`` on a container built from ``settings``, findings by name."""
-    container = await opened(settings, secrets)
+    container = await opened(settings, secrets, clock=clock)
     try:
         return by_name(await doctor.run(container))
     finally:

@@ -14,10 +14,15 @@ from __future__ import annotations
 import asyncio
 import time
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any, Protocol
 
 import httpx
 import msal
+from cryptography import x509
+from cryptography.exceptions import UnsupportedAlgorithm
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
 
 from payledger.adapters.d365.errors import SYSTEM, map_errors
 from payledger.adapters.d365.throttle import AdaptiveConcurrency
@@ -62,6 +67,76 @@ class ClientCertificate:
         if self.passphrase:
             credential["passphrase"] = self.passphrase
         return credential
+
+
+@dataclass(frozen=True)
+class CertificateInfo:
+    """What identifies a client certificate: its subject, SHA-1 thumbprint and validity."""
+
+    subject: str
+    thumbprint: str
+    """Upper-case hex, as the Entra app registration shows it."""
+    not_before: datetime
+    not_after: datetime
+
+    def days_left(self, now: datetime) -> int:
+        return (self.not_after - now).days
+
+
+def _certificate_error(message: str) -> AuthError:
+    return AuthError(f"D365 client certificate: {message}", system=SYSTEM, operation="token")
+
+
+def _public_der(key: rsa.RSAPublicKey) -> bytes:
+    return key.public_bytes(
+        serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
+    )
+
+
+def check_certificate(certificate: ClientCertificate, now: datetime) -> CertificateInfo:
+    """The certificate's identity, once its PEM parses, its RSA key matches and it is valid now.
+
+    Raises:
+        AuthError: naming what is wrong (never quoting the key): not PEM, not RSA, a key that
+            does not match, not yet valid or expired.
+    """
+    try:
+        cert = x509.load_pem_x509_certificate(certificate.certificate_pem.encode())
+    except ValueError:
+        raise _certificate_error("the certificate is not a PEM X.509 certificate") from None
+    passphrase = certificate.passphrase.encode() if certificate.passphrase else None
+    try:
+        key = serialization.load_pem_private_key(
+            certificate.private_key_pem.encode(), password=passphrase
+        )
+    except (ValueError, TypeError, UnsupportedAlgorithm):
+        message = "the private key is not a PEM private key (or needs another passphrase)"
+        raise _certificate_error(message) from None
+    sha1 = hashes.SHA1()  # noqa: S303 - the thumbprint Entra ID shows, not a signature
+    info = CertificateInfo(
+        subject=cert.subject.rfc4514_string(),
+        thumbprint=cert.fingerprint(sha1).hex().upper(),
+        not_before=cert.not_valid_before_utc,
+        not_after=cert.not_valid_after_utc,
+    )
+    cert_key = cert.public_key()
+    if not isinstance(key, rsa.RSAPrivateKey) or not isinstance(cert_key, rsa.RSAPublicKey):
+        raise _certificate_error("Entra ID client assertions need an RSA certificate and key")
+    if _public_der(key.public_key()) != _public_der(cert_key):
+        raise _certificate_error(
+            f"the private key does not match certificate {info.thumbprint} ({info.subject})"
+        )
+    if now < info.not_before:
+        raise _certificate_error(
+            f"certificate {info.thumbprint} ({info.subject}) is not valid before "
+            f"{info.not_before:%Y-%m-%d %H:%M} UTC"
+        )
+    if now >= info.not_after:
+        raise _certificate_error(
+            f"certificate {info.thumbprint} ({info.subject}) expired on "
+            f"{info.not_after:%Y-%m-%d %H:%M} UTC"
+        )
+    return info
 
 
 class MsalHttpBridge:
