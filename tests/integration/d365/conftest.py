@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import socket
 import threading
 import time
 from collections.abc import AsyncIterator, Iterator
@@ -18,6 +17,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 
 from payledger.adapters.d365 import D365Client, D365Ledger, D365Settings, EntraIdCredential
 from payledger.adapters.d365.throttle import RetryPolicy
+from payledger.bench.postgres import free_port
 from payledger.sandbox.d365 import D365Sandbox, D365SandboxSettings, create_app
 from payledger.sandbox.d365.tls import write_self_signed_certificate
 
@@ -126,19 +126,13 @@ class LiveSandbox:
     sandbox: D365Sandbox
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 @pytest.fixture(scope="session")
 def live_sandbox(
     tmp_path_factory: pytest.TempPathFactory, signing_key_pem: str
 ) -> Iterator[LiveSandbox]:
     """The sandbox under a real uvicorn server on a free loopback port, serving https."""
     cert_path, key_path = write_self_signed_certificate(tmp_path_factory.mktemp("tls"))
-    port = _free_port()
+    port = free_port()
     base_url = f"https://127.0.0.1:{port}"
     app = create_app(D365SandboxSettings(signing_key_pem=signing_key_pem, base_url=base_url))
     config = uvicorn.Config(

@@ -6,7 +6,6 @@ uvicorn on loopback ports in background threads, once per test module.
 
 from __future__ import annotations
 
-import socket
 import threading
 import time
 from collections.abc import AsyncIterator, Iterator
@@ -18,6 +17,7 @@ import pytest
 import uvicorn
 
 from payledger import doctor
+from payledger.bench.postgres import free_port
 from payledger.bootstrap import Container, build
 from payledger.config import Settings
 from payledger.doctor import Finding
@@ -39,12 +39,6 @@ class Sandboxes:
     paytrace: str
     d365: str
     cert: Path
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def _serve(app: Any, port: int, **tls: str) -> tuple[uvicorn.Server, threading.Thread]:
@@ -70,7 +64,7 @@ def _serve(app: Any, port: int, **tls: str) -> tuple[uvicorn.Server, threading.T
 @pytest.fixture(scope="module")
 def sandboxes(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Sandboxes]:
     cert, key = write_self_signed_certificate(tmp_path_factory.mktemp("tls"))
-    pt_port, d365_port = _free_port(), _free_port()
+    pt_port, d365_port = free_port(), free_port()
     d365_url = f"https://127.0.0.1:{d365_port}"
     servers = [
         _serve(create_paytrace(), pt_port),
