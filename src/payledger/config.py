@@ -269,6 +269,24 @@ class PostingSettings(_Section):
     mode: Literal["live", "shadow"] = "live"
     """``shadow``: read PayTrace and D365 as in production but write nothing to D365; the
     would-be writes are kept for ``payledger shadow report``."""
+    post: Literal["never", "when_balanced", "after_review"] = "never"
+    """Whether payledger posts its payment journals in D365: ``never`` (someone posts them in
+    F&O), ``when_balanced`` (once closed to new lines and balanced), or ``after_review`` (once
+    an operator approves, in the console or with ``payledger journals post ID``)."""
+    close_after_minutes: float = Field(60.0, ge=0)
+    """A day's journal takes no new lines once its business day has been over this long; the
+    day's later lines go to a new journal."""
+    unposted_alert_hours: float = Field(36.0, gt=0)
+    """A journal still unposted this long after it was opened raises an alert (every mode)."""
+    granularity: Literal["per_payment", "daily_summary"] = "per_payment"
+    """``per_payment``: one journal line per payment; ``daily_summary``: one line per
+    settlement batch and payment method (and one fee line), the detail kept in payledger."""
+    service_group: str = "PayledgerServices"
+    """UNCERTAIN: the D365 custom service that posts a journal is
+    ``/api/services/<service_group>/<service>/<operation>``; F&O has no standard one, so the
+    names are whatever the deployed extension registers."""
+    service: str = "PayledgerJournalService"
+    operation: str = "postJournal"
 
 
 class ApiSettings(_Section):

@@ -157,6 +157,13 @@ journals = Table(
     Column("next_line", Integer, nullable=False),
     Column("closed", Integer, nullable=False, server_default="0"),
     Column("created_at", UTCDateTime, nullable=False),
+    Column("closed_at", UTCDateTime),
+    Column("post_state", String(16), nullable=False, server_default="unposted"),
+    Column("approved_by", String(80)),
+    Column("approved_at", UTCDateTime),
+    Column("post_attempts", Integer, nullable=False, server_default="0"),
+    Column("post_error", Text),
+    Column("posted_at", UTCDateTime),
     UniqueConstraint(
         "company", "business_day", "currency", "journal_name", "generation", name="uq_journals_key"
     ),
