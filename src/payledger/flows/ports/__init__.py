@@ -10,6 +10,7 @@ from payledger.flows.ports.customers import (
     GatewayProfile,
 )
 from payledger.flows.ports.inbox import DeliveryLog, HintedPayments, PaymentEventStore
+from payledger.flows.ports.journal_posting import JournalPoster, JournalReadback
 from payledger.flows.ports.ledger import JournalOpener, Ledger, LedgerWriteResult
 from payledger.flows.ports.orders import ErpOrder, OrderGateway, SalesDesk, ShopOrderStore
 from payledger.flows.ports.payments import DailyPaymentSource, PaymentLookup, PaymentSource
@@ -38,6 +39,8 @@ __all__ = [
     "GatewayProfile",
     "HintedPayments",
     "JournalOpener",
+    "JournalPoster",
+    "JournalReadback",
     "Ledger",
     "LedgerLines",
     "LedgerWriteResult",
