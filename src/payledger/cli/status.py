@@ -1,4 +1,4 @@
-"""``payledger status``: inbox, jobs, postings and dead letters at a glance."""
+"""``payledger status``: inbox, jobs, postings, dead letters and cash at a glance."""
 
 from __future__ import annotations
 
@@ -7,16 +7,28 @@ from rich.table import Table
 
 from payledger.bootstrap import Container
 from payledger.cli.common import console, settings_from, with_container
+from payledger.views.cash import FLOWS, CashPicture, cash_picture
 from payledger.views.overview import Overview, overview
 
 
 def status(ctx: typer.Context) -> None:
-    """Show what is waiting, what was posted and what needs a human."""
+    """Show what is waiting, what was posted and what needs a human.
 
-    async def go(container: Container) -> Overview:
-        return await overview(container.database)
+    Then the cash of today and of this week (business days of ``[d365] timezone``) by currency
+    and payment method, and the oldest journal not posted in D365.
+    """
 
-    seen = with_container(settings_from(ctx), go)
+    async def go(container: Container) -> tuple[Overview, CashPicture]:
+        d365 = container.settings.d365
+        cash = await cash_picture(
+            container.database,
+            company=d365.company,
+            timezone=d365.timezone,
+            now=container.clock.now(),
+        )
+        return await overview(container.database), cash
+
+    seen, cash = with_container(settings_from(ctx), go)
     inbox = Table("status", "events", title="inbox")
     for name, count in sorted(seen.inbox.items()):
         inbox.add_row(name, f"{count:,}")
@@ -45,6 +57,31 @@ def status(ctx: typer.Context) -> None:
         console.print(dead)
     else:
         console.print("[green]no dead letters[/green]")
+    _cash(cash)
+
+
+def _cash(cash: CashPicture) -> None:
+    for period in cash.periods:
+        days = f"{period.first_day}" + (
+            f" to {period.last_day}" if period.last_day != period.first_day else ""
+        )
+        title = f"cash {'today' if period.name == 'today' else 'this week'} ({days})"
+        table = Table("currency", "method", *FLOWS, title=title)
+        for row in period.rows:
+            table.add_row(
+                row.currency, row.method, *(f"{m.amount:,}" for m in row.amounts.values())
+            )
+        table.caption = f"business days of {cash.timezone}" if period.rows else "no money moved"
+        console.print(table)
+    oldest = cash.oldest_unposted
+    if oldest is None:
+        console.print("[green]every journal is posted[/green]")
+        return
+    hours = oldest.age_seconds / 3600
+    console.print(
+        f"oldest unposted journal: {oldest.batch_number} of {oldest.business_day}, "
+        f"open {hours:,.1f} h, {oldest.amount.amount:,} {oldest.amount.currency}"
+    )
 
 
 def _pivot(

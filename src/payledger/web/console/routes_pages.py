@@ -7,6 +7,7 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
+from payledger.views.cash import FLOWS, cash_picture
 from payledger.views.overview import Overview, overview
 from payledger.views.timeline import payment_timeline, recent_payments
 from payledger.web.console.access import ConsoleProblem, ConsoleUserDep
@@ -46,9 +47,14 @@ def dashboard_numbers(seen: Overview) -> dict[str, Any]:
 
 @router.get("/")
 async def dashboard(request: Request, user: ConsoleUserDep, container: ContainerDep) -> Response:
-    """What is waiting, what was posted, what needs a human, and whether both ends answer."""
+    """What is waiting, what was posted, what needs a human, whether both ends answer, and the
+    cash of today and of this week."""
     seen = await overview(container.database, dead_limit=0)
     now = container.clock.now()
+    d365 = container.settings.d365
+    cash = await cash_picture(
+        container.database, company=d365.company, timezone=d365.timezone, now=now
+    )
     oldest_age = (
         (now - seen.oldest_unprocessed).total_seconds() if seen.oldest_unprocessed else None
     )
@@ -60,6 +66,8 @@ async def dashboard(request: Request, user: ConsoleUserDep, container: Container
         "oldest_age": oldest_age,
         "systems": systems,
         "now": now,
+        "cash": cash,
+        "flows": FLOWS,
     }
     return page(request, "dashboard.html", context)
 
