@@ -17,13 +17,15 @@ from payledger.domain.codec import payment_to_dict
 from payledger.domain.errors import AmbiguousOutcome, CardDataRejected
 from payledger.domain.events import PaymentObserved, Recorded
 from payledger.domain.model import Payment
-from payledger.domain.posting import DayJournal, Posting, PostingState
+from payledger.domain.posting import DayJournal, LedgerOperation, Posting, PostingState
+from payledger.domain.summary import DetailRow
 from payledger.flows.ports import (
     Ledger,
     LedgerWriteResult,
     PaymentEventStore,
     PaymentSource,
     PostingStore,
+    SummaryStore,
 )
 
 
@@ -422,3 +424,40 @@ class FakeLedger(Ledger):
                 for line in self.journals[p.journal_batch_number].lines.values()
             )
         }
+
+
+@final
+class FakeSummaryStore(SummaryStore):
+    """Summary detail in memory, its lines owed in a :class:`FakePostingStore` (as the SQL store
+    writes them into ``postings``): one member per transaction, one posting per reference."""
+
+    def __init__(self, postings: FakePostingStore) -> None:
+        self.postings = postings
+        self.detail: dict[str, DetailRow] = {}
+        """By transaction id."""
+
+    async def lines_per_payment(self, txn_ids: Sequence[str]) -> set[str]:
+        not_a_line = (PostingState.CANCELLED, PostingState.DEAD)
+        return {
+            p.gateway_txn_id
+            for p in self.postings.postings.values()
+            if p.gateway_txn_id in txn_ids
+            and p.operation in (LedgerOperation.PAYMENT, LedgerOperation.REFUND)
+            and p.state not in not_a_line
+        }
+
+    async def record_summary(
+        self, detail: Sequence[DetailRow], lines: Sequence[Posting], *, company: str
+    ) -> dict[str, str]:
+        for row in detail:
+            self.detail.setdefault(row.txn_id, row)
+        before = {
+            line.reference: self.postings.postings[line.reference].state.value
+            for line in lines
+            if line.reference in self.postings.postings
+        }
+        new = [line for line in lines if line.reference not in before]
+        self.postings.add(*new)
+        if new:
+            self.postings.flushes_due.append(company)
+        return {line.reference: before.get(line.reference, "new") for line in lines}

@@ -120,7 +120,7 @@ def test_mapping_check_passes_with_the_default_templates_against_the_sandbox(wor
     result = payledger(workdir, "mapping", "check")
 
     assert result.returncode == 0, result.stdout + result.stderr
-    assert "✓ 14 templates valid against D365 $metadata" in result.stdout
+    assert "✓ 15 templates valid against D365 $metadata" in result.stdout
 
 
 def test_mapping_check_names_template_and_field_of_an_unknown_target_field(workdir, tmp_path):

@@ -34,6 +34,7 @@ def posting_rules(container: Container) -> PostingRules:
         fallback_customer_account=d.fallback_customer_account,
         customer_title=s.paytrace.customer_title,
         order_title=s.paytrace.order_title,
+        summary=s.posting.granularity == "daily_summary",
     )
 
 

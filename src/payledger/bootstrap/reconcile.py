@@ -11,14 +11,17 @@ from payledger.adapters.d365.reconcile import D365DepositJournal, D365PaymentLin
 from payledger.adapters.paytrace.settlement import PayTraceSettlement
 from payledger.bootstrap.container import Container
 from payledger.config import Settings
+from payledger.domain.errors import ConfigError
 from payledger.domain.reconcile import FeeRule, FeeSchedule, MatchRules
 from payledger.domain.reconcile.runs import previous_day
 from payledger.engine.jobs import Handler, Job
 from payledger.engine.schedule import Schedule
 from payledger.flows.post_deposit import DepositTemplates, post_deposit
+from payledger.flows.post_summary import SummaryPosting, SummaryTemplates
 from payledger.flows.reconcile_period import ReconcileParts, ReconcilePolicy, run_reconciliation
 from payledger.mapping import compile_template
 from payledger.stores.reconciliation import RUN_RECONCILIATION, SqlReconStore, batch_of
+from payledger.stores.summary import SqlSummaryStore
 
 log = structlog.get_logger(__name__)
 
@@ -71,6 +74,28 @@ async def reconcile_parts(container: Container) -> ReconcileParts:
         store=SqlReconStore(container.inbox),
         clock=container.clock,
         alerts=container.alerts,
+        summary=summary_posting(container),
+    )
+
+
+def summary_posting(container: Container) -> SummaryPosting | None:
+    """Daily-summary mode's templates and store; None in per-payment mode."""
+    s = container.settings
+    if s.posting.granularity != "daily_summary":
+        return None
+    if not s.d365.summary_customer_account:
+        raise ConfigError(
+            '[posting] granularity = "daily_summary" needs [d365] summary_customer_account: '
+            "the customer account the summary lines credit"
+        )
+    templates, values = container.templates(), container.template_settings()
+    return SummaryPosting(
+        company=s.d365.company,
+        templates=SummaryTemplates(
+            line=compile_template(templates["d365_payment_journal_summary_line"], values),
+            fee=compile_template(templates["d365_payment_journal_summary_fee"], values),
+        ),
+        store=SqlSummaryStore(container.queue),
     )
 
 

@@ -179,6 +179,8 @@ class PostingState(StrEnum):
 
 
 ORDER_OPERATION_PREFIX = "order:"
+SUMMARY_OPERATION_PREFIX = "summary:"
+"""Operation of a daily-summary line: ``summary:<method>`` (``domain.summary``)."""
 
 
 @dataclass(frozen=True)
@@ -209,7 +211,7 @@ class Posting:
             LedgerOperation.PAYMENT,
             LedgerOperation.REFUND,
             LedgerOperation.REVERSAL,
-        )
+        ) or self.operation.startswith(SUMMARY_OPERATION_PREFIX)
 
     @property
     def is_removal(self) -> bool:

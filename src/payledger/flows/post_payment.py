@@ -46,6 +46,9 @@ class PostingRules:
     fallback_customer_account: str = ""
     customer_title: str = "D365 Customer"
     order_title: str = "D365 Order"
+    summary: bool = False
+    """Daily-summary mode: a payment gets no journal line of its own (its settled batch gets
+    summary lines, ``flows.post_summary``); its order update still goes out."""
 
 
 @dataclass(frozen=True)
@@ -72,6 +75,8 @@ async def post_payment(
     store: PostingStore,
 ) -> Posted:
     """Record what ``payment`` owes the ledger; raise to retry (waiting) or park (mapping)."""
+    if rules.summary:
+        return await _order_update_only(inbox_id, payment, rules, templates, ledger, store)
     await _wait_for_original(payment, store)
     tombstone = await _void_of_an_unseen_line(payment, store, rules)
     voided, original = await _voided_line(payment, store, ledger)
@@ -88,6 +93,26 @@ async def post_payment(
         order_number = await _order_number(payment, plan.order_update, rules, ledger)
         if order_number:
             owed.append(_order_posting(payment, plan.order_update, order_number, rules, templates))
+    new = await store.record(inbox_id, owed, company=rules.company)
+    return Posted(owed=tuple(owed), new=new)
+
+
+async def _order_update_only(
+    inbox_id: int,
+    payment: Payment,
+    rules: PostingRules,
+    templates: PostingTemplates,
+    ledger: Ledger,
+    store: PostingStore,
+) -> Posted:
+    """Summary mode: no line, so nothing to wait for and no line to void; a refund or a void
+    changes its settled batch's summary (or keeps its sale out of any batch)."""
+    update = plan_posting(payment).order_update
+    owed: list[Posting] = []
+    if update is not None and templates.order_status is not None:
+        order_number = await _order_number(payment, update, rules, ledger)
+        if order_number:
+            owed.append(_order_posting(payment, update, order_number, rules, templates))
     new = await store.record(inbox_id, owed, company=rules.company)
     return Posted(owed=tuple(owed), new=new)
 

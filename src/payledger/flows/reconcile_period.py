@@ -44,6 +44,8 @@ from payledger.flows.ports import (
     SettlementSource,
     no_progress,
 )
+from payledger.flows.post_summary import SummaryPosting
+from payledger.flows.reconcile_summary import reconcile_summaries
 
 D = Discrepancy
 
@@ -97,8 +99,12 @@ async def reconcile_period(
     clock: Clock,
     alerts: OperatorAlerts | None = None,
     progress: Progress = no_progress,
+    summary: SummaryPosting | None = None,
 ) -> ReconcileResult:
-    """Run one reconciliation and store its report; raise (the run marked failed) on errors."""
+    """Run one reconciliation and store its report; raise (the run marked failed) on errors.
+
+    With ``summary`` (daily-summary mode) each settled batch's summary lines are owed and
+    matched instead of one line per payment (``flows.reconcile_summary``)."""
     if cmd.last < cmd.first:
         raise DomainError(f"reconcile: {cmd.last} is before {cmd.first}")
     run_id = await store.start_run(policy.company, cmd.first, cmd.last, cmd.trigger)
@@ -110,14 +116,23 @@ async def reconcile_period(
         period = Period(cmd.first.toordinal(), cmd.last.toordinal())
         # Matching a large period takes seconds of CPU: off the event loop, so a worker keeps
         # renewing its other jobs' leases meanwhile.
-        recon = await asyncio.to_thread(reconcile, settlement.txns, lines, policy.rules, period)
-        recon = await _second_look(recon, cmd, gateway, ledger)
-        heals = await _heal(recon, gateway, store) if policy.auto_heal else {}
-        deposits = (
-            await store.enqueue_deposits(_deposit_orders(settlement, recon, policy.company))
-            if policy.deposits
-            else {}
-        )
+        if summary is None:
+            recon = await asyncio.to_thread(reconcile, settlement.txns, lines, policy.rules, period)
+            recon = await _second_look(recon, cmd, gateway, ledger)
+            heals = await _heal(recon, gateway, store) if policy.auto_heal else {}
+            orders = _deposit_orders(settlement, recon, policy.company) if policy.deposits else []
+        else:
+            checked = await reconcile_summaries(
+                settlement,
+                lines,
+                period,
+                company=policy.company,
+                rules=policy.rules,
+                ledger=ledger,
+                summary=summary,
+            )
+            recon, heals, orders = checked.recon, checked.heals, checked.deposits
+        deposits = await store.enqueue_deposits(orders) if policy.deposits else {}
         context = ReportContext(
             run_id=run_id,
             company=policy.company,
@@ -130,6 +145,8 @@ async def reconcile_period(
             verified_heals=verified,
         )
         report = await asyncio.to_thread(build_report, recon, context)
+        if summary is not None:
+            report["granularity"] = "daily_summary"
         await store.finish_run(run_id, _record(report))
     except BaseException as exc:
         with contextlib.suppress(Exception):  # the original error matters more
@@ -306,6 +323,8 @@ class ReconcileParts:
     store: ReconStore
     clock: Clock
     alerts: OperatorAlerts | None = None
+    summary: SummaryPosting | None = None
+    """Set in daily-summary mode."""
 
 
 async def run_reconciliation(
@@ -326,4 +345,5 @@ async def run_reconciliation(
         clock=parts.clock,
         alerts=parts.alerts,
         progress=progress,
+        summary=parts.summary,
     )

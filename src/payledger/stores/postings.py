@@ -45,6 +45,26 @@ def flush_job(company: str, now: datetime, wait: timedelta) -> NewJob:
     )
 
 
+def posting_row(posting: Posting, inbox_id: int | None, now: datetime) -> dict[str, Any]:
+    """The ``postings`` row of a posting owed now (``inbox_id``: the event it comes from)."""
+    return {
+        "gateway_txn_id": posting.gateway_txn_id,
+        "operation": posting.operation,
+        "reference": posting.reference,
+        "state": posting.state.value,
+        "company": posting.company,
+        "business_day": posting.business_day,
+        "currency": posting.amount.currency,
+        "amount": str(posting.amount.amount),
+        "customer_account": posting.customer_account,
+        "payload": dumps(posting.payload),
+        "target_reference": posting.target_reference,
+        "inbox_id": inbox_id,
+        "created_at": now,
+        "updated_at": now,
+    }
+
+
 def _posting(row: Any) -> Posting:
     return Posting(
         reference=row.reference,
@@ -108,7 +128,7 @@ class SqlPostingStore:
             for posting in owed:
                 inserted = await conn.execute(
                     insert_ignoring_duplicates(postings, self.database.dialect)
-                    .values(self._row(posting, inbox_id, now))
+                    .values(posting_row(posting, inbox_id, now))
                     .returning(postings.c.id)
                 )
                 new += inserted.scalar_one_or_none() is not None
@@ -126,7 +146,7 @@ class SqlPostingStore:
         if not recorded:
             return
         now = self._now
-        rows = [self._row(p, r.inbox_id, now) for r in recorded for p in r.owed]
+        rows = [posting_row(p, r.inbox_id, now) for r in recorded for p in r.owed]
         owing = sorted({r.company for r in recorded if r.owed})
         async with self.database.transaction() as conn:
             if rows:
@@ -141,25 +161,6 @@ class SqlPostingStore:
             await self.queue.enqueue_many(
                 conn, [flush_job(company, now, self.flush_wait) for company in owing]
             )
-
-    @staticmethod
-    def _row(posting: Posting, inbox_id: int, now: datetime) -> dict[str, Any]:
-        return {
-            "gateway_txn_id": posting.gateway_txn_id,
-            "operation": posting.operation,
-            "reference": posting.reference,
-            "state": posting.state.value,
-            "company": posting.company,
-            "business_day": posting.business_day,
-            "currency": posting.amount.currency,
-            "amount": str(posting.amount.amount),
-            "customer_account": posting.customer_account,
-            "payload": dumps(posting.payload),
-            "target_reference": posting.target_reference,
-            "inbox_id": inbox_id,
-            "created_at": now,
-            "updated_at": now,
-        }
 
     async def mark_event(self, inbox_id: int, status: str, error: str | None = None) -> None:
         async with self.database.transaction() as conn:

@@ -90,7 +90,7 @@ def test_check_offline_needs_no_d365(config):
     result = invoke(config, "mapping", "check", "--offline")
 
     assert result.exit_code == 0, result.output
-    assert "14 templates valid" in result.stdout and "offline" in result.stdout
+    assert "15 templates valid" in result.stdout and "offline" in result.stdout
 
 
 def test_check_lists_each_issue_and_exits_1(config, tmp_path):

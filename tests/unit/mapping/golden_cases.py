@@ -13,6 +13,7 @@ import sys
 from collections.abc import Callable
 from dataclasses import replace
 from datetime import UTC, date, datetime
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -69,6 +70,10 @@ ORDER = Order(
     number="001261",
     payment_status="Authorized",
 )
+SUMMARY = {
+    "journal_batch_number": "00640", "line_number": 1, "batch": "640",
+    "settled_on": "2025-03-05", "currency": "USD",
+}  # fmt: skip
 BATCH = SettlementBatch(
     number="413",
     settled_at=datetime(2025, 3, 6, 4, 13, 45, tzinfo=UTC),
@@ -151,7 +156,16 @@ CASES: dict[str, Callable[[], dict[str, Any]]] = {
         context={"currency": "USD", "business_day": "2025-03-04"}
     ),
     "d365_payment_journal_summary_line.batch": lambda: source_document(
-        batch=BATCH, context={"journal_batch_number": "00640", "line_number": 1}
+        context={**SUMMARY, "method": "VISA", "payment_reference": "PT-SUM-640-VISA",
+                 "count": 12, "credit": Decimal("1520.75"), "debit": Decimal(0)}
+    ),
+    "d365_payment_journal_summary_line.refunds": lambda: source_document(
+        context={**SUMMARY, "method": "ACH", "payment_reference": "PT-SUM-640-ACH",
+                 "count": 2, "credit": Decimal(0), "debit": Decimal("80.00")}
+    ),
+    "d365_payment_journal_summary_fee.batch": lambda: source_document(
+        context={**SUMMARY, "method": "FEE", "payment_reference": "PT-SUM-640-FEE",
+                 "count": 0, "credit": Decimal(0), "debit": Decimal("44.41")}
     ),
     "d365_settled_invoice.sale": lambda: source_document(
         payment(PaymentKind.SALE), invoice=INVOICE, context=LINE

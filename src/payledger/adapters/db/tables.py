@@ -325,3 +325,20 @@ recon_items = Table(
     Index("ix_recon_items_run_id", "run_id"),
     Index("ix_recon_items_heal_state", "heal_state"),
 )
+
+summary_members = Table(
+    "summary_members",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("company", String(10), nullable=False),
+    Column("batch_number", String(20), nullable=False),
+    Column("txn_id", String(64), nullable=False),
+    Column("method", String(20), nullable=False),
+    Column("kind", String(16), nullable=False),  # payment or refund
+    Column("amount", String(32), nullable=False),  # signed decimal text, like postings.amount
+    Column("currency", String(3), nullable=False),
+    Column("line_reference", String(80), nullable=False, server_default=""),
+    Column("created_at", UTCDateTime, nullable=False),
+    UniqueConstraint("company", "txn_id"),
+    Index("ix_summary_members_company_batch_number", "company", "batch_number"),
+)

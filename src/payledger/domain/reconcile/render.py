@@ -147,13 +147,21 @@ def to_html(report: Mapping[str, Any]) -> str:
         f"<title>{escape(title)}</title><style>{_STYLE}</style></head><body>"
         f"<h1>{escape(title)}</h1>"
         f"<p>Company {escape(report['company'])}, generated {escape(report['generated_at'])}.</p>"
-        f"{verdict}{heal_text}"
+        f"{verdict}{heal_text}{_detail_link(report)}"
         f"<h2>Totals per class</h2>{by_class}"
         f"<h2>Per card type</h2>{by_card}"
         f"<h2>Per batch</h2>{by_batch}"
         f"<h2>Items to look at</h2>{_items(report['items'])}"
         "</body></html>"
     )
+
+
+def _detail_link(report: Mapping[str, Any]) -> str:
+    """Daily-summary mode: the per-transaction detail, served next to this page."""
+    if report.get("granularity") != "daily_summary":
+        return ""
+    link = '<a href="detail.csv">per-transaction detail (CSV)</a>'
+    return f"<p>One line per batch and method: {link}</p>"
 
 
 def _items(items: Sequence[Mapping[str, Any]]) -> str:

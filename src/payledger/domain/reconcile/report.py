@@ -18,12 +18,16 @@ from payledger.domain.reconcile.match import Reconciliation
 from payledger.domain.reconcile.model import Discrepancy, GatewayTxn, Item
 from payledger.domain.reconcile.totals import day_text as _day
 from payledger.domain.reconcile.totals import totals
+from payledger.domain.summary import is_summary_reference
 
 REPORT_VERSION = 1
 
 
 def expected_reference(txn: GatewayTxn) -> str:
-    """The ``PaymentReference`` payledger's line for ``txn`` carries."""
+    """The ``PaymentReference`` payledger's line for ``txn`` carries (a summary line's record
+    carries its reference as its id)."""
+    if is_summary_reference(txn.txn_id):
+        return txn.txn_id
     return payment_reference(txn.txn_id, txn.operation)
 
 

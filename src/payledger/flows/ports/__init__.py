@@ -24,6 +24,7 @@ from payledger.flows.ports.reconcile import (
     SettlementSource,
     no_progress,
 )
+from payledger.flows.ports.summary import SummaryStore
 
 __all__ = [
     "CardGateway",
@@ -57,5 +58,6 @@ __all__ = [
     "Settlement",
     "SettlementSource",
     "ShopOrderStore",
+    "SummaryStore",
     "no_progress",
 ]

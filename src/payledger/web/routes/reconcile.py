@@ -8,7 +8,9 @@ from fastapi import APIRouter, Depends, Path
 from fastapi.responses import HTMLResponse, Response
 
 from payledger.bootstrap import Container
+from payledger.domain.summary import detail_csv
 from payledger.stores.reconciliation import load_run, recent_runs
+from payledger.stores.summary import summary_detail
 from payledger.web.auth import require_scope
 from payledger.web.deps import ContainerDep
 from payledger.web.problems import ApiProblem, ErrorBody
@@ -73,4 +75,26 @@ async def read_reconciliation_csv(run_id: RunId, container: ContainerDep) -> Res
         run["report_csv"],
         media_type="text/csv; charset=utf-8",
         headers={"Content-Disposition": f'attachment; filename="reconciliation-{run_id}.csv"'},
+    )
+
+
+@router.get("/{run_id}/detail.csv", response_class=Response, responses=_NOT_FOUND)
+async def read_reconciliation_detail(run_id: RunId, container: ContainerDep) -> Response:
+    """Daily-summary mode: every transaction behind the run's summary lines, as CSV."""
+    run = await _report_of(container, run_id)
+    report = run["report"]
+    if report.get("granularity") != "daily_summary":
+        raise ApiProblem(
+            404,
+            "no_detail",
+            f"run {run_id} reconciled one line per payment: it has no summary detail",
+        )
+    batches = [batch["batch"] for batch in report["totals"]["by_batch"]]
+    rows = await summary_detail(container.database, report["company"], batches)
+    return Response(
+        detail_csv(rows),
+        media_type="text/csv; charset=utf-8",
+        headers={
+            "Content-Disposition": f'attachment; filename="reconciliation-{run_id}-detail.csv"'
+        },
     )
