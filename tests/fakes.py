@@ -10,16 +10,30 @@ import asyncio
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
+from decimal import Decimal
 from typing import Any, final
 
 from payledger.domain.card_data import find_card_data
+from payledger.domain.clock import Clock, SystemClock
 from payledger.domain.codec import payment_to_dict
-from payledger.domain.errors import AmbiguousOutcome, CardDataRejected
+from payledger.domain.errors import AmbiguousOutcome, CardDataRejected, ConfigError, RejectedError
 from payledger.domain.events import PaymentObserved, Recorded
 from payledger.domain.model import Payment
-from payledger.domain.posting import DayJournal, LedgerOperation, Posting, PostingState
+from payledger.domain.posting import (
+    DayJournal,
+    Journal,
+    JournalClosed,
+    JournalContents,
+    JournalState,
+    LedgerOperation,
+    Posting,
+    PostingState,
+)
 from payledger.domain.summary import DetailRow
 from payledger.flows.ports import (
+    JournalBook,
+    JournalPoster,
+    JournalReadback,
     Ledger,
     LedgerWriteResult,
     PaymentEventStore,
@@ -74,12 +88,14 @@ class FakePaymentEventStore(PaymentEventStore):
 
 
 @final
-class FakePostingStore(PostingStore):
-    """``postings`` and ``journals`` in memory, with the SQL store's rules: one posting per
+class FakePostingStore(PostingStore, JournalBook):
+    """``postings`` and ``journals`` in memory, with the SQL stores' rules: one posting per
     (transaction, operation) and per reference, outcomes change only postings on their way,
-    one open journal per (company, day, currency, journal name) numbering its lines."""
+    one open journal per (company, day, currency, journal name) numbering its lines, and a
+    closed journal taking no new ones. It is the ``JournalBook`` too (``stores.journals``)."""
 
-    def __init__(self) -> None:
+    def __init__(self, clock: Clock | None = None) -> None:
+        self.clock = clock or SystemClock()
         self.postings: dict[str, Posting] = {}
         """By reference, oldest first (the order a flush claims them in)."""
         self.events: dict[int, tuple[str, str | None]] = {}
@@ -145,7 +161,10 @@ class FakePostingStore(PostingStore):
         ]
 
     async def open_journal_numbers(self, company: str) -> set[str]:
-        return {j.batch_number for j in self.journals if not j.closed and j.company == company}
+        sent = (JournalState.POSTING, JournalState.POSTED)
+        return {
+            j.batch_number for j in self.journals if j.state not in sent and j.company == company
+        }
 
     async def latest_journal(
         self, company: str, business_day: str, currency: str, journal_name: str
@@ -157,7 +176,11 @@ class FakePostingStore(PostingStore):
     async def add_journal(self, journal: DayJournal) -> None:
         if self._journal(journal) is not None:
             raise ValueError(f"{journal} exists")  # as the table's unique key would
-        self.journals.append(FakeStoreJournal(*_key(journal), journal.generation, batch_number=""))
+        self.journals.append(
+            FakeStoreJournal(
+                *_key(journal), journal.generation, batch_number="", created_at=self.clock.now()
+            )
+        )
 
     async def set_batch_number(self, journal: DayJournal, batch_number: str) -> None:
         stored = self._journal(journal)
@@ -176,6 +199,8 @@ class FakePostingStore(PostingStore):
         [journal] = [
             j for j in self.journals if (j.company, j.batch_number) == (company, batch_number)
         ]
+        if not journal.takes_lines:
+            raise JournalClosed(f"journal {batch_number} takes no new lines")
         first, journal.next_line = journal.next_line, journal.next_line + len(lines)
         numbered: list[Posting] = []
         for number, line in enumerate(lines, start=first):
@@ -199,7 +224,93 @@ class FakePostingStore(PostingStore):
     async def close_journal(self, batch_number: str) -> None:
         for journal in self.journals:
             if journal.batch_number == batch_number:
-                journal.closed = True
+                journal.closed, journal.state = True, JournalState.POSTED
+                journal.closed_at = journal.closed_at or self.clock.now()
+                journal.posted_at = journal.posted_at or self.clock.now()
+
+    # --- JournalBook ---------------------------------------------------------------------
+
+    def book_journal(self, batch_number: str) -> FakeStoreJournal:
+        [journal] = [j for j in self.journals if j.batch_number == batch_number]
+        return journal
+
+    async def close_due(self, company: str, last_day: str, opened_before: datetime) -> list[str]:
+        closed = []
+        for journal in self.journals:
+            due = journal.business_day <= last_day and journal.created_at <= opened_before
+            if journal.company == company and not journal.closed and due:
+                journal.closed, journal.closed_at = True, self.clock.now()
+                closed.append(journal.batch_number)
+        return sorted(number for number in closed if number)
+
+    async def journal(self, batch_number: str) -> Journal | None:
+        found = [j for j in self.journals if batch_number and j.batch_number == batch_number]
+        return found[0].as_journal() if found else None
+
+    async def unposted(self, company: str) -> list[Journal]:
+        return [
+            j.as_journal()
+            for j in sorted(self.journals, key=lambda j: (j.business_day, j.generation))
+            if j.company == company
+            and j.closed
+            and j.batch_number
+            and j.state is not JournalState.POSTED
+        ]
+
+    async def contents(self, batch_number: str) -> JournalContents:
+        owed_states = (PostingState.PLANNED, PostingState.SENDING, PostingState.UNKNOWN)
+        lines = [
+            p
+            for p in self.postings.values()
+            if p.journal_batch_number == batch_number and p.is_line
+        ]
+        references = {line.reference for line in lines}
+        removals = [
+            p for p in self.postings.values() if p.is_removal and p.target_reference in references
+        ]
+        removed = {r.target_reference for r in removals if r.state.written}
+        written = [p for p in lines if p.state.written and p.reference not in removed]
+        debits = (LedgerOperation.REFUND, LedgerOperation.REVERSAL)
+        total = sum(
+            (-p.amount.amount if p.operation in debits else p.amount.amount for p in written),
+            Decimal(0),
+        )
+        owed = sum(p.state in owed_states for p in (*lines, *removals))
+        return JournalContents(lines=len(written), total=total, owed=owed)
+
+    async def approve(self, batch_number: str, actor: str) -> Journal | None:
+        if await self.journal(batch_number) is None:
+            return None
+        journal = self.book_journal(batch_number)
+        if journal.state is not JournalState.POSTED:
+            journal.approved_by, journal.closed = actor, True
+            journal.closed_at = journal.closed_at or self.clock.now()
+            if journal.state is JournalState.UNPOSTED:
+                journal.state = JournalState.APPROVED
+        return journal.as_journal()
+
+    async def start_posting(self, batch_number: str) -> bool:
+        journal = self.book_journal(batch_number)
+        ready = journal.closed and journal.state is not JournalState.POSTED
+        if not ready or (await self.contents(batch_number)).owed:
+            return False
+        journal.state, journal.post_attempts = JournalState.POSTING, journal.post_attempts + 1
+        return True
+
+    async def posted(self, batch_number: str) -> None:
+        journal = self.book_journal(batch_number)
+        journal.state, journal.posted_at, journal.post_error = (
+            JournalState.POSTED,
+            self.clock.now(),
+            "",
+        )
+
+    async def refused(self, batch_number: str, error: str) -> None:
+        journal = self.book_journal(batch_number)
+        journal.state, journal.post_error = JournalState.REFUSED, error
+
+    async def note_error(self, batch_number: str, error: str) -> None:
+        self.book_journal(batch_number).post_error = error
 
     async def settle(
         self,
@@ -241,13 +352,41 @@ class FakeStoreJournal:
     batch_number: str
     next_line: int = 1
     closed: bool = False
+    created_at: datetime = field(default_factory=SystemClock().now)
+    state: JournalState = JournalState.UNPOSTED
+    closed_at: datetime | None = None
+    approved_by: str = ""
+    post_attempts: int = 0
+    post_error: str = ""
+    posted_at: datetime | None = None
 
     @property
     def key(self) -> tuple[str, str, str, str]:
         return (self.company, self.business_day, self.currency, self.journal_name)
 
+    @property
+    def takes_lines(self) -> bool:
+        return not self.closed and self.state is JournalState.UNPOSTED
+
     def as_day_journal(self) -> DayJournal:
-        return DayJournal(*self.key, self.generation, self.batch_number, self.closed)
+        return DayJournal(*self.key, self.generation, self.batch_number, not self.takes_lines)
+
+    def as_journal(self) -> Journal:
+        return Journal(
+            company=self.company,
+            business_day=self.business_day,
+            currency=self.currency,
+            batch_number=self.batch_number,
+            generation=self.generation,
+            state=self.state,
+            closed=self.closed,
+            created_at=self.created_at,
+            closed_at=self.closed_at,
+            approved_by=self.approved_by,
+            post_attempts=self.post_attempts,
+            post_error=self.post_error,
+            posted_at=self.posted_at,
+        )
 
 
 def _key(journal: DayJournal) -> tuple[str, str, str, str]:
@@ -461,3 +600,87 @@ class FakeSummaryStore(SummaryStore):
         if new:
             self.postings.flushes_due.append(company)
         return {line.reference: before.get(line.reference, "new") for line in lines}
+
+
+# --- journal posting: the ERP's journal-posting service ----------------------------------
+
+
+@dataclass
+class FakeHeldJournal:
+    """A payment journal as the fake ERP holds it: its lines' count and net total."""
+
+    line_count: int = 0
+    total: Decimal = Decimal(0)
+    posted: bool = False
+
+
+@final
+class FakeJournalPoster(JournalPoster):
+    """The ERP's journal-posting service in memory.
+
+    Fault knobs: ``refuse`` (batch number → the ERP's words for refusing to post it),
+    ``service_missing`` (every post raises ``ConfigError``), ``fail_next`` (raised by the next
+    posts before anything is applied: ``TransientError``, ``AmbiguousOutcome``...),
+    ``post_then_lose_answer`` (the next N posts are applied, then the answer is lost:
+    ``AmbiguousOutcome`` with the journal posted anyway), ``reads_fail`` (read number, from
+    1 → what that read raises).
+    """
+
+    def __init__(
+        self,
+        journals: dict[str, FakeHeldJournal] | None = None,
+        *,
+        refuse: dict[str, str] | None = None,
+        service_missing: bool = False,
+        fail_next: list[Exception] | None = None,
+        post_then_lose_answer: int = 0,
+        invoices: dict[str, Decimal] | None = None,
+    ) -> None:
+        self.journals = dict(journals or {})
+        self.refuse = dict(refuse or {})
+        self.service_missing = service_missing
+        self.fail_next = list(fail_next or [])
+        self.post_then_lose_answer = post_then_lose_answer
+        self.reads_fail: dict[int, Exception] = {}
+        self.reads = 0
+        self.invoices = dict(invoices or {})
+        self.posts: list[str] = []
+        """Every post request, by batch number, in the order received."""
+
+    def hold(self, batch_number: str, lines: int, total: str) -> None:
+        """The ERP holds the journal with ``lines`` lines netting ``total``."""
+        self.journals[batch_number] = FakeHeldJournal(lines, Decimal(total))
+
+    async def post_journal(self, batch_number: str) -> None:
+        self.posts.append(batch_number)
+        if self.service_missing:
+            raise ConfigError("404 /api/services/PayledgerServices: service not found")
+        if self.fail_next:
+            raise self.fail_next.pop(0)
+        if batch_number in self.refuse:
+            raise RejectedError(self.refuse[batch_number], system="fake")
+        journal = self.journals[batch_number]
+        if journal.posted:
+            raise RejectedError(f"journal {batch_number} is already posted", system="fake")
+        journal.posted = True
+        if self.post_then_lose_answer:
+            self.post_then_lose_answer -= 1
+            raise AmbiguousOutcome("the answer was lost after the ERP posted", system="fake")
+
+    async def read_journal(self, batch_number: str) -> JournalReadback:
+        self.reads += 1
+        if self.reads in self.reads_fail:
+            raise self.reads_fail[self.reads]
+        journal = self.journals.get(batch_number)
+        if journal is None:
+            return JournalReadback(batch_number, exists=False, is_posted=False)
+        return JournalReadback(
+            batch_number,
+            exists=True,
+            is_posted=journal.posted,
+            line_count=journal.line_count,
+            total=journal.total,
+        )
+
+    async def open_invoice_amounts(self, invoices: Sequence[str]) -> dict[str, Decimal]:
+        return {number: self.invoices[number] for number in invoices if number in self.invoices}

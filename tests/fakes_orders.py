@@ -239,6 +239,7 @@ class FakeAlerts(OperatorAlerts):
     """Records every alert occurrence: ``(key, title, text, severity, facts)``."""
 
     sent: list[tuple[str, str, str, str, dict[str, object]]] = field(default_factory=list)
+    cleared: list[str] = field(default_factory=list)
 
     async def notify(
         self,
@@ -250,6 +251,9 @@ class FakeAlerts(OperatorAlerts):
         facts: Mapping[str, object] | None = None,
     ) -> None:
         self.sent.append((key, title, text, severity, dict(facts or {})))
+
+    async def clear(self, key: str) -> None:
+        self.cleared.append(key)
 
     def keys(self) -> list[str]:
         return [key for key, *_ in self.sent]

@@ -64,6 +64,11 @@ class AlertCenter:
         async with self.queue.database.transaction() as conn:
             await self.record(conn, occurrence(key, title, text, severity, facts, count))
 
+    async def clear(self, key: str) -> None:
+        """What ``key`` warned of is over: occurrences not sent yet are dropped."""
+        async with self.queue.database.transaction() as conn:
+            await self.store.clear(conn, key[:120])
+
     async def record(self, conn: AsyncConnection, event: Occurrence) -> datetime:
         """Count ``event`` in the caller's transaction and make sure a dispatch is due."""
         due = await self.store.record(conn, event, self.queue.clock.now())

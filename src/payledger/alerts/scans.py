@@ -1,4 +1,5 @@
-"""The scheduled scans that raise alerts: dead letters, waiting events, D365 outage.
+"""The scheduled scans that raise alerts: dead letters, waiting events, D365 outage,
+journals left unposted.
 
 Each scan reads durable state only (jobs, postings, inbox), so it does not matter which
 process runs it or whether the process that saw the failure is still alive.
@@ -10,14 +11,15 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import exists, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from payledger.adapters.db.statements import insert_ignoring_duplicates
-from payledger.adapters.db.tables import inbox, jobs, postings, watermarks
+from payledger.adapters.db.tables import inbox, jobs, journals, postings, watermarks
 from payledger.alerts.center import AlertCenter
 from payledger.alerts.model import Severity
 from payledger.alerts.store import Occurrence
+from payledger.flows.post_ready_journals import alert_keys
 from payledger.stores.postings import FLUSH_JOURNALS
 
 SCAN_ALERTS = "alerts.check"
@@ -172,6 +174,54 @@ async def ledger_outage(conn: AsyncConnection, after_failures: int) -> list[Occu
             facts={"failed attempts": str(failing.attempts), "postings waiting": str(owed)},
         )
     ]
+
+
+async def unposted_journals(
+    conn: AsyncConnection, now: datetime, limit: timedelta
+) -> list[Occurrence]:
+    """Journals with lines, still unposted ``limit`` after they were opened (every mode)."""
+    has_lines = exists().where(
+        postings.c.journal_batch_number == journals.c.batch_number,
+        postings.c.state.in_(("posted", "shadow")),
+    )
+    overdue = (
+        await conn.execute(
+            select(journals)
+            .where(
+                journals.c.batch_number.is_not(None),
+                journals.c.post_state != "posted",
+                journals.c.created_at <= now - limit,
+                has_lines,
+            )
+            .order_by(journals.c.created_at)
+        )
+    ).all()
+    return [
+        Occurrence(
+            key=alert_keys(row.batch_number)[1],
+            title=f"Journal {row.batch_number} unposted for {_duration(now - row.created_at)}",
+            text=f"Payment journal {row.batch_number} ({row.business_day}, {row.currency}) "
+            f"was opened {_duration(now - row.created_at)} ago and is still {row.post_state}"
+            + (f": {_short(row.post_error)}" if row.post_error else "")
+            + ". Post it in D365, or with `payledger journals post "
+            + f"{row.batch_number}`.",
+            facts={
+                "journal": row.batch_number,
+                "business day": row.business_day,
+                "state": row.post_state,
+            },
+        )
+        for row in overdue
+    ]
+
+
+async def record_unposted_journals(center: AlertCenter, limit: timedelta) -> list[Occurrence]:
+    """Raise the overdue-journal alerts (the journal-posting job runs this check)."""
+    async with center.queue.database.transaction() as conn:
+        found = await unposted_journals(conn, center.queue.clock.now(), limit)
+        for occurrence in found:
+            await center.record(conn, occurrence)
+    return found
 
 
 async def _move_mark(conn: AsyncConnection, value: datetime, dialect: str) -> None:

@@ -96,6 +96,12 @@ class AlertStore:
         )
         return due
 
+    async def clear(self, conn: AsyncConnection, key: str) -> None:
+        """Drop the pending occurrences of ``key`` (what they warned of is over)."""
+        await conn.execute(
+            update(alerts).where(alerts.c.key == key).values(pending=0, due_at=None, first_at=None)
+        )
+
     async def claim_due(self, now: datetime, lease: timedelta) -> list[Alert]:
         """Alerts whose pending occurrences are due, each with its count, held for ``lease``.
 

@@ -17,6 +17,7 @@ from payledger.bootstrap import (
     business_events,
     customers,
     housekeeping,
+    journals,
     orders,
     payments,
     posting,
@@ -88,6 +89,12 @@ JOB_KINDS: tuple[JobKind, ...] = (
         enabled=d365_enabled,
     ),
     JobKind(FLUSH_JOURNALS, posting.flush_postings, priority=True, enabled=d365_enabled),
+    JobKind(
+        journals.POST_JOURNALS,
+        journals.post_journals_job,
+        enabled=d365_enabled,
+        schedule=journals.post_schedule,
+    ),
     JobKind(
         customers.SYNC_CUSTOMERS,
         customers.sync_customers_job,

@@ -90,6 +90,10 @@ COMMANDS: dict[str, Entry] = {
         "Settlement reconciliation: PayTrace batches against D365 payment lines.",
     ),
     "sync": Entry("payledger.cli.sync:app", "Keep D365 and PayTrace records in step."),
+    "journals": Entry(
+        "payledger.cli.journals:app",
+        "Payment journals: list them; approve and post one now.",
+    ),
 }
 
 

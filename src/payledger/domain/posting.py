@@ -21,9 +21,13 @@ that a line already exists.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime, timedelta
+from decimal import Decimal
 from enum import StrEnum
-from typing import Any
+from typing import Any, ClassVar
+from zoneinfo import ZoneInfo
 
+from payledger.domain.errors import PayLedgerError
 from payledger.domain.model import Payment, PaymentKind, PaymentStatus
 from payledger.domain.money import Money
 
@@ -235,8 +239,90 @@ class DayJournal:
     batch_number: str = ""
     """The ledger's number for it; empty until the ledger opened it."""
     closed: bool = False
-    """Posted in the ledger: no more lines go into it."""
+    """Takes no new lines: closed after its day, being posted or posted."""
 
 
 def order_reference(update: OrderUpdate) -> str:
     return f"OR-{update.gateway_txn_id}-{update.status.value[:4].upper()}"
+
+
+class JournalClosed(PayLedgerError):
+    """The journal took no new lines: it was closed (or is being posted) meanwhile."""
+
+    retryable: ClassVar[bool] = True
+
+
+class JournalState(StrEnum):
+    """Where a closed journal stands on its way to being posted in the ledger."""
+
+    UNPOSTED = "unposted"
+    APPROVED = "approved"
+    """An operator said: post it."""
+    POSTING = "posting"
+    """The post request went out; its outcome is read back before anything is sent again."""
+    POSTED = "posted"
+    REFUSED = "refused"
+    """The ledger said no (``post_error`` says why); tried again on later runs."""
+
+
+class PostMode(StrEnum):
+    NEVER = "never"
+    WHEN_BALANCED = "when_balanced"
+    AFTER_REVIEW = "after_review"
+
+
+@dataclass(frozen=True)
+class Journal:
+    """A payment journal payledger opened, with where it stands on its way to posted."""
+
+    company: str
+    business_day: str
+    currency: str
+    batch_number: str
+    generation: int = 1
+    state: JournalState = JournalState.UNPOSTED
+    closed: bool = False
+    created_at: datetime | None = None
+    closed_at: datetime | None = None
+    approved_by: str = ""
+    post_attempts: int = 0
+    post_error: str = ""
+    posted_at: datetime | None = None
+
+    def may_post(self, mode: PostMode) -> bool:
+        """Whether ``mode`` lets payledger post it (once it is ready)."""
+        if mode is PostMode.NEVER or self.state is JournalState.POSTED:
+            return False
+        return mode is PostMode.WHEN_BALANCED or bool(self.approved_by)
+
+
+@dataclass(frozen=True)
+class JournalContents:
+    """payledger's own lines in a journal: those written (count and net amount, credits
+    minus debits) and those still owed or on their way."""
+
+    lines: int = 0
+    total: Decimal = Decimal(0)
+    owed: int = 0
+
+
+def last_closable_day(now: datetime, timezone: str, close_after: timedelta) -> str:
+    """The latest business day (ISO date) over for at least ``close_after`` at ``now``.
+
+    A day is over at the next midnight in ``timezone``; day ``D`` may close once
+    ``midnight(D + 1) + close_after <= now``, i.e. ``D + 1 <= local date of now - close_after``.
+    """
+    local = (now - close_after).astimezone(ZoneInfo(timezone)).date()
+    return (local - timedelta(days=1)).isoformat()
+
+
+def balance_difference(
+    own: JournalContents, ledger_lines: int, ledger_total: Decimal, currency: str
+) -> str | None:
+    """What differs between payledger's lines in a journal and the ledger's; None if nothing."""
+    if (own.lines, own.total) == (ledger_lines, ledger_total):
+        return None
+    return (
+        f"payledger wrote {own.lines} line(s) totalling {own.total} {currency}, "
+        f"the ledger holds {ledger_lines} line(s) totalling {ledger_total} {currency}"
+    )

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from payledger.domain.errors import AmbiguousOutcome, RateLimited, TransientError
-from payledger.domain.posting import DayJournal, Posting, PostingState
+from payledger.domain.posting import DayJournal, JournalClosed, Posting, PostingState
 from payledger.flows.ports import JournalOpener, Ledger, PostingStore
 
 
@@ -134,9 +134,10 @@ async def place_lines(
     """Give each line its journal and line number, persisted before anything is sent; returns
     the lines this flush sends.
 
-    A line already numbered in a journal still open keeps its number (D365 refuses a resend
-    of it as existing); the others are numbered in the open journal of their day and currency.
-    A line another flush numbered since it was claimed is left out.
+    A line already numbered in a journal not posted (nor being posted) keeps its number (D365
+    refuses a resend of it as existing); the others are numbered in the journal of their day
+    and currency that still takes lines (a new one once the day's journal closed). A line
+    another flush numbered since it was claimed is left out.
     """
     placed: list[Posting] = []
     groups: dict[tuple[str, str], list[Posting]] = {}
@@ -148,14 +149,31 @@ async def place_lines(
             groups.setdefault((line.business_day, line.amount.currency), []).append(line)
     for (day, currency), group in groups.items():
         journal = DayJournal(company, day, currency, journal_name)
-        batch_number = await _open_journal(journal, store=store, ledger=ledger)
-        placed += await store.number_lines(company, batch_number, group)
+        placed += await _number_in_open_journal(journal, group, store=store, ledger=ledger)
     return placed
 
 
+PLACING_ATTEMPTS = 3
+
+
+async def _number_in_open_journal(
+    day: DayJournal, lines: list[Posting], *, store: PostingStore, ledger: JournalOpener
+) -> list[Posting]:
+    """Number ``lines`` in the day's open journal; when it closed between being found and
+    numbering (the day's closing, an approval), in the next one."""
+    for attempt in range(1, PLACING_ATTEMPTS + 1):
+        batch_number = await _open_journal(day, store=store, ledger=ledger)
+        try:
+            return await store.number_lines(day.company, batch_number, lines)
+        except JournalClosed:
+            if attempt == PLACING_ATTEMPTS:
+                raise
+    raise AssertionError("unreachable")
+
+
 async def _open_journal(day: DayJournal, *, store: PostingStore, ledger: JournalOpener) -> str:
-    """The batch number of the day's open journal; a new one is opened in the ledger when the
-    day has none or its last one was posted.
+    """The batch number of the day's journal that takes lines; a new one is opened in the
+    ledger when the day has none or its last one is closed.
 
     The journal is kept before the ledger is asked, so a crash in between is recovered by
     asking again with the same description (the ledger adapter finds the header it created

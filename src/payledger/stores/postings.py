@@ -1,7 +1,8 @@
 """The ``PostingStore`` port (``flows.ports``) on the ``postings`` and ``journals`` tables.
 
 Every method is one transaction. A flush of a company runs alone (its jobs share an
-ordering key), so journal line numbers are handed out without races. Which journal a line
+ordering key), so journal line numbers are handed out without races; closing a journal
+(``stores.journals``) is ordered against numbering by the journal's row. Which journal a line
 goes to, and when one is opened in the ledger, the flush decides (``flows.post_journals``).
 """
 
@@ -14,14 +15,15 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import bindparam, func, insert, select, update
+from sqlalchemy import bindparam, func, insert, literal, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from payledger.adapters.db.audit import record_audit
 from payledger.adapters.db.statements import insert_ignoring_duplicates
 from payledger.adapters.db.tables import inbox, journals, postings
+from payledger.adapters.db.types import UTCDateTime
 from payledger.domain.money import Money
-from payledger.domain.posting import DayJournal, Posting, PostingState
+from payledger.domain.posting import DayJournal, JournalClosed, JournalState, Posting, PostingState
 from payledger.engine.jobs import NewJob
 from payledger.engine.queue import Queue
 from payledger.mapping.jsonio import dumps, loads
@@ -235,7 +237,8 @@ class SqlPostingStore:
         async with self.database.transaction() as conn:
             rows = await conn.execute(
                 select(journals.c.batch_number).where(
-                    journals.c.company == company, journals.c.closed == 0
+                    journals.c.company == company,
+                    journals.c.post_state.not_in(_SENT_TO_POST),
                 )
             )
             return {number for number in rows.scalars() if number}
@@ -260,7 +263,7 @@ class SqlPostingStore:
             journal_name=row.journal_name,
             generation=row.generation,
             batch_number=row.batch_number or "",
-            closed=bool(row.closed),
+            closed=bool(row.closed) or row.post_state != JournalState.UNPOSTED.value,
         )
 
     async def add_journal(self, journal: DayJournal) -> None:
@@ -297,12 +300,21 @@ class SqlPostingStore:
         still be on its way, so D365's key on (journal, line number) refuses any resend.
         """
         async with self.database.transaction() as conn:
+            # The journal's row is updated first and stays locked until the lines are stored:
+            # closing the journal (one update of the same row) waits for them, and once it is
+            # closed nothing more is numbered into it.
             last = await conn.scalar(
                 update(journals)
-                .where(journals.c.batch_number == batch_number, journals.c.company == company)
+                .where(
+                    journals.c.batch_number == batch_number,
+                    journals.c.company == company,
+                    _takes_lines(),
+                )
                 .values(next_line=journals.c.next_line + len(lines))
                 .returning(journals.c.next_line)
             )
+            if last is None:
+                raise JournalClosed(f"journal {batch_number} takes no new lines")
             first = int(last) - len(lines)
             numbered = [
                 replace(
@@ -350,9 +362,17 @@ class SqlPostingStore:
         return [line for line in numbered if (line.reference, line.line_number) in ours]
 
     async def close_journal(self, batch_number: str) -> None:
+        now = self._now
         async with self.database.transaction() as conn:
             await conn.execute(
-                update(journals).where(journals.c.batch_number == batch_number).values(closed=1)
+                update(journals)
+                .where(journals.c.batch_number == batch_number)
+                .values(
+                    closed=1,
+                    closed_at=func.coalesce(journals.c.closed_at, at(now)),
+                    post_state=JournalState.POSTED.value,
+                    posted_at=func.coalesce(journals.c.posted_at, at(now)),
+                )
             )
 
     async def settle(
@@ -443,6 +463,19 @@ def _journal_key(journal: DayJournal) -> Any:
         & (journals.c.currency == journal.currency)
         & (journals.c.journal_name == journal.journal_name)
     )
+
+
+_SENT_TO_POST = (JournalState.POSTING.value, JournalState.POSTED.value)
+
+
+def at(moment: datetime) -> Any:
+    """``moment`` as a bound value of a UTC column (e.g. inside ``coalesce``)."""
+    return literal(moment, UTCDateTime())
+
+
+def _takes_lines() -> Any:
+    """A journal takes new lines until it is closed, approved or sent to be posted."""
+    return (journals.c.closed == 0) & (journals.c.post_state == JournalState.UNPOSTED.value)
 
 
 def _in_flight() -> Any:

@@ -131,7 +131,7 @@ def _sale(paytrace: str, token: str, amount: str, customer: str, invoice: str) -
     return str(sale["transaction_id"])
 
 
-def _config(workdir: Path, paytrace: str, d365: str, certificate: Path) -> str:
+def _config(workdir: Path, paytrace: str, d365: str, certificate: Path, post: str = "never") -> str:
     return f"""
 [database]
 url = "sqlite:///{workdir}/var/payledger.db"
@@ -155,6 +155,7 @@ tenant = "payledger-sandbox"
 client_id = "payledger-client"
 ca_file = "{certificate}"
 [posting]
+post = "{post}"
 max_wait_ms = 100
 lookup_ttl_seconds = 0
 [reconcile]
@@ -190,7 +191,11 @@ def wait_until(condition, what: str, within: float = 60) -> None:
 
 
 @pytest.fixture(scope="module")
-def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+def stack(
+    tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest
+) -> Iterator[Stack]:
+    """The service and both sandboxes; a test module's ``POST_MODE`` sets ``[posting] post``."""
+    post = getattr(request.module, "POST_MODE", "never")
     workdir = tmp_path_factory.mktemp("console")
     pt_port, d365_port, port = free_port(), free_port(), free_port()
     sandboxes = subprocess.Popen(
@@ -215,7 +220,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
         dead = _sale(paytrace, token, "99.99", MISSING_CUSTOMER, "INV-44")
 
         config = workdir / "payledger.toml"
-        config.write_text(_config(workdir, paytrace, d365, certificate))
+        config.write_text(_config(workdir, paytrace, d365, certificate, post))
         operator, viewer = in_own_loop(_prepare(config))
 
         output = (workdir / "serve.out").open("w")

@@ -11,6 +11,7 @@ import pytest
 from payledger.bootstrap import Container, build
 from payledger.bootstrap.customers import SYNC_CUSTOMERS
 from payledger.bootstrap.jobs import JOB_KINDS
+from payledger.bootstrap.journals import POST_JOURNALS
 from payledger.bootstrap.payments import POLL_PAYTRACE
 from payledger.config import DatabaseSettings, LoggingSettings, Settings, VaultSettings
 from payledger.stores.payment_events import PROCESS_PAYMENT
@@ -63,6 +64,7 @@ async def test_with_everything_enabled_every_row_is_registered(everything_on):
         "reconcile-daily",
         "alerts-check",
         "paytrace-poll",
+        "journals-post",
         "customer-sync",
     ]
 
@@ -72,7 +74,7 @@ async def test_every_schedule_names_a_kind_that_has_a_handler(everything_on):
 
 
 async def test_disabled_systems_leave_their_kinds_and_schedules_out(everything_off):
-    off = {POLL_PAYTRACE, PROCESS_PAYMENT, FLUSH_JOURNALS, SYNC_CUSTOMERS}
+    off = {POLL_PAYTRACE, PROCESS_PAYMENT, FLUSH_JOURNALS, POST_JOURNALS, SYNC_CUSTOMERS}
     assert set(everything_off.handlers) == {row.kind for row in JOB_KINDS} - off
     assert everything_off.batch_handlers == {}
     assert everything_off.priority_kinds == []

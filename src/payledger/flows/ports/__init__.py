@@ -11,6 +11,7 @@ from payledger.flows.ports.customers import (
 )
 from payledger.flows.ports.inbox import DeliveryLog, HintedPayments, PaymentEventStore
 from payledger.flows.ports.journal_posting import JournalPoster, JournalReadback
+from payledger.flows.ports.journals import JournalBook
 from payledger.flows.ports.ledger import JournalOpener, Ledger, LedgerWriteResult
 from payledger.flows.ports.orders import ErpOrder, OrderGateway, SalesDesk, ShopOrderStore
 from payledger.flows.ports.payments import DailyPaymentSource, PaymentLookup, PaymentSource
@@ -39,6 +40,7 @@ __all__ = [
     "ErpOrder",
     "GatewayProfile",
     "HintedPayments",
+    "JournalBook",
     "JournalOpener",
     "JournalPoster",
     "JournalReadback",

@@ -19,3 +19,7 @@ class OperatorAlerts(Protocol):
         severity: str = "warning",
         facts: Mapping[str, object] | None = None,
     ) -> None: ...
+
+    async def clear(self, key: str) -> None:
+        """What ``key`` warned of is over: its occurrences not sent yet are dropped."""
+        ...

@@ -33,13 +33,15 @@ class PostingStore(Protocol):
         ...
 
     async def open_journal_numbers(self, company: str) -> set[str]:
-        """Batch numbers of the journals of ``company`` not closed."""
+        """Batch numbers of the journals of ``company`` whose numbered lines may still be sent:
+        neither posted nor being posted (closed ones included)."""
         ...
 
     async def latest_journal(
         self, company: str, business_day: str, currency: str, journal_name: str
     ) -> DayJournal | None:
-        """The last generation of the day's journal in ``currency``, if there is one."""
+        """The last generation of the day's journal in ``currency``, if there is one; it is
+        ``closed`` when it takes no new lines (closed, approved, being posted or posted)."""
         ...
 
     async def add_journal(self, journal: DayJournal) -> None:
@@ -56,11 +58,16 @@ class PostingStore(Protocol):
     ) -> list[Posting]:
         """Give ``lines`` the journal's next line numbers, persisted; returns those numbered
         here. A line whose journal or number changed since it was claimed (another flush
-        numbered it) is left as it is and left out."""
+        numbered it) is left as it is and left out.
+
+        Raises:
+            JournalClosed: the journal takes no new lines (nothing was numbered).
+        """
         ...
 
     async def close_journal(self, batch_number: str) -> None:
-        """The journal was posted in the ledger: later lines of its day need a new one."""
+        """The journal was posted in the ledger (by someone else): it is closed and posted,
+        and later lines of its day need a new one."""
         ...
 
     async def settle(

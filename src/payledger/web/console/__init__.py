@@ -1,10 +1,10 @@
 """The operator web console at ``/console``: server-rendered pages, no build step, no scripts.
 
-Dashboard, payments and each payment's timeline, dead letters with replay, reconciliation
-reports, mapping preview and connections. Operators sign in with an API token
-(:mod:`.access`); forms carry a per-session CSRF token and are refused when the browser says
-another site sent them (:mod:`.origin`); every value is escaped and card numbers are masked
-(:mod:`.render`).
+Dashboard, payments and each payment's timeline, dead letters with replay, journals (approved
+for posting in ``after_review`` mode), reconciliation reports, mapping preview and connections.
+Operators sign in with an API token (:mod:`.access`); forms carry a per-session CSRF token and
+are refused when the browser says another site sent them (:mod:`.origin`); every value is
+escaped and card numbers are masked (:mod:`.render`).
 """
 
 from __future__ import annotations
@@ -15,7 +15,13 @@ from fastapi import Depends, FastAPI, Request
 from fastapi.responses import RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 
-from payledger.web.console import routes_auth, routes_operate, routes_pages, routes_recon
+from payledger.web.console import (
+    routes_auth,
+    routes_journals,
+    routes_operate,
+    routes_pages,
+    routes_recon,
+)
 from payledger.web.console.access import ConsoleProblem, LoginRequired
 from payledger.web.console.origin import same_origin_only
 from payledger.web.console.render import STATIC_DIR, console_base, page
@@ -41,7 +47,7 @@ async def _to_login(request: Request, _exc: Exception) -> Response:
 
 def install_console(app: FastAPI) -> None:
     """Serve the console under ``/console`` on ``app``."""
-    for module in (routes_auth, routes_pages, routes_operate, routes_recon):
+    for module in (routes_auth, routes_pages, routes_operate, routes_journals, routes_recon):
         app.include_router(
             module.router,
             prefix=PREFIX,
