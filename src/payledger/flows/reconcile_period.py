@@ -23,11 +23,14 @@ from payledger.domain.money import Money, minor_units
 from payledger.domain.posting import LedgerOperation
 from payledger.domain.reconcile import (
     Discrepancy,
+    Item,
     MatchRules,
     Period,
+    PostingFacts,
     Reconciliation,
     ReportContext,
     build_report,
+    posting_items,
     reconcile,
     to_csv,
     to_html,
@@ -38,6 +41,7 @@ from payledger.domain.reconcile.runs import DepositOrder, HealRequest, HealState
 from payledger.flows.ports import (
     LedgerLines,
     OperatorAlerts,
+    PostingFollowUp,
     Progress,
     ReconStore,
     Settlement,
@@ -67,6 +71,8 @@ class ReconcilePolicy:
     deposits: bool = False
     alert_threshold: int = 0
     report_url: str = ""
+    unposted_alert_hours: float = 36.0
+    """A journal unposted this long is an exception (with a :class:`PostingFollowUp`)."""
 
 
 @dataclass(frozen=True)
@@ -97,8 +103,12 @@ async def reconcile_period(
     clock: Clock,
     alerts: OperatorAlerts | None = None,
     progress: Progress = no_progress,
+    posting: PostingFollowUp | None = None,
 ) -> ReconcileResult:
-    """Run one reconciliation and store its report; raise (the run marked failed) on errors."""
+    """Run one reconciliation and store its report; raise (the run marked failed) on errors.
+
+    With ``posting``, journals unposted too long and posted lines whose invoice is still open
+    are classified too."""
     if cmd.last < cmd.first:
         raise DomainError(f"reconcile: {cmd.last} is before {cmd.first}")
     run_id = await store.start_run(policy.company, cmd.first, cmd.last, cmd.trigger)
@@ -112,6 +122,8 @@ async def reconcile_period(
         # renewing its other jobs' leases meanwhile.
         recon = await asyncio.to_thread(reconcile, settlement.txns, lines, policy.rules, period)
         recon = await _second_look(recon, cmd, gateway, ledger)
+        if posting is not None:
+            recon.notable.extend(await _posting_items(recon, posting, policy, clock))
         heals = await _heal(recon, gateway, store) if policy.auto_heal else {}
         deposits = (
             await store.enqueue_deposits(_deposit_orders(settlement, recon, policy.company))
@@ -138,6 +150,17 @@ async def reconcile_period(
     if alerts is not None and report["exceptions"] > policy.alert_threshold:
         await _alert(alerts, policy, report)
     return ReconcileResult(run_id, report)
+
+
+async def _posting_items(
+    recon: Reconciliation, posting: PostingFollowUp, policy: ReconcilePolicy, clock: Clock
+) -> list[Item]:
+    marked = await posting.marked_invoices(recon.lines)
+    balances = await posting.invoice_balances(sorted(set(marked.values()))) if marked else {}
+    facts = PostingFacts(
+        marked, balances, clock.now().date().toordinal(), policy.unposted_alert_hours
+    )
+    return posting_items(recon.lines, facts)
 
 
 async def verify_heals(company: str, ledger: LedgerLines, store: ReconStore) -> int:
@@ -306,6 +329,7 @@ class ReconcileParts:
     store: ReconStore
     clock: Clock
     alerts: OperatorAlerts | None = None
+    posting: PostingFollowUp | None = None
 
 
 async def run_reconciliation(
@@ -326,4 +350,5 @@ async def run_reconciliation(
         clock=parts.clock,
         alerts=parts.alerts,
         progress=progress,
+        posting=parts.posting,
     )

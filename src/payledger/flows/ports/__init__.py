@@ -18,6 +18,7 @@ from payledger.flows.ports.postings import PostingStore
 from payledger.flows.ports.reconcile import (
     DepositLedger,
     LedgerLines,
+    PostingFollowUp,
     Progress,
     ReconStore,
     Settlement,
@@ -49,6 +50,7 @@ __all__ = [
     "PaymentEventStore",
     "PaymentLookup",
     "PaymentSource",
+    "PostingFollowUp",
     "PostingStore",
     "Progress",
     "Receivables",
