@@ -175,6 +175,10 @@ class D365EntitySetNames(_Section):
     payment_journal_lines: str = "CustomerPaymentJournalLines"
     ledger_journal_headers: str = "LedgerJournalHeaders"
     ledger_journal_lines: str = "LedgerJournalLines"
+    customer_transactions: str = "CustTransactions"
+    """UNCERTAIN (not a standard entity): customer transactions with ``Invoice``,
+    ``AmountCur`` and ``SettleAmountCur``, read back after payledger posts a journal (only
+    needed when ``[posting] post`` is not ``never``)."""
 
 
 class D365SetupEntitySetNames(_Section):

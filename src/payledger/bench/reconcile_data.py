@@ -38,7 +38,9 @@ FEES = FeeSchedule(
     }
 )
 RULES = MatchRules(date_window_days=3, settlement_days=1, lag_days=3, fees=FEES)
-SEEDED_CLASSES = tuple(kind for kind in Discrepancy if kind is not Discrepancy.MATCHED)
+_NOT_FROM_MATCHING = (D.MATCHED, D.POSTED_INVOICE_OPEN, D.JOURNAL_UNPOSTED_OVERDUE)
+"""Matched, and the posting classes (they come from the ERP's journals and invoices)."""
+SEEDED_CLASSES = tuple(kind for kind in Discrepancy if kind not in _NOT_FROM_MATCHING)
 
 Key = tuple[str, str]
 

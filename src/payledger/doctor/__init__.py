@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 
 from payledger.doctor.access import probe_d365, probe_database, probe_paytrace, probe_vault
 from payledger.doctor.configure import verify_d365_setup, verify_discretionary_titles
+from payledger.doctor.posting import verify_posting_service
 from payledger.doctor.report import ACCESS, CONFIGURE, Finding, skip
 from payledger.doctor.validate import validate_mapping
 
@@ -36,6 +37,7 @@ async def run(container: Container) -> list[Finding]:
     findings.append(verify_discretionary_titles(container.settings))
     if d365.client is not None and d365.metadata is not None:
         findings += await verify_d365_setup(d365.client, d365.metadata, container.settings)
+        findings += await verify_posting_service(d365.client, container.settings)
     elif container.settings.d365.enabled:
         findings.append(skip(CONFIGURE, "D365 setup", "not checked: no access to D365 (above)"))
     findings.append(await validate_mapping(container, offline=d365.metadata is None))

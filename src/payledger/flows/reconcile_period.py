@@ -23,11 +23,14 @@ from payledger.domain.money import Money, minor_units
 from payledger.domain.posting import LedgerOperation
 from payledger.domain.reconcile import (
     Discrepancy,
+    Item,
     MatchRules,
     Period,
+    PostingFacts,
     Reconciliation,
     ReportContext,
     build_report,
+    posting_items,
     reconcile,
     to_csv,
     to_html,
@@ -38,6 +41,7 @@ from payledger.domain.reconcile.runs import DepositOrder, HealRequest, HealState
 from payledger.flows.ports import (
     LedgerLines,
     OperatorAlerts,
+    PostingFollowUp,
     Progress,
     ReconStore,
     Settlement,
@@ -69,6 +73,8 @@ class ReconcilePolicy:
     deposits: bool = False
     alert_threshold: int = 0
     report_url: str = ""
+    unposted_alert_hours: float = 36.0
+    """A journal unposted this long is an exception (with a :class:`PostingFollowUp`)."""
 
 
 @dataclass(frozen=True)
@@ -100,11 +106,14 @@ async def reconcile_period(
     alerts: OperatorAlerts | None = None,
     progress: Progress = no_progress,
     summary: SummaryPosting | None = None,
+    posting: PostingFollowUp | None = None,
 ) -> ReconcileResult:
     """Run one reconciliation and store its report; raise (the run marked failed) on errors.
 
     With ``summary`` (daily-summary mode) each settled batch's summary lines are owed and
-    matched instead of one line per payment (``flows.reconcile_summary``)."""
+    matched instead of one line per payment (``flows.reconcile_summary``). With ``posting``,
+    journals unposted too long and posted lines whose invoice is still open are classified
+    too."""
     if cmd.last < cmd.first:
         raise DomainError(f"reconcile: {cmd.last} is before {cmd.first}")
     run_id = await store.start_run(policy.company, cmd.first, cmd.last, cmd.trigger)
@@ -119,8 +128,6 @@ async def reconcile_period(
         if summary is None:
             recon = await asyncio.to_thread(reconcile, settlement.txns, lines, policy.rules, period)
             recon = await _second_look(recon, cmd, gateway, ledger)
-            heals = await _heal(recon, gateway, store) if policy.auto_heal else {}
-            orders = _deposit_orders(settlement, recon, policy.company) if policy.deposits else []
         else:
             checked = await reconcile_summaries(
                 settlement,
@@ -131,7 +138,14 @@ async def reconcile_period(
                 ledger=ledger,
                 summary=summary,
             )
-            recon, heals, orders = checked.recon, checked.heals, checked.deposits
+            recon = checked.recon
+        if posting is not None:
+            recon.notable.extend(await _posting_items(recon, posting, policy, clock))
+        if summary is None:
+            heals = await _heal(recon, gateway, store) if policy.auto_heal else {}
+            orders = _deposit_orders(settlement, recon, policy.company) if policy.deposits else []
+        else:
+            heals, orders = checked.heals, checked.deposits
         deposits = await store.enqueue_deposits(orders) if policy.deposits else {}
         context = ReportContext(
             run_id=run_id,
@@ -155,6 +169,17 @@ async def reconcile_period(
     if alerts is not None and report["exceptions"] > policy.alert_threshold:
         await _alert(alerts, policy, report)
     return ReconcileResult(run_id, report)
+
+
+async def _posting_items(
+    recon: Reconciliation, posting: PostingFollowUp, policy: ReconcilePolicy, clock: Clock
+) -> list[Item]:
+    marked = await posting.marked_invoices(recon.lines)
+    balances = await posting.invoice_balances(sorted(set(marked.values()))) if marked else {}
+    facts = PostingFacts(
+        marked, balances, clock.now().date().toordinal(), policy.unposted_alert_hours
+    )
+    return posting_items(recon.lines, facts)
 
 
 async def verify_heals(company: str, ledger: LedgerLines, store: ReconStore) -> int:
@@ -325,6 +350,7 @@ class ReconcileParts:
     alerts: OperatorAlerts | None = None
     summary: SummaryPosting | None = None
     """Set in daily-summary mode."""
+    posting: PostingFollowUp | None = None
 
 
 async def run_reconciliation(
@@ -346,4 +372,5 @@ async def run_reconciliation(
         alerts=parts.alerts,
         progress=progress,
         summary=parts.summary,
+        posting=parts.posting,
     )

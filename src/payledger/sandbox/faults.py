@@ -54,6 +54,10 @@ class FaultSettings:
     outage_windows: list[tuple[datetime, datetime]] = field(default_factory=list)
     """Planned outages as (start, end) in UTC."""
     outage_status: int = 503
+    service_answer: Literal["normal", "garbage", "wrong_shape", "missing"] = "normal"
+    """Custom services (D365 ``/api/services``): ``garbage`` and ``wrong_shape`` answer 200
+    with a non-JSON or unexpected JSON body after the operation ran; ``missing`` answers 404
+    as if the service were not deployed (nothing runs)."""
 
     def update(self, changes: dict[str, Any]) -> None:
         """Apply ``changes``; unknown names raise ``ValueError`` naming them."""

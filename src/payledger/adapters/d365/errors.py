@@ -8,6 +8,7 @@ httpx.HTTPStatusError  401/403            -> AuthError
                        412                -> D365PreconditionFailed (RejectedError)
                        429                -> RateLimited(retry_after)
                        5xx + AxODataWriteException body -> RejectedError (business rule)
+                       5xx + XppServicesException body  -> RejectedError (custom service refusal)
                        504 on a write     -> AmbiguousOutcome
                        other 5xx          -> TransientError
                        other 4xx          -> RejectedError
@@ -40,6 +41,9 @@ from payledger.domain.errors import (
 
 SYSTEM = "d365"
 WRITE_EXCEPTION = "AxODataWriteException"
+SERVICE_EXCEPTION = "XppServicesException"
+"""What a custom service's X++ exception is reported as (UNCERTAIN): a business refusal."""
+SERVICE_ERROR_PREFIX = "An exception occured when invoking the operation - "
 
 
 class _ErrorContext(TypedDict, total=False):
@@ -73,8 +77,8 @@ class D365ErrorDetail:
 
     @property
     def is_write_error(self) -> bool:
-        """An X++ validation failure: permanent, never retried blindly."""
-        return self.inner_type.endswith(WRITE_EXCEPTION)
+        """An X++ validation failure or service exception: permanent, never retried blindly."""
+        return self.inner_type.endswith((WRITE_EXCEPTION, SERVICE_EXCEPTION))
 
     @property
     def text(self) -> str:
@@ -83,9 +87,13 @@ class D365ErrorDetail:
 
 
 def parse_error_body(body: bytes | str) -> D365ErrorDetail:
-    """Read ``{"error": {"message", "innererror": {...}}}``; cope with HTML and empty bodies."""
+    """Read ``{"error": {"message", "innererror": {...}}}`` (OData) or ``{"Message",
+    "ExceptionType", "ExceptionMessage"}`` (custom services); cope with HTML and empty bodies."""
     try:
-        error = json.loads(body)["error"]
+        document = json.loads(body)
+        if isinstance(document, dict) and "error" not in document and "Message" in document:
+            return _service_error(document)
+        error = document["error"]
     except (ValueError, KeyError, TypeError):
         text = body.decode("utf-8", "replace") if isinstance(body, bytes) else body
         return D365ErrorDetail(message=text.strip()[:500])
@@ -96,6 +104,16 @@ def parse_error_body(body: bytes | str) -> D365ErrorDetail:
         message=str(error.get("message", "")),
         inner_message=str(inner.get("message", "")),
         inner_type=str(inner.get("type", "")),
+    )
+
+
+def _service_error(document: dict[str, object]) -> D365ErrorDetail:
+    message = str(document.get("Message", ""))
+    inner = str(document.get("ExceptionMessage") or "").removeprefix(SERVICE_ERROR_PREFIX)
+    return D365ErrorDetail(
+        message=message.removeprefix(SERVICE_ERROR_PREFIX),
+        inner_message=inner,
+        inner_type=str(document.get("ExceptionType", "")),
     )
 
 

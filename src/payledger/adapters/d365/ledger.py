@@ -40,6 +40,7 @@ class D365EntitySets:
     ledger_journal_headers: str = "LedgerJournalHeaders"
     ledger_journal_lines: str = "LedgerJournalLines"
     payment_methods: str = "CustomerPaymentMethods"
+    customer_transactions: str = "CustTransactions"
 
 
 @dataclass(frozen=True)

@@ -1,8 +1,9 @@
 """D365 for settlement reconciliation: payment lines of a period, and deposit journals.
 
-Implements the ``LedgerLines`` and ``DepositLedger`` ports. Lines are read with one paged,
-filtered query (``TransactionDate`` in the window, and ``PaymentReference eq 'PT-*'`` or a
-hand-keyed payment method), in key order so server paging is stable.
+Implements the ``LedgerLines``, ``PostingFollowUp`` and ``DepositLedger`` ports. Lines are
+read with one paged, filtered query (``TransactionDate`` in the window, and
+``PaymentReference eq 'PT-*'`` or a hand-keyed payment method), in key order so server paging
+is stable.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from payledger.adapters.d365.odata import (
 )
 from payledger.domain.errors import AmbiguousOutcome, RejectedError
 from payledger.domain.money import Money
-from payledger.domain.reconcile import LedgerEntry
+from payledger.domain.reconcile import InvoiceBalance, LedgerEntry
 from payledger.flows.ports import Progress, no_progress
 
 REFERENCE_PREFIX = "PT-"
@@ -39,6 +40,7 @@ _LINE_FIELDS = (
     "CurrencyCode",
     "CreditAmount",
     "DebitAmount",
+    "MarkedInvoice",
 )
 _CHUNK = 40
 """References per ``or`` filter: short enough for any URL length limit."""
@@ -77,12 +79,15 @@ class D365PaymentLines:
         hand_keyed_methods: Sequence[str],
         lines_set: str = "CustomerPaymentJournalLines",
         headers_set: str = "CustomerPaymentJournalHeaders",
+        transactions_set: str = "CustTransactions",
     ) -> None:
         self.client = client
         self.company = company
         self.methods = list(hand_keyed_methods)
         self.lines_set = lines_set
         self.headers_set = headers_set
+        self.transactions_set = transactions_set
+        self._marks: dict[str, str] = {}
 
     def _lines(self, condition: Filter) -> ODataQuery:
         return (
@@ -123,7 +128,47 @@ class D365PaymentLines:
 
     async def _entries(self, rows: list[dict[str, Any]]) -> list[LedgerEntry]:
         posted = await self._posted_journals({str(row["JournalBatchNumber"]) for row in rows})
-        return [ledger_entry(row, str(row["JournalBatchNumber"]) in posted) for row in rows]
+        entries = [ledger_entry(row, str(row["JournalBatchNumber"]) in posted) for row in rows]
+        for row, entry in zip(rows, entries, strict=True):
+            if row.get("MarkedInvoice"):
+                self._marks[entry.line_id] = str(row["MarkedInvoice"])
+        return entries
+
+    async def marked_invoices(self, lines: Sequence[LedgerEntry]) -> dict[str, str]:
+        """``PostingFollowUp``: the marks of lines this reader has read (no further query)."""
+        return {
+            line.line_id: self._marks[line.line_id] for line in lines if line.line_id in self._marks
+        }
+
+    async def invoice_balances(self, invoices: Sequence[str]) -> dict[str, InvoiceBalance]:
+        """``PostingFollowUp``: open and settled amounts from the customer transactions."""
+        sums: dict[str, tuple[Decimal, Decimal, str]] = {}
+        unique = sorted(set(invoices))
+        for start in range(0, len(unique), _CHUNK):
+            chunk = unique[start : start + _CHUNK]
+            query = (
+                ODataQuery(self.transactions_set)
+                .where(
+                    field("dataAreaId").eq(self.company)
+                    & any_of(*(field("Invoice").eq(n) for n in chunk))
+                )
+                .select("Invoice", "AmountCur", "SettleAmountCur", "CurrencyCode")
+            )
+            for row in await self.client.collect(query):
+                number = str(row["Invoice"])
+                amount, settled, _ = sums.get(number, (Decimal(0), Decimal(0), ""))
+                sums[number] = (
+                    amount + _decimal(row.get("AmountCur")),
+                    settled + _decimal(row.get("SettleAmountCur")),
+                    str(row.get("CurrencyCode") or "").upper(),
+                )
+        return {
+            number: InvoiceBalance(
+                Money(amount - settled, currency).minor, Money(settled, currency).minor
+            )
+            for number, (amount, settled, currency) in sums.items()
+            if currency
+        }
 
     async def _posted_journals(self, numbers: set[str]) -> set[str]:
         posted: set[str] = set()

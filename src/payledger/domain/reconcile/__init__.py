@@ -11,6 +11,7 @@ from payledger.domain.reconcile.model import (
     Period,
     TxnState,
 )
+from payledger.domain.reconcile.posting import InvoiceBalance, PostingFacts, posting_items
 from payledger.domain.reconcile.render import to_csv, to_html, to_json
 from payledger.domain.reconcile.report import ReportContext, build_report
 
@@ -20,14 +21,17 @@ __all__ = [
     "FeeRule",
     "FeeSchedule",
     "GatewayTxn",
+    "InvoiceBalance",
     "Item",
     "LedgerEntry",
     "MatchRules",
     "Period",
+    "PostingFacts",
     "Reconciliation",
     "ReportContext",
     "TxnState",
     "build_report",
+    "posting_items",
     "reconcile",
     "to_csv",
     "to_html",

@@ -76,6 +76,10 @@ class Discrepancy(StrEnum):
     STATUS_MISMATCH = "status_mismatch"
     FEE_DIFFERENCE = "fee_difference"
     TIMING_DIFFERENCE = "timing_difference"
+    POSTED_INVOICE_OPEN = "posted_invoice_open"
+    """Posted in D365, but the invoice its lines mark is still open: not settled by them."""
+    JOURNAL_UNPOSTED_OVERDUE = "journal_unposted_overdue"
+    """A journal of the period's lines still unposted past ``[posting] unposted_alert_hours``."""
 
 
 NO_LINES: tuple[int, ...] = ()

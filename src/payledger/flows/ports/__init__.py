@@ -19,6 +19,7 @@ from payledger.flows.ports.postings import PostingStore
 from payledger.flows.ports.reconcile import (
     DepositLedger,
     LedgerLines,
+    PostingFollowUp,
     Progress,
     ReconStore,
     Settlement,
@@ -52,6 +53,7 @@ __all__ = [
     "PaymentEventStore",
     "PaymentLookup",
     "PaymentSource",
+    "PostingFollowUp",
     "PostingStore",
     "Progress",
     "Receivables",

@@ -10,7 +10,7 @@ from typing import Any, Protocol
 
 from payledger.domain.events import PaymentObserved
 from payledger.domain.model import SettlementBatch
-from payledger.domain.reconcile import GatewayTxn, LedgerEntry
+from payledger.domain.reconcile import GatewayTxn, InvoiceBalance, LedgerEntry
 from payledger.domain.reconcile.runs import DepositOrder, HealRequest, OutstandingHeal, RunRecord
 
 
@@ -52,6 +52,18 @@ class SettlementSource(Protocol):
 
     async def observe(self, txn_id: str) -> PaymentObserved:
         """One transaction as the gateway reports it now, keyed like the poller's events."""
+        ...
+
+
+class PostingFollowUp(Protocol):
+    """What the ERP says about the invoices payment lines mark (the posting classes)."""
+
+    async def marked_invoices(self, lines: Sequence[LedgerEntry]) -> Mapping[str, str]:
+        """The invoice each line marks, by ``line_id`` (lines marking none left out)."""
+        ...
+
+    async def invoice_balances(self, invoices: Sequence[str]) -> Mapping[str, InvoiceBalance]:
+        """Open and settled amount of each invoice the ERP knows (others left out)."""
         ...
 
 

@@ -1,4 +1,5 @@
-"""The D365 F&O sandbox as one ASGI app: identity, OData under ``/data``, control API."""
+"""The D365 F&O sandbox as one ASGI app: identity, OData under ``/data``, custom services
+under ``/api/services``, control API."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from starlette.routing import Route
 from payledger.sandbox.d365.auth import TokenService
 from payledger.sandbox.d365.batch import BatchRunner, ChangeSet, count_operations, parse_batch
 from payledger.sandbox.d365.control import ControlApi
+from payledger.sandbox.d365.custom_services import CustomServices
 from payledger.sandbox.d365.errors import ODataError, throttled
 from payledger.sandbox.d365.events import BusinessEventEmitter
 from payledger.sandbox.d365.identity import IdentityEndpoints, base_url
@@ -38,6 +40,7 @@ class D365Sandbox:
         self.tokens = TokenService(self.state)
         self.service = ODataService(self.state)
         self.events = BusinessEventEmitter(self.state)
+        self.custom_services = CustomServices(self.state, self.tokens)
         self.reset(seed=settings.seed_demo_data, faults=False)
 
     def reset(self, *, seed: bool = True, faults: bool = True) -> None:
@@ -129,6 +132,7 @@ class D365Sandbox:
             *ControlApi(self).routes(),
             Route("/data", self.odata, methods=_ODATA_METHODS),
             Route("/data/{path:path}", self.odata, methods=_ODATA_METHODS),
+            *self.custom_services.routes(),
             *IdentityEndpoints(self.state, self.tokens).routes(),
         ]
         app = Starlette(routes=routes)

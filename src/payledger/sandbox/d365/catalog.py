@@ -49,6 +49,7 @@ _ENTITY_INFO: dict[str, tuple[str, str, int]] = {
     "LedgerJournalHeaders": ("LedgerJournalHeader", "LedgerJournalHeaderEntity", 1),
     "LedgerJournalLines": ("LedgerJournalLine", "LedgerJournalLineEntity", 1),
     "CustomerPaymentMethods": ("CustomerPaymentMethod", "CustPaymModeEntity", 1),
+    "CustTransactions": ("CustTransaction", "CustTransEntity", 1),
     "BusinessEventsCatalogs": ("BusinessEventsCatalog", "BusinessEventsCatalogEntity", 1),
     "BusinessEventsEndpoints": ("BusinessEventsEndpoint", "BusinessEventsEndpointEntity", 1),
     "CallCenterSalesOrderCustomerPayments": (

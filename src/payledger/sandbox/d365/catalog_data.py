@@ -101,6 +101,16 @@ ENTITY_PROPERTIES: dict[str, tuple[str, str]] = {
         DiscountPercentage:dec! OffsetText:str
         """,
     ),
+    # Fact sheet 4.7 names this exposure of the customer transactions (CustTrans) and some of
+    # its fields but calls it UNCERTAIN (non-standard/ISV); the rest of the list is ours.
+    "CustTransactions": (
+        "dataAreaId SysRecId",
+        """
+        dataAreaId:str! SysRecId:int64! AccountNum:str Invoice:str Voucher:str TransDate:dto!
+        TransType:enum:LedgerTransType AmountCur:dec! SettleAmountCur:dec! CurrencyCode:str
+        Closed:dto! PaymReference:str DueDate:dto! Txt:str
+        """,
+    ),
     **SALES_ENTITY_PROPERTIES,
     "CustomerPaymentMethods": (
         "dataAreaId Name",
@@ -240,6 +250,7 @@ ENUM_MEMBERS: dict[str, str] = {
     "MpsFullRunCtpStatus": "Ready NotReady",
     "NatureOfAssesseeIn": "Company HUF Firm Individual AOP BOI LocalAuthority Others",
     "NoYes": "No Yes",
+    "LedgerTransType": "None Sales Payment",
     "PanStatusIn": "NotAvailable Received Applied Invalid",
     "PaymSumBy": "Invoice TransDate Week Total",
     "PaymentStub": (

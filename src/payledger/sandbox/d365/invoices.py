@@ -13,6 +13,7 @@ from typing import Any
 
 from payledger.sandbox.d365.rules import WriteContext
 from payledger.sandbox.d365.rules_sales import find_customer
+from payledger.sandbox.d365.settlement import open_invoice
 
 
 class InvoiceError(ValueError):
@@ -99,7 +100,8 @@ def _header(
 
 
 def post_invoice(ctx: WriteContext, request: InvoiceRequest) -> dict[str, Any]:
-    """Create a posted invoice (V2 and V1 headers plus one line); returns the V2 header."""
+    """Create a posted invoice (V2 and V1 headers, one line, its open customer transaction);
+    returns the V2 header."""
     request.company = request.company.lower()
     customer = find_customer(ctx, request.company, request.customer_account)
     if customer is None:
@@ -131,4 +133,5 @@ def post_invoice(ctx: WriteContext, request: InvoiceRequest) -> dict[str, Any]:
             "CurrencyCode": header["CurrencyCode"],
         },
     )
+    open_invoice(ctx, header)
     return header

@@ -12,6 +12,7 @@ from decimal import Decimal
 from typing import Any
 
 from payledger.sandbox.d365.catalog import EntityType
+from payledger.sandbox.d365.errors import WriteFailed
 from payledger.sandbox.d365.rules import (
     EntityRules,
     Row,
@@ -23,6 +24,7 @@ from payledger.sandbox.d365.rules import (
     split_display_value,
 )
 from payledger.sandbox.d365.rules_sales import customer_name, find_customer
+from payledger.sandbox.d365.settlement import post_payment_lines
 
 HEADER_OF = {
     "CustomerPaymentJournalLines": "CustomerPaymentJournalHeaders",
@@ -314,7 +316,10 @@ class JournalChildRules(EntityRules):
 
 
 def post_journal(ctx: WriteContext, entity: EntityType, header_key: Row) -> dict[str, Any]:
-    """Post a journal: refuse it unless it has lines and balances; then mark it posted."""
+    """Post a journal, all or nothing: refuse it unless it exists unposted, has lines and
+    balances; then give every line a voucher, turn customer lines into customer transactions
+    (settling the invoices they mark) and mark the header posted. Returns what was posted:
+    ``header``, ``lines`` and ``transactions`` (how many customer transactions were made)."""
     header_record = ctx.state.store.table(entity.set_name).get(header_key)
     if header_record is None:
         raise ctx.fail(entity, "Error: The journal does not exist.")
@@ -327,11 +332,39 @@ def post_journal(ctx: WriteContext, entity: EntityType, header_key: Row) -> dict
     if not lines:
         raise ctx.fail(entity, f"Error: Journal {batch} has no lines and cannot be posted.")
     _check_balance(ctx, entity, lines)
+    snapshot = ctx.store.snapshot()
+    try:
+        lines = _assign_vouchers(ctx, lines_set, header, lines)
+        made = post_payment_lines(ctx, entity, lines) if lines_set in PAYMENT_LINES else 0
+    except WriteFailed:
+        ctx.store.restore(snapshot)
+        raise
     ctx.state.store.replace(entity.set_name, header_record, {**header, "IsPosted": "Yes"})
     ctx.state.posted_journals.append(
         {"entity_set": entity.set_name, "company": company, "batch": batch}
     )
-    return header
+    return {"header": header, "lines": len(lines), "transactions": made}
+
+
+PAYMENT_LINES = {"CustomerPaymentJournalLines"}
+
+
+def _assign_vouchers(ctx: WriteContext, lines_set: str, header: Row, lines: list[Row]) -> list[Row]:
+    journal_name = ctx.state.reference.journal_name(header["JournalName"])
+    prefix = journal_name.voucher_prefix if journal_name else "JRN"
+    table = ctx.state.store.table(lines_set)
+    done = []
+    for values in lines:
+        if not values.get("Voucher"):
+            record = table.get(values)
+            assert record is not None  # the line was just read from this table
+            values = {
+                **values,
+                "Voucher": f"{prefix}{ctx.store.next_number(f'Voucher:{prefix}'):06d}",
+            }
+            ctx.store.replace(lines_set, record, values)
+        done.append(values)
+    return done
 
 
 def _check_balance(ctx: WriteContext, entity: EntityType, lines: list[Row]) -> None:

@@ -84,6 +84,13 @@ class D365SandboxSettings:
     posting_action: bool = False
     """Expose the bound action ``Microsoft.Dynamics.DataEntities.PostJournal`` on headers."""
     posting_action_name: str = "PostJournal"
+    journal_service: tuple[str, str, str] = (
+        "PayledgerServices",
+        "PayledgerJournalService",
+        "postJournal",
+    )
+    """Service group, service and operation of the custom service that posts a journal
+    (``POST /api/services/<group>/<service>/<operation>``; UNCERTAIN: an extension's names)."""
     business_events_url: str | None = None
     business_event_retries: int = 3
     business_event_retry_interval_s: float = 1.0
@@ -102,6 +109,7 @@ class D365SandboxSettings:
         "precondition_failed_status",
         "filter_functions",
         "posting_action",
+        "journal_service",
         "business_events_url",
         "business_event_retries",
         "business_event_retry_interval_s",
@@ -115,7 +123,13 @@ class D365SandboxSettings:
         if unknown:
             raise ValueError(f"not changeable at run time: {', '.join(unknown)}")
         for name, value in changes.items():
-            setattr(self, name, set(value) if name == "manual_number_fields" else value)
+            if name == "manual_number_fields":
+                value = set(value)
+            elif name == "journal_service":
+                value = tuple(str(part) for part in value)
+                if len(value) != 3 or not all(value):
+                    raise ValueError("journal_service must be [group, service, operation]")
+            setattr(self, name, value)
 
     def runtime_view(self) -> dict[str, Any]:
         view = {name: getattr(self, name) for name in self.RUNTIME_FIELDS}

@@ -38,6 +38,7 @@ RULES: dict[str, EntityRules] = {
     "SalesInvoiceHeadersV2": ReadOnlyRules(),
     "SalesInvoiceHeaders": ReadOnlyRules(),
     "SalesInvoiceLines": ReadOnlyRules(),
+    "CustTransactions": ReadOnlyRules(),
     "BusinessEventsCatalogs": ReadOnlyRules(),
     "CustomerPaymentJournalHeaders": JournalHeaderRules("CustomerPaymentJournalLines"),
     "LedgerJournalHeaders": JournalHeaderRules("LedgerJournalLines"),
