@@ -33,9 +33,7 @@ PosterFactory = Callable[[Container], Awaitable[JournalPoster]]
 
 async def d365_journal_poster(container: Container) -> JournalPoster:
     """D365's journal-posting service (built on use: the adapter is imported here only)."""
-    from payledger.adapters.d365.journal_service import (  # type: ignore[import-untyped,import-not-found,unused-ignore]
-        D365JournalPoster,
-    )
+    from payledger.adapters.d365.journal_service import D365JournalPoster
 
     poster: JournalPoster = D365JournalPoster(
         await container.d365_ledger(), container.settings.posting

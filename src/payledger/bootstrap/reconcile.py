@@ -48,6 +48,7 @@ def reconcile_policy(settings: Settings) -> ReconcilePolicy:
         deposits=r.deposits,
         alert_threshold=r.alert_threshold,
         report_url=r.report_url,
+        unposted_alert_hours=settings.posting.unposted_alert_hours,
     )
 
 
@@ -59,22 +60,25 @@ async def payment_lines(container: Container) -> D365PaymentLines:
         hand_keyed_methods=s.reconcile.hand_keyed_methods or [s.d365.payment_method],
         lines_set=s.d365.entity_sets.payment_journal_lines,
         headers_set=s.d365.entity_sets.payment_journal_headers,
+        transactions_set=s.d365.entity_sets.customer_transactions,
     )
 
 
 async def reconcile_parts(container: Container) -> ReconcileParts:
     """PayTrace's settlement against the configured D365 company's payment lines."""
     s = container.settings
+    lines = await payment_lines(container)
     return ReconcileParts(
         policy=reconcile_policy(s),
         gateway=PayTraceSettlement(
             await container.paytrace_client(), customer_title=s.paytrace.customer_title
         ),
-        ledger=await payment_lines(container),
+        ledger=lines,
         store=SqlReconStore(container.inbox),
         clock=container.clock,
         alerts=container.alerts,
         summary=summary_posting(container),
+        posting=lines,
     )
 
 

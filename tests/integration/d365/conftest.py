@@ -114,7 +114,6 @@ def ledger(client: D365Client) -> D365Ledger:
             company="usmf",
             customer_gateway_id_field="PayTraceCustomerId",
             order_payment_status_field="PaymentStatus",
-            posting_action="PostJournal",
         ),
     )
 

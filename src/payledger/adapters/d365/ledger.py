@@ -53,7 +53,6 @@ class D365Settings:
         general_journal_name: journal name of general journals (e.g. ``GenJrn``).
         customer_gateway_id_field: extension field on customers holding the PayTrace id.
         order_payment_status_field: extension field on sales order headers for payment status.
-        posting_action: bound action that posts a journal, if the environment has one.
     """
 
     company: str = "usmf"
@@ -62,7 +61,6 @@ class D365Settings:
     general_journal_name: str = "GenJrn"
     customer_gateway_id_field: str | None = None
     order_payment_status_field: str | None = None
-    posting_action: str | None = None
 
 
 class NaturalKeys:
@@ -205,13 +203,6 @@ class D365Ledger:
             {"dataAreaId": self.settings.company, "JournalBatchNumber": batch_number},
         )
         return D365PaymentJournalHeader.from_row(record.values)
-
-    async def post_journal(self, entity_set: str, batch_number: str) -> bool:
-        """Post through the environment's posting action; False when there is none."""
-        if not self.settings.posting_action:
-            return False
-        key = {"dataAreaId": self.settings.company, "JournalBatchNumber": batch_number}
-        return bool(await self.client.action(entity_set, key, self.settings.posting_action))
 
     async def customer(self, account: str) -> D365Customer | None:
         row = await self.client.first(self.keys.customer_account(account))

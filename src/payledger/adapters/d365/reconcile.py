@@ -13,9 +13,11 @@ from datetime import UTC, date, datetime, time
 from decimal import Decimal
 from typing import Any
 
+import structlog
+
 from payledger.adapters.d365.batch import BatchRequest
 from payledger.adapters.d365.client import D365Client
-from payledger.adapters.d365.errors import SYSTEM
+from payledger.adapters.d365.errors import SYSTEM, D365NotFound
 from payledger.adapters.d365.odata import (
     Filter,
     ODataQuery,
@@ -27,6 +29,8 @@ from payledger.domain.errors import AmbiguousOutcome, RejectedError
 from payledger.domain.money import Money
 from payledger.domain.reconcile import InvoiceBalance, LedgerEntry
 from payledger.flows.ports import Progress, no_progress
+
+log = structlog.get_logger(__name__)
 
 REFERENCE_PREFIX = "PT-"
 _LINE_FIELDS = (
@@ -154,7 +158,14 @@ class D365PaymentLines:
                 )
                 .select("Invoice", "AmountCur", "SettleAmountCur", "CurrencyCode")
             )
-            for row in await self.client.collect(query):
+            try:
+                rows = await self.client.collect(query)
+            except D365NotFound:
+                # The entity set is an environment's own exposure (UNCERTAIN): without it the
+                # "posted but invoice still open" check has nothing to read.
+                log.warning("reconcile.no_customer_transactions", entity_set=self.transactions_set)
+                return {}
+            for row in rows:
                 number = str(row["Invoice"])
                 amount, settled, _ = sums.get(number, (Decimal(0), Decimal(0), ""))
                 sums[number] = (
