@@ -244,6 +244,14 @@ def test_the_demo_runs_a_day_through_both_sandboxes_and_proves_agreement(workdir
     missing = re.search(r"missing in d365\W+(\d+)\W+(\d+)", out)
     assert missing is not None and missing.groups() == ("3", "0")
     assert re.search(r"exceptions\W+3\W+0", out) and "verified 3" in out
+    # the night: the day's journals posted in D365, and the invoices charged settled there
+    assert re.search(r"the night: [1-9]\d* journal\(s\) posted in D365, invoices settled", out)
+    settled = re.findall(r"(CIV-\d+)\W+US-\d+\W+([\d,.]+)\W+([\d,.]+)\W+([\d,.]+)\W+yes", out)
+    assert [row[1:] for row in settled] == [
+        ("240.00", "240.00", "0.00"),  # paid in full: closed
+        ("500.00", "200.00", "300.00"),  # paid in part
+        ("300.00", "150.00", "150.00"),  # two partial payments
+    ]
     log = (workdir / "var/demo/payledger.log").read_text()
     assert "4012000098765439" not in log and "5499740000000057" not in log
 

@@ -17,6 +17,7 @@ from rich.table import Table
 
 from payledger.cli.common import console, opened, run, setup_logging
 from payledger.config import DatabaseSettings, LoggingSettings, Settings, VaultSettings
+from payledger.demo.invoices import collections_table
 from payledger.demo.reconcile_day import reconciliation_table
 from payledger.demo.run import DemoReport, run_demo
 from payledger.demo.webhooks import webhook_table
@@ -50,9 +51,12 @@ def demo(
     _print_agreement(report)
     if report.reconciliation is not None:
         console.print(reconciliation_table(report.reconciliation))
+    if report.collections is not None:
+        console.print(collections_table(report.collections))
     orders_ok = report.shop_orders is None or report.shop_orders.all_ok
     reconciled = report.reconciliation is None or report.reconciliation.ok
-    if not report.agreement.agrees or not orders_ok or not reconciled:
+    settled = report.collections is None or report.collections.ok
+    if not report.agreement.agrees or not orders_ok or not reconciled or not settled:
         raise typer.Exit(1)
     console.print(f"[green]PayTrace and D365 agree[/green]; database and logs in {workdir}/")
 

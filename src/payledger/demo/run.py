@@ -29,6 +29,7 @@ from payledger.config import (
 )
 from payledger.demo.agreement import Agreement, check_agreement
 from payledger.demo.day import Shop, Traffic
+from payledger.demo.invoices import Collections, charge_invoices, post_the_night
 from payledger.demo.reconcile_day import (
     FEE_ACCOUNT,
     DayReconciliation,
@@ -62,6 +63,7 @@ class DemoReport:
     shop_orders: ShopOrders | None = None
     reconciliation: DayReconciliation | None = None
     webhooks: WebhookHour | None = None
+    collections: Collections | None = None
 
 
 def demo_settings(workdir: Path, stage: Stage) -> Settings:
@@ -96,7 +98,9 @@ def demo_settings(workdir: Path, stage: Stage) -> Settings:
             ach_payment_method="ACH",
         ),
         orders=OrderSettings(d365_timeout_seconds=1.0),
-        posting=PostingSettings(max_lines=100, max_wait_ms=300, parallel_requests=8),
+        posting=PostingSettings(
+            max_lines=100, max_wait_ms=300, parallel_requests=8, post="when_balanced"
+        ),
         reconcile=demo_reconcile_settings(),
     )
 
@@ -178,6 +182,7 @@ async def _day(container: Container, stage: Stage, say: Say, started: float) -> 
         await shop.ach_voids(1)
         webhooks = await webhook_hour(container, stage, shop, say)
         orders = await place_shop_orders(container, stage, say)
+        collections = await charge_invoices(container, stage, say)
         await poll()
         await poll()
         say("waiting for every event to reach the ledger ...")
@@ -200,6 +205,8 @@ async def _day(container: Container, stage: Stage, say: Say, started: float) -> 
     report.shop_orders = orders
     report.webhooks = webhooks
     report.reconciliation = await reconcile_the_day(container, shop, say)
+    await post_the_night(container, collections, say)
+    report.collections = collections
     return report
 
 
