@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Collection, Mapping
 from dataclasses import replace
 from datetime import UTC, datetime
-from typing import final
+from typing import Any, final
 
+from payledger.config import Settings
 from payledger.domain.charges import (
     CardOnFile,
     CardSource,
@@ -18,10 +21,33 @@ from payledger.domain.charges import (
 )
 from payledger.domain.model import Outcome, Payment, PaymentKind, PaymentStatus
 from payledger.domain.money import Money
-from payledger.flows.ports import CardGateway, ChargeAttempts, ChargeRecords, Receivables
+from payledger.flows.charge_request import ChargeRequests
+from payledger.flows.ports import CardGateway, ChargeAttempts, ChargeRecords, ErpRows, Receivables
+from payledger.mapping import (
+    StaticCatalog,
+    Template,
+    compile_template,
+    default_template,
+    paytrace_entities,
+)
+from payledger.templates import template_settings
 
 WHEN = datetime(2026, 3, 24, 17, 0, tzinfo=UTC)
 DECLINED_AMOUNT = Money.of("1.12")
+
+
+def charge_requests(
+    rows: ErpRows, template: Template | None = None, settings: Settings | None = None
+) -> ChargeRequests:
+    """Charge requests built with ``template`` (default: the default charge request template)
+    under ``settings``, as bootstrap compiles it."""
+    settings = settings or Settings()
+    compiled = compile_template(
+        template or default_template("paytrace_transaction_request"),
+        template_settings(settings),
+        StaticCatalog.of(paytrace_entities(settings.paytrace.discretionary_titles)),
+    )
+    return ChargeRequests(compiled, rows)
 
 
 @final
@@ -33,6 +59,8 @@ class FakeCardGateway(CardGateway):
 
     def __init__(self, fail_next: list[Exception] | None = None) -> None:
         self.calls: list[tuple[str, Money]] = []
+        self.requests: list[Mapping[str, Any]] = []
+        """The request of each charge, as the flow mapped it."""
         self.lost_charges: list[Payment] = []
         """Charges made by an earlier, interrupted attempt (found by :meth:`find_charge`)."""
         self._next = 1001
@@ -58,9 +86,16 @@ class FakeCardGateway(CardGateway):
         )
 
     async def charge(
-        self, amount: Money, card: CardSource, *, capture: bool, refs: ChargeReferences
+        self,
+        amount: Money,
+        card: CardSource,
+        *,
+        capture: bool,
+        refs: ChargeReferences,
+        request: Mapping[str, Any],
     ) -> Payment:
         self.calls.append(("sale" if capture else "authorization", amount))
+        self.requests.append(request)
         kind = PaymentKind.SALE if capture else PaymentKind.AUTHORIZATION
         return self._payment(self._txn(), kind, amount, invoice_ref=refs.invoice_number)
 
@@ -89,9 +124,17 @@ class FakeCardGateway(CardGateway):
 
 @final
 class FakeReceivables(Receivables):
-    def __init__(self) -> None:
+    """Invoices, orders, cards on file and ERP rows as a test puts them; ``rows_fail`` makes
+    reading rows raise it, ``rows_delay`` makes it take that many seconds."""
+
+    def __init__(self, rows_fail: Exception | None = None, rows_delay: float = 0.0) -> None:
+        self.rows_fail, self.rows_delay = rows_fail, rows_delay
         self.receivables: dict[tuple[ReceivableKind, str], Receivable] = {}
         self.cards: dict[str, CardOnFile] = {}
+        self.rows: dict[tuple[str, str], dict[str, Any]] = {}
+        """ERP rows by (enrichment name, key): ``("d365_customer", "US-001")``."""
+        self.rows_read: list[tuple[str, str]] = []
+        """Each row asked for, in order."""
 
     def invoice_of(self, number: str, total: str, account: str = "US-001", **extra: object) -> None:
         self.receivables[(ReceivableKind.INVOICE, number)] = Receivable(
@@ -116,6 +159,31 @@ class FakeReceivables(Receivables):
 
     async def card_on_file(self, customer_account: str) -> CardOnFile | None:
         return self.cards.get(customer_account)
+
+    async def erp_rows(
+        self,
+        needs: Collection[str],
+        *,
+        customer_account: str = "",
+        sales_order_number: str = "",
+        invoice_number: str = "",
+    ) -> dict[str, Mapping[str, Any]]:
+        keys = {
+            "d365_customer": customer_account,
+            "d365_order": sales_order_number,
+            "d365_invoice": invoice_number,
+        }
+        if self.rows_delay:
+            await asyncio.sleep(self.rows_delay)
+        if self.rows_fail is not None:
+            raise self.rows_fail
+        found: dict[str, Mapping[str, Any]] = {}
+        for need in needs:
+            if keys.get(need):
+                self.rows_read.append((need, keys[need]))
+                if (need, keys[need]) in self.rows:
+                    found[need] = self.rows[(need, keys[need])]
+        return found
 
 
 @final

@@ -37,6 +37,8 @@ class FakeOrderGateway(OrderGateway):
 
     def __init__(self, fail_next: list[Exception] | None = None) -> None:
         self.charges: list[tuple[str, CardSource, bool]] = []
+        self.requests: list[Mapping[str, Any]] = []
+        """The request of each charge, as the flow mapped it."""
         self.made: dict[str, PaymentObserved] = {}
         """Charges the gateway holds, by order id (what a lookup finds)."""
         self.lookups: list[str] = []
@@ -44,11 +46,12 @@ class FakeOrderGateway(OrderGateway):
         self._fail_next = list(fail_next or [])
 
     async def charge_order(
-        self, order: ShopOrder, card: CardSource, *, capture: bool
+        self, order: ShopOrder, card: CardSource, *, capture: bool, request: Mapping[str, Any]
     ) -> PaymentObserved:
         if self._fail_next:
             raise self._fail_next.pop(0)
         self.charges.append((order.reference, card, capture))
+        self.requests.append(request)
         declined = str(order.total.amount) == DECLINED_TOTAL
         vault_id = card.customer_id if isinstance(card, StoredCard) else ""
         payment = Payment(

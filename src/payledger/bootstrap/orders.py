@@ -10,8 +10,10 @@ from payledger.adapters.paytrace.orders import PayTraceOrderGateway
 from payledger.bootstrap.attempts import is_last_attempt
 from payledger.bootstrap.container import Container
 from payledger.bootstrap.customers import customer_directory
+from payledger.bootstrap.payments import charge_request_template, receivables
 from payledger.config import Settings
 from payledger.engine.jobs import Handler, Job
+from payledger.flows.charge_request import ChargeRequests
 from payledger.flows.order_to_cash import (
     OrderParts,
     OrderRules,
@@ -75,6 +77,7 @@ async def order_parts(container: Container) -> OrderParts:
         desk=await sales_desk(container),
         store=shop_orders(container),
         alerts=container.alerts,
+        requests=ChargeRequests(charge_request_template(container), await receivables(container)),
     )
 
 

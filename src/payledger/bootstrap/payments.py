@@ -15,6 +15,7 @@ from payledger.engine.jobs import Handler, Job
 from payledger.engine.schedule import Schedule
 from payledger.flows.charge_payment import ChargeContext, charge_context
 from payledger.flows.poll_payments import PollPayments, poll_payments
+from payledger.mapping import CompiledTemplate, StaticCatalog, compile_template, paytrace_entities
 from payledger.stores.charge_records import SqlChargeRecords
 from payledger.stores.payment_events import SqlPaymentEventStore
 
@@ -71,6 +72,17 @@ async def receivables(container: Container) -> D365Receivables:
     )
 
 
+def charge_request_template(container: Container) -> CompiledTemplate:
+    """``paytrace_transaction_request`` as configured, checked against the PayTrace request
+    (lengths truncated or refused as the template says, discretionary titles as configured)."""
+    titles = container.settings.paytrace.discretionary_titles
+    return compile_template(
+        container.templates()["paytrace_transaction_request"],
+        container.template_settings(),
+        StaticCatalog.of(paytrace_entities(titles)),
+    )
+
+
 async def charge_ports(container: Container) -> ChargeContext:
     """The ports charging works with: PayTrace, D365 receivables and payledger's records."""
     return charge_context(
@@ -78,4 +90,5 @@ async def charge_ports(container: Container) -> ChargeContext:
         await receivables(container),
         SqlChargeRecords(container.inbox),
         container.clock,
+        charge_request_template(container),
     )

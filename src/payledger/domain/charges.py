@@ -3,9 +3,11 @@ how the card is given (never as a number), and what was done."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
+from typing import Any
 
 from payledger.domain.model import Payment, PaymentKind
 from payledger.domain.money import Money
@@ -59,6 +61,9 @@ class Receivable:
     order_paid: Money | None = None
     """For an invoice of a sales order marked paid or authorized in the ERP: that payment
     (e.g. taken at checkout), so invoicing the order does not charge it again."""
+    erp_rows: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+    """The ERP's own rows it was read from, by the name templates give them under ``needs``
+    (``d365_invoice``, ``d365_order``), so a charge's request reads them without asking again."""
 
 
 @dataclass(frozen=True)

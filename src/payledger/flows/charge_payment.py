@@ -28,7 +28,9 @@ from payledger.domain.erp_keys import check_erp_id
 from payledger.domain.errors import DomainError, PayLedgerError
 from payledger.domain.model import Payment, PaymentKind
 from payledger.domain.money import Money
+from payledger.flows.charge_request import ChargeRequests
 from payledger.flows.ports import CardGateway, ChargeRecords, Receivables
+from payledger.mapping import CompiledTemplate
 
 
 class NotFound(DomainError):
@@ -91,13 +93,26 @@ class ChargeContext:
     receivables: Receivables
     records: ChargeRecords
     now: datetime
+    requests: ChargeRequests
+    """How a charge's gateway request is built (the charge request template)."""
 
 
 def charge_context(
-    gateway: CardGateway, receivables: Receivables, records: ChargeRecords, clock: Clock
+    gateway: CardGateway,
+    receivables: Receivables,
+    records: ChargeRecords,
+    clock: Clock,
+    request_template: CompiledTemplate,
 ) -> ChargeContext:
-    """The context of a charge made now: its ports, and the time on ``clock``."""
-    return ChargeContext(gateway=gateway, receivables=receivables, records=records, now=clock.now())
+    """The context of a charge made now: its ports, the time on ``clock``, and requests built
+    with ``request_template`` from the receivables' ERP rows."""
+    return ChargeContext(
+        gateway=gateway,
+        receivables=receivables,
+        records=records,
+        now=clock.now(),
+        requests=ChargeRequests(request_template, receivables),
+    )
 
 
 async def _receivable(kind: ReceivableKind, number: str, receivables: Receivables) -> Receivable:
@@ -197,7 +212,10 @@ async def _charge_held(cmd: Charge, ctx: ChargeContext) -> Charged:
         invoice_number=receivable.number if cmd.kind is ReceivableKind.INVOICE else "",
         sales_order_number=receivable.sales_order_number,
     )
-    payment = await ctx.gateway.charge(amount, cmd.card, capture=cmd.capture, refs=refs)
+    request = await ctx.requests.for_receivable(receivable, amount, cmd.card)
+    payment = await ctx.gateway.charge(
+        amount, cmd.card, capture=cmd.capture, refs=refs, request=request
+    )
     record = record_of(payment, cmd.client, refs, ctx.now)
     action = "payment.charged" if payment.is_approved else "payment.declined"
     await _save(ctx, record, payment, cmd.client, action)

@@ -38,6 +38,7 @@ from payledger.domain.shop_orders import (
     ShopOrderStatus,
     check_erp_values,
 )
+from payledger.flows.charge_request import ChargeRequests
 from payledger.flows.ports import OperatorAlerts, OrderGateway, SalesDesk, ShopOrderStore
 from payledger.mapping import CompiledTemplate, source_document
 
@@ -71,6 +72,8 @@ class OrderRules:
             account and sales order number to the posting flow.
         stale_charge_after: an order claimed for charging this long ago was cut off: the
             next request for it looks the charge up at the gateway before charging anew.
+        erp_rows_wait: seconds the charge waits for the ERP rows its request reads (the
+            customer the shop names); after that it is charged without them.
     """
 
     capture: bool = True
@@ -81,6 +84,7 @@ class OrderRules:
     order_title: str = "D365 Order"
     stale_charge_after: float = 600.0
     """Seconds after which an order still "charging" is taken over and looked up."""
+    erp_rows_wait: float = 3.0
 
 
 @dataclass(frozen=True)
@@ -112,6 +116,7 @@ async def place_order(
     store: ShopOrderStore,
     clock: Clock,
     alerts: OperatorAlerts,
+    requests: ChargeRequests,
 ) -> OrderOutcome:
     """Charge ``shop`` for API ``client`` once and complete it in the ERP within
     ``rules.erp_timeout``.
@@ -124,6 +129,8 @@ async def place_order(
             at it for longer than ``rules.stale_charge_after``).
         RejectedError, TransientError: the gateway refused or could not be reached; nothing
             was charged and the order id is free again.
+        MappingError: the charge request template cannot map the order (or maps card data);
+            nothing was charged and the order id is free again.
         AmbiguousOutcome: the charge's outcome is unknown; the order id stays claimed.
     """
     shop = _with_gateway_customer_id(shop, card)
@@ -140,7 +147,7 @@ async def place_order(
     if known is not None:
         observed = await _settle_stale_charge(shop, rules, gateway, store, clock)
     if observed is None:
-        observed = await _charge(shop, card, rules, gateway, store)
+        observed = await _charge(shop, card, rules, gateway, store, requests)
     payment = observed.payment
     charged = ShopOrderRecord(ShopOrderStatus.CHARGING, shop, payment, client=client)
     if not payment.is_approved and not rules.hold_on_decline:
@@ -169,12 +176,14 @@ async def _charge(
     rules: OrderRules,
     gateway: OrderGateway,
     store: ShopOrderStore,
+    requests: ChargeRequests,
 ) -> PaymentObserved:
     try:
-        return await gateway.charge_order(shop, card, capture=rules.capture)
+        request = await requests.for_shop_order(shop, card, wait=rules.erp_rows_wait)
+        return await gateway.charge_order(shop, card, capture=rules.capture, request=request)
     except AmbiguousOutcome:
         raise  # the order id stays claimed until the charge is found or known absent
-    except (RejectedError, TransientError):
+    except (MappingError, RejectedError, TransientError):
         await store.release(shop.reference)
         raise
 
@@ -363,6 +372,8 @@ class OrderParts:
     desk: SalesDesk
     store: ShopOrderStore
     alerts: OperatorAlerts
+    requests: ChargeRequests
+    """How a shop order's charge request is built (the charge request template)."""
 
 
 async def place_shop_order(
@@ -387,6 +398,7 @@ async def place_shop_order(
         store=parts.store,
         clock=clock,
         alerts=parts.alerts,
+        requests=parts.requests,
     )
 
 

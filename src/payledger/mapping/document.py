@@ -208,7 +208,7 @@ def order_section(order: Order) -> dict[str, Any]:
         "reference": order.reference,
         "number": order.number,
         "currency": order.currency,
-        "total": order.total.amount,
+        "total": order.total.amount if order.lines else None,  # known only by its number
         "payment_status": order.payment_status,
         "lines": [line_section(line) for line in order.lines],
         "delivery_address": address_section(order.delivery_address)

@@ -51,11 +51,13 @@ def _discretionary(titles: Iterable[str]) -> dict[str, PropertySchema]:
 
 
 def transaction_request(titles: Iterable[str] = ()) -> EntitySchema:
-    """The mappable fields of a sale/authorization request (any entry method)."""
+    """The mappable fields of a sale/authorization request (any entry method).
+
+    The payment method (``customer_id`` of a card on file, a Protect token, an earlier
+    ``transaction_id``) is not mappable: the flow gives it with the card, never a template.
+    """
     properties = {
         "amount": PropertySchema(FieldType.DECIMAL, required=True),
-        "customer_id": _text(50),
-        "transaction_id": PropertySchema(FieldType.ANY),
         "invoice_id": _text(50),
         "customer_reference_id": _text(50),
         "description": _text(255),

@@ -19,6 +19,7 @@ from tests.fakes_charging import (
     FakeChargeAttempts,
     FakeChargeRecords,
     FakeReceivables,
+    charge_requests,
 )
 
 POSTED = InvoicePosted("CIV-1", "US-001", "usmf", WHEN)
@@ -44,7 +45,9 @@ def records() -> FakeChargeRecords:
 
 @pytest.fixture
 def ctx(gateway, erp, records) -> ChargeContext:
-    return ChargeContext(gateway=gateway, receivables=erp, records=records, now=WHEN)
+    return ChargeContext(
+        gateway=gateway, receivables=erp, records=records, now=WHEN, requests=charge_requests(erp)
+    )
 
 
 async def pay(ctx, event=POSTED, attempts=None):
@@ -107,7 +110,9 @@ async def test_invoices_of_another_company_are_left_alone(ctx, gateway):
 async def test_a_decline_and_a_refusal_are_reported(erp, records):
     declining = FakeCardGateway()
     erp.invoice_of("CIV-1", "1.12")
-    ctx = ChargeContext(gateway=declining, receivables=erp, records=records, now=WHEN)
+    ctx = ChargeContext(
+        gateway=declining, receivables=erp, records=records, now=WHEN, requests=charge_requests(erp)
+    )
     assert (await pay(ctx)).outcome is AutoPayOutcome.DECLINED
     refusing = FakeCardGateway(fail_next=[RejectedError("the customer profile was not found")])
     ctx = replace(ctx, gateway=refusing)
@@ -137,7 +142,9 @@ async def test_an_interrupted_attempt_that_charged_nothing_charges_now(ctx, gate
 
 async def test_a_charge_not_recorded_is_retried_later_as_an_interrupted_attempt(gateway, erp):
     records = FakeChargeRecords(fail_saves=[TransientError("database unavailable")])
-    ctx = ChargeContext(gateway=gateway, receivables=erp, records=records, now=WHEN)
+    ctx = ChargeContext(
+        gateway=gateway, receivables=erp, records=records, now=WHEN, requests=charge_requests(erp)
+    )
     attempts = FakeChargeAttempts()
     with pytest.raises(TransientError, match="not recorded"):
         await pay(ctx, attempts=attempts)

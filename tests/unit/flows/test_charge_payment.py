@@ -32,7 +32,13 @@ from payledger.flows.charge_payment import (
     refund_payment,
     void_payment,
 )
-from tests.fakes_charging import WHEN, FakeCardGateway, FakeChargeRecords, FakeReceivables
+from tests.fakes_charging import (
+    WHEN,
+    FakeCardGateway,
+    FakeChargeRecords,
+    FakeReceivables,
+    charge_requests,
+)
 
 CARD = StoredCard("cust-1")
 
@@ -57,7 +63,9 @@ def records() -> FakeChargeRecords:
 
 @pytest.fixture
 def ctx(gateway, erp, records) -> ChargeContext:
-    return ChargeContext(gateway=gateway, receivables=erp, records=records, now=WHEN)
+    return ChargeContext(
+        gateway=gateway, receivables=erp, records=records, now=WHEN, requests=charge_requests(erp)
+    )
 
 
 def charge(number="INV-1", kind=ReceivableKind.INVOICE, **extra) -> Charge:
@@ -180,7 +188,9 @@ async def test_a_receivable_in_another_currency_is_refused(ctx, erp, gateway):
 
 async def test_a_charge_the_database_could_not_record_is_reported_not_lost(gateway, erp):
     records = FakeChargeRecords(fail_saves=[TransientError("database unavailable")])
-    ctx = ChargeContext(gateway=gateway, receivables=erp, records=records, now=WHEN)
+    ctx = ChargeContext(
+        gateway=gateway, receivables=erp, records=records, now=WHEN, requests=charge_requests(erp)
+    )
     with pytest.raises(ChargeNotRecorded) as raised:
         await charge_receivable(charge(), ctx)
     assert raised.value.record.gateway_txn_id == "1001"
@@ -257,7 +267,9 @@ async def test_a_receivable_being_charged_is_not_charged_again_meanwhile(ctx, ga
 async def test_the_hold_is_released_when_the_charge_fails(gateway, erp):
     records = FakeChargeRecords()
     failing = FakeCardGateway(fail_next=[TransientError("PayTrace unreachable")])
-    ctx = ChargeContext(gateway=failing, receivables=erp, records=records, now=WHEN)
+    ctx = ChargeContext(
+        gateway=failing, receivables=erp, records=records, now=WHEN, requests=charge_requests(erp)
+    )
     with pytest.raises(TransientError):
         await charge_receivable(charge(), ctx)
     assert records.held == set()

@@ -15,6 +15,7 @@ from payledger.domain.clock import ManualClock
 from payledger.domain.erp_keys import InvalidErpValue
 from payledger.domain.errors import RejectedError, TransientError
 from payledger.domain.shop_orders import OrderTotalsMismatch, ShopOrder, ShopOrderStatus
+from payledger.flows.charge_request import ChargeRequestRefused
 from payledger.flows.order_to_cash import (
     PARKED_ALERT,
     OrderBeingCharged,
@@ -27,6 +28,7 @@ from payledger.flows.order_to_cash import (
 )
 from payledger.mapping import compile_template, default_templates
 from payledger.templates import template_settings
+from tests.fakes_charging import FakeReceivables, charge_requests
 from tests.fakes_orders import FakeAlerts, FakeOrderGateway, FakeSalesDesk, FakeShopOrderStore
 
 NOW = datetime(2026, 3, 24, 17, 0, tzinfo=UTC)
@@ -68,6 +70,8 @@ class Parts:
         self.store = FakeShopOrderStore()
         self.clock = ManualClock(NOW)
         self.alerts = FakeAlerts()
+        self.erp = FakeReceivables()
+        self.requests = charge_requests(self.erp)
 
     async def place(
         self, order: ShopOrder, card=CARD, rules: OrderRules = RULES, client: str = "shop"
@@ -75,7 +79,7 @@ class Parts:
         return await place_order(
             order, card, client=client, rules=rules, templates=self.templates,
             gateway=self.gateway, desk=self.desk, store=self.store, clock=self.clock,
-            alerts=self.alerts,
+            alerts=self.alerts, requests=self.requests,
         )  # fmt: skip
 
     async def complete(self, reference: str, rules: OrderRules = RULES):
@@ -204,7 +208,7 @@ async def test_an_order_being_charged_is_refused_meanwhile(templates):
 
 async def test_a_charge_cut_off_long_ago_is_found_at_the_gateway_not_made_again(templates):
     parts = Parts(templates)
-    await parts.gateway.charge_order(shop_order(), CARD, capture=True)  # then payledger died
+    await parts.gateway.charge_order(shop_order(), CARD, capture=True, request={})  # then died
     await parts.store.claim(shop_order(), client="shop")
     parts.store.claimed_at["WEB-1001"] = NOW - timedelta(seconds=RULES.stale_charge_after + 1)
 
@@ -232,6 +236,19 @@ async def test_a_refused_charge_frees_the_order_id(templates):
     parts.gateway = FakeOrderGateway(fail_next=[RejectedError("Customer ID, x, was not found")])
     with pytest.raises(RejectedError):
         await parts.place(shop_order(), card=StoredCard("x"))
+    assert await parts.store.get("WEB-1001") is None
+
+
+async def test_card_data_in_the_erp_customer_the_order_names_is_not_sent_and_frees_the_id(
+    templates,
+):
+    parts = Parts(templates)
+    parts.erp.rows[("d365_customer", "US-027")] = {"PrimaryContactEmail": "4111111111111111"}
+
+    with pytest.raises(ChargeRequestRefused, match=r"request\.email would carry"):
+        await parts.place(shop_order(account="US-027", email=""))
+
+    assert parts.gateway.charges == []
     assert await parts.store.get("WEB-1001") is None
 
 

@@ -224,6 +224,12 @@ CASES: dict[str, Callable[[], dict[str, Any]]] = {
     "paytrace_transaction_request.order": lambda: source_document(
         order=ORDER, context={"amount": "75.5"}
     ),
+    "paytrace_transaction_request.shop_order": lambda: source_document(
+        order=replace(ORDER, number="", customer=STEVE,
+                      delivery_address=Address(("9 Dock Rd", "Bay 3"), "Tacoma", "WA", "98402",
+                                               "us")),
+        customer=STEVE, context={"amount": Decimal("131.78"), "tax_amount": Decimal("6.28")},
+    ),
 }  # fmt: skip
 
 

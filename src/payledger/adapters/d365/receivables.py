@@ -3,10 +3,15 @@
 F&O's invoice header has no open amount, so what is paid is read from the customer payment
 journal lines that mark the invoice (``MarkedInvoice``), net of debits; an invoice of a sales
 order whose payment status says it was paid (e.g. at checkout) counts that payment too.
+
+The rows read stay with the receivable (``erp_rows``) and with this object, so the charge
+request template's ``enrich`` rows (``d365_invoice``, ``d365_order``, ``d365_customer``) are
+each read once per charge.
 """
 
 from __future__ import annotations
 
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -44,17 +49,53 @@ class D365Receivables:
         self.company = ledger.settings.company
         self.sets = ledger.sets
         self.fields = fields or ReceivableFields()
+        self._read: dict[tuple[str, str], dict[str, Any] | None] = {}
+        """Rows read by this object: (enrichment name, key casefolded) -> row or None."""
 
     def _in_company(self, entity_set: str) -> ODataQuery:
         return ODataQuery(entity_set).where(odata_field("dataAreaId").eq(self.company))
 
-    async def invoice(self, number: str) -> Receivable | None:
+    async def _row(self, need: str, key: str, query: ODataQuery) -> dict[str, Any] | None:
+        if (need, key.casefold()) not in self._read:
+            self._read[(need, key.casefold())] = await self.client.first(query)
+        return self._read[(need, key.casefold())]
+
+    async def _invoice_row(self, number: str) -> dict[str, Any] | None:
         query = self._in_company(self.sets.invoices).where(odata_field("InvoiceNumber").eq(number))
-        row = await self.client.first(query)
+        return await self._row("d365_invoice", number, query)
+
+    async def _customer_row(self, account: str) -> dict[str, Any] | None:
+        return await self._row("d365_customer", account, self.ledger.keys.customer_account(account))
+
+    async def erp_rows(
+        self,
+        needs: Collection[str],
+        *,
+        customer_account: str = "",
+        sales_order_number: str = "",
+        invoice_number: str = "",
+    ) -> dict[str, Mapping[str, Any]]:
+        readers = {
+            "d365_customer": (customer_account, self._customer_row),
+            "d365_order": (sales_order_number, self._order),
+            "d365_invoice": (invoice_number, self._invoice_row),
+        }
+        rows: dict[str, Mapping[str, Any]] = {}
+        for need in needs:
+            key, read = readers.get(need, ("", None))
+            row = await read(key) if key and read else None
+            if row is not None:
+                rows[need] = row
+        return rows
+
+    async def invoice(self, number: str) -> Receivable | None:
+        row = await self._invoice_row(number)
         if row is None:
             return None
         currency = str(row["CurrencyCode"])
         order_number = str(row.get("SalesOrderNumber") or "")
+        order_paid = await self._order_paid(order_number, currency) if order_number else None
+        order_row = self._read.get(("d365_order", order_number.casefold()))
         return Receivable(
             kind=ReceivableKind.INVOICE,
             number=str(row["InvoiceNumber"]),
@@ -62,7 +103,8 @@ class D365Receivables:
             total=Money(_decimal(row["TotalInvoiceAmount"]), currency),
             paid_in_ledger=await self._paid_lines(str(row["InvoiceNumber"]), currency),
             sales_order_number=order_number,
-            order_paid=await self._order_paid(order_number, currency) if order_number else None,
+            order_paid=order_paid,
+            erp_rows={"d365_invoice": row, **({"d365_order": order_row} if order_row else {})},
         )
 
     async def _paid_lines(self, invoice: str, currency: str) -> dict[str, Money]:
@@ -84,7 +126,7 @@ class D365Receivables:
         query = self._in_company(self.sets.sales_orders).where(
             odata_field("SalesOrderNumber").eq(number)
         )
-        return await self.client.first(query)
+        return await self._row("d365_order", number, query)
 
     async def _order_paid(self, number: str, currency: str) -> Money | None:
         order = await self._order(number) if self.fields.order_payment_status else None
@@ -115,10 +157,11 @@ class D365Receivables:
             total=Money(_decimal(order.get("OrderTotalAmount")), str(order["CurrencyCode"])),
             sales_order_number=str(order["SalesOrderNumber"]),
             order_paid=self._paid_by_status(order, str(order["CurrencyCode"])),
+            erp_rows={"d365_order": order},
         )
 
     async def card_on_file(self, customer_account: str) -> CardOnFile | None:
-        row = await self.client.first(self.ledger.keys.customer_account(customer_account))
+        row = await self._customer_row(customer_account)
         id_field, auto_field = self.fields.customer_gateway_id, self.fields.customer_auto_pay
         if row is None or not id_field:
             return None

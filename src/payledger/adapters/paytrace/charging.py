@@ -8,21 +8,18 @@ client before anything is resent (see ``session.py``); refusals become a sentenc
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import replace
 from datetime import datetime, timedelta
 from decimal import Decimal
+from typing import Any
 
 from payledger.adapters.paytrace.client import PayTraceClient
 from payledger.adapters.paytrace.errors import PayTraceRejected
 from payledger.adapters.paytrace.outcomes import message_of
-from payledger.adapters.paytrace.schemas import (
-    PayTraceEncryptedCard,
-    PayTraceProtectNonce,
-    PayTraceSaleDetails,
-    PayTraceTransactionResult,
-)
+from payledger.adapters.paytrace.sale_requests import sale_details, send_charge
+from payledger.adapters.paytrace.schemas import PayTraceSaleDetails, PayTraceTransactionResult
 from payledger.adapters.paytrace.translate import (
     event_key,
     kind_of,
@@ -36,9 +33,7 @@ from payledger.domain.charges import (
     CardSource,
     ChargeRecord,
     ChargeReferences,
-    EncryptedCard,
     PaymentState,
-    ProtectCard,
     StoredCard,
 )
 from payledger.domain.errors import AmbiguousOutcome, RejectedError
@@ -85,36 +80,25 @@ class PayTraceCardGateway:
         }
         return {title: value for title, value in values.items() if value and title in self.titles}
 
-    def _details(self, refs: ChargeReferences, *, invoice: bool = True) -> PayTraceSaleDetails:
-        return PayTraceSaleDetails(
-            invoice_id=(refs.invoice_number or None) if invoice else None,
+    def _refund_details(self, refs: ChargeReferences) -> PayTraceSaleDetails:
+        return PayTraceSaleDetails(  # a refund line never marks the invoice: no invoice_id
             customer_reference_id=refs.sales_order_number or None,
             discretionary_data=self._discretionary(refs) or None,
         )
 
     async def charge(
-        self, amount: Money, card: CardSource, *, capture: bool, refs: ChargeReferences
+        self,
+        amount: Money,
+        card: CardSource,
+        *,
+        capture: bool,
+        refs: ChargeReferences,
+        request: Mapping[str, Any],
     ) -> Payment:
-        details = self._details(refs)
+        details = sale_details(request)
         value = amount.amount
         with _human_refusals():
-            if isinstance(card, StoredCard):
-                charge = (
-                    self.client.sale_by_customer if capture else self.client.authorize_by_customer
-                )
-                result = await charge(value, card.customer_id, details=details)
-            elif isinstance(card, ProtectCard):
-                nonce = PayTraceProtectNonce(hpf_token=card.hpf_token, enc_key=card.enc_key)
-                protect = self.client.sale_protect if capture else self.client.authorize_protect
-                result = await protect(value, nonce, details=details)
-            else:
-                keyed = self.client.sale_keyed if capture else self.client.authorize_keyed
-                result = await keyed(
-                    value,
-                    _encrypted(card),
-                    encrypted_csc=card.encrypted_csc or None,
-                    details=details,
-                )
+            result = await send_charge(self.client, value, card, details, capture=capture)
         kind = PaymentKind.SALE if capture else PaymentKind.AUTHORIZATION
         payment = self._payment(result, kind, value, refs)
         customer_id = card.customer_id if isinstance(card, StoredCard) else ""
@@ -150,7 +134,7 @@ class PayTraceCardGateway:
 
     async def refund(self, original: ChargeRecord, amount: Money) -> Payment:
         refs = _refs(original)
-        details = self._details(refs, invoice=False)  # a refund line never marks the invoice
+        details = self._refund_details(refs)
         with _human_refusals():
             result = await self.client.refund_transaction(
                 int(original.gateway_txn_id), amount.amount, details=details
@@ -223,14 +207,6 @@ class PayTraceCardGateway:
 def _refs(record: ChargeRecord) -> ChargeReferences:
     return ChargeReferences(
         record.customer_account, record.invoice_number, record.sales_order_number
-    )
-
-
-def _encrypted(card: EncryptedCard) -> PayTraceEncryptedCard:
-    return PayTraceEncryptedCard(
-        encrypted_number=card.encrypted_number,
-        expiration_month=card.expiration_month,
-        expiration_year=card.expiration_year,
     )
 
 

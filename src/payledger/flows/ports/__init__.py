@@ -2,7 +2,13 @@
 ``bootstrap`` wires, with the data they exchange. One module per area; import from here."""
 
 from payledger.flows.ports.alerts import OperatorAlerts
-from payledger.flows.ports.charging import CardGateway, ChargeAttempts, ChargeRecords, Receivables
+from payledger.flows.ports.charging import (
+    CardGateway,
+    ChargeAttempts,
+    ChargeRecords,
+    ErpRows,
+    Receivables,
+)
 from payledger.flows.ports.customers import (
     CustomerDirectory,
     CustomerProfiles,
@@ -39,6 +45,7 @@ __all__ = [
     "DepositLedger",
     "ErpCustomer",
     "ErpOrder",
+    "ErpRows",
     "GatewayProfile",
     "HintedPayments",
     "JournalBook",

@@ -7,8 +7,9 @@ The request/reply API and D365 business events both charge through
 
 from __future__ import annotations
 
+from collections.abc import Collection, Mapping
 from datetime import datetime
-from typing import Protocol
+from typing import Any, Protocol
 
 from payledger.domain.charges import (
     CardOnFile,
@@ -42,8 +43,18 @@ class CardGateway(Protocol):
     """The one currency the merchant account charges in."""
 
     async def charge(
-        self, amount: Money, card: CardSource, *, capture: bool, refs: ChargeReferences
-    ) -> Payment: ...
+        self,
+        amount: Money,
+        card: CardSource,
+        *,
+        capture: bool,
+        refs: ChargeReferences,
+        request: Mapping[str, Any],
+    ) -> Payment:
+        """A sale (``capture``) or authorization of ``amount``: ``request`` holds its business
+        fields as the charge request template mapped them (see ``flows.charge_request``); the
+        gateway adds the payment method (``card``) and nothing else."""
+        ...
 
     async def capture(self, original: ChargeRecord, amount: Money) -> Payment: ...
 
@@ -61,7 +72,24 @@ class CardGateway(Protocol):
         ...
 
 
-class Receivables(Protocol):
+class ErpRows(Protocol):
+    """The ERP's own rows that mapping templates read under ``enrich``."""
+
+    async def erp_rows(
+        self,
+        needs: Collection[str],
+        *,
+        customer_account: str = "",
+        sales_order_number: str = "",
+        invoice_number: str = "",
+    ) -> dict[str, Mapping[str, Any]]:
+        """The rows named in ``needs`` (``d365_customer`` by ``customer_account``,
+        ``d365_order`` by ``sales_order_number``, ``d365_invoice`` by ``invoice_number``);
+        a row without its key, or that does not exist, is left out."""
+        ...
+
+
+class Receivables(ErpRows, Protocol):
     """Invoices, sales orders and customers in the ERP."""
 
     async def invoice(self, number: str) -> Receivable | None: ...

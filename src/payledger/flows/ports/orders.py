@@ -115,10 +115,12 @@ class OrderGateway(Protocol):
     """The inbox source its payments are recorded under (the poller's)."""
 
     async def charge_order(
-        self, order: ShopOrder, card: CardSource, *, capture: bool
+        self, order: ShopOrder, card: CardSource, *, capture: bool, request: Mapping[str, Any]
     ) -> PaymentObserved:
-        """A sale (``capture``) or an authorization of the order's total; a decline is an
-        answer, not an error. The event id is the one the gateway's poller gives it."""
+        """A sale (``capture``) or an authorization of the order's total, with the business
+        fields of ``request`` (mapped by the charge request template; the gateway adds the
+        payment method); a decline is an answer, not an error. The event id is the one the
+        gateway's poller gives it."""
         ...
 
     async def find_order_charge(self, order: ShopOrder, since: datetime) -> PaymentObserved | None:

@@ -14,18 +14,21 @@ DEFAULT_CLIENT_SECRET = "payledger-secret"
 
 
 def default_extension_fields() -> dict[str, dict[str, str]]:
-    """The custom fields a typical payledger deployment adds to F&O entities."""
+    """The custom fields a typical payledger deployment adds to F&O entities (``ProjectCode``
+    stands for a field of the business's own, which templates may carry to PayTrace)."""
     return {
         "CustomersV3": {
             "PayTraceCustomerId": "str",
             "PayTraceAutoPay": "enum NoYes",
             "PayTraceSync": "enum NoYes",
+            "ProjectCode": "str",
         },
         "SalesOrderHeadersV2": {
             "PaymentStatus": "str",
             "PaymentAuthId": "str",
             "PaymentAmount": "dec",
             "PaymentMessage": "str",
+            "ProjectCode": "str",
         },
     }
 

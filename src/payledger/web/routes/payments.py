@@ -10,12 +10,12 @@ before one can be retried with its key once the lease lapses.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import replace
 from datetime import datetime
 from decimal import Decimal
-from typing import Annotated
+from typing import Annotated, Any
 
 import structlog
 from fastapi import APIRouter, Depends, Path
@@ -150,10 +150,16 @@ class _Announcing:
         self.currency = gateway.currency
 
     async def charge(
-        self, amount: Money, card: CardSource, *, capture: bool, refs: ChargeReferences
+        self,
+        amount: Money,
+        card: CardSource,
+        *,
+        capture: bool,
+        refs: ChargeReferences,
+        request: Mapping[str, Any],
     ) -> Payment:
         await self.idempotency.effects_begin()
-        return await self.gateway.charge(amount, card, capture=capture, refs=refs)
+        return await self.gateway.charge(amount, card, capture=capture, refs=refs, request=request)
 
     async def capture(self, original: ChargeRecord, amount: Money) -> Payment:
         await self.idempotency.effects_begin()
