@@ -35,8 +35,10 @@ def test_the_journals_page_lists_the_journal_and_an_operator_approves_it(page, s
         "console:ops"
     )
     wait_until(
-        lambda: stack.scalar("SELECT post_state FROM journals WHERE batch_number = ?", batch)
-        == "posted",
+        lambda: (
+            stack.scalar("SELECT post_state FROM journals WHERE batch_number = ?", batch)
+            == "posted"
+        ),
         "the worker's journal.post job to post it in D365",
     )
     page.reload()
