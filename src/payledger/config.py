@@ -179,6 +179,9 @@ class D365EntitySetNames(_Section):
     """UNCERTAIN (not a standard entity): customer transactions with ``Invoice``,
     ``AmountCur`` and ``SettleAmountCur``, read back after payledger posts a journal (only
     needed when ``[posting] post`` is not ``never``)."""
+    free_text_invoice_headers: str = "FreeTextInvoiceHeaders"
+    """Writable free-text invoices (subscriptions bill through them); writability UNCERTAIN."""
+    free_text_invoice_lines: str = "FreeTextInvoiceLines"
 
 
 class D365SetupEntitySetNames(_Section):
@@ -412,6 +415,32 @@ class FeeRuleSettings(_Section):
     fixed: Decimal = Field(Decimal(0), ge=0)
 
 
+class SubscriptionSettings(_Section):
+    """Recurring billing: payledger's subscriptions, invoiced in D365 and charged in PayTrace."""
+
+    enabled: bool = False
+    """Run the billing job (needs [paytrace] and [d365])."""
+    run_every_minutes: int = Field(5, ge=1, le=1440)
+    """How often the billing job looks for what is due."""
+    catch_up: Literal["all", "latest"] = "all"
+    """Periods missed while payledger was down: bill ``all`` of them once each, or only the
+    ``latest`` (the others are recorded as skipped)."""
+    timezone: str = "America/Los_Angeles"
+    """The calendar periods are counted in (a period is due at local midnight of its day)."""
+    invoice_operation: str = "postFreeTextInvoice"
+    """UNCERTAIN: the operation of the ``[posting]`` custom service that posts a free-text
+    invoice (F&O has no standard OData action for it)."""
+    invoice_key_field: str = "CustomerReference"
+    """Free-text invoice header field holding payledger's key for the period, so a draft
+    created before a crash is found again instead of created twice."""
+    revenue_account: str = "401100"
+    """Main account of an invoice line when the plan names no item or account."""
+    status_field: str = "PayTraceSubscriptionStatus"
+    """Customer extension field mirroring the subscription status ("" to not mirror)."""
+    max_per_run: int = Field(500, ge=1)
+    """Periods one billing job takes; the rest wait for the next run."""
+
+
 class ReconcileSettings(_Section):
     """Settlement reconciliation: PayTrace's settled batches against D365's payment lines."""
 
@@ -474,6 +503,7 @@ class Settings(BaseSettings):
     orders: OrderSettings = OrderSettings()
     mapping: MappingSettings = MappingSettings()
     reconcile: ReconcileSettings = ReconcileSettings()
+    subscriptions: SubscriptionSettings = SubscriptionSettings()
     alerts: AlertsSettings = AlertsSettings()
     api: ApiSettings = ApiSettings()
     webhooks: WebhookSettings = WebhookSettings()

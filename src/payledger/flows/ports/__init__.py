@@ -2,6 +2,13 @@
 ``bootstrap`` wires, with the data they exchange. One module per area; import from here."""
 
 from payledger.flows.ports.alerts import OperatorAlerts
+from payledger.flows.ports.billing import (
+    FreeTextInvoice,
+    FreeTextInvoicing,
+    InvoiceLine,
+    IssuedInvoice,
+    SubscriptionMirror,
+)
 from payledger.flows.ports.charging import (
     CardGateway,
     ChargeAttempts,
@@ -46,8 +53,12 @@ __all__ = [
     "ErpCustomer",
     "ErpOrder",
     "ErpRows",
+    "FreeTextInvoice",
+    "FreeTextInvoicing",
     "GatewayProfile",
     "HintedPayments",
+    "InvoiceLine",
+    "IssuedInvoice",
     "JournalBook",
     "JournalOpener",
     "JournalPoster",
@@ -69,6 +80,7 @@ __all__ = [
     "Settlement",
     "SettlementSource",
     "ShopOrderStore",
+    "SubscriptionMirror",
     "SummaryStore",
     "no_progress",
 ]
