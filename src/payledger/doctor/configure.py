@@ -22,6 +22,8 @@ def verify_entity_sets(metadata: ServiceMetadata, settings: Settings) -> Finding
     names = settings.d365.entity_sets.model_dump()
     if settings.posting.post == "never":
         del names["customer_transactions"]  # read only to confirm what posting settled
+    if not settings.subscriptions.enabled:
+        del names["free_text_invoice_headers"], names["free_text_invoice_lines"]
     missing = [f"{key} = {name}" for key, name in names.items() if name not in metadata.entity_sets]
     if missing:
         hint = "set [d365.entity_sets] to the names this environment exposes"
@@ -52,6 +54,33 @@ def verify_extension_fields(metadata: ServiceMetadata, settings: Settings) -> li
     return findings
 
 
+def verify_billing_fields(metadata: ServiceMetadata, settings: Settings) -> list[Finding]:
+    """With ``[subscriptions]`` enabled: the invoice key field on free-text invoice headers
+    and the status field on customers (unless it is left empty) are in ``$metadata``."""
+    billing, sets = settings.subscriptions, settings.d365.entity_sets
+    if not billing.enabled:
+        return []
+    wanted = [
+        ("invoice_key_field", sets.free_text_invoice_headers, billing.invoice_key_field),
+        ("status_field", sets.customers, billing.status_field),
+    ]
+    findings = []
+    for key, entity_set, name in wanted:
+        label = f"subscriptions {key}"
+        info = metadata.entity_sets.get(entity_set)
+        if not name:
+            findings.append(skip(CONFIGURE, label, "not configured: no status is mirrored"))
+        elif info is not None and name in info.properties:
+            findings.append(ok(CONFIGURE, label, f"{entity_set}.{name} exists"))
+        else:
+            hint = (
+                f"add {name} to the {entity_set} data entity (an F&O extension), or set "
+                f"[subscriptions] {key} to its real name"
+            )
+            findings.append(fail(CONFIGURE, label, f"{entity_set} has no property {name}", hint))
+    return findings
+
+
 async def verify_d365_setup(
     client: D365Client, metadata: ServiceMetadata, settings: Settings
 ) -> list[Finding]:
@@ -64,7 +93,11 @@ async def verify_d365_setup(
         if isinstance(verified, Exception):
             verified = fail(CONFIGURE, item.name, str(verified), "see the D365 checks above")
         findings.append(verified)
-    return findings + verify_extension_fields(metadata, settings)
+    return (
+        findings
+        + verify_extension_fields(metadata, settings)
+        + verify_billing_fields(metadata, settings)
+    )
 
 
 def verify_discretionary_titles(settings: Settings) -> Finding:

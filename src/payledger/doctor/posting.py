@@ -1,8 +1,9 @@
-"""Is the D365 journal-posting service there, when payledger is to post journals?
+"""Are the D365 custom-service operations there that payledger is to call?
 
-Checked only when ``[posting] post`` is not ``never``. The check is a ``GET`` on the service's
-operation, which F&O answers with the operation's description (UNCERTAIN, as the service
-itself): nothing is posted.
+The journal-posting operation is checked when ``[posting] post`` is not ``never``; the
+free-text-invoice one (``[subscriptions] invoice_operation``) when ``[subscriptions]`` is
+enabled. The check is a ``GET`` on the operation, which F&O answers with the operation's
+description (UNCERTAIN, as the service itself): nothing is posted.
 """
 
 from __future__ import annotations
@@ -13,24 +14,36 @@ from payledger.config import Settings
 from payledger.doctor.report import CONFIGURE, Finding, attempt, fail, ok
 
 NAME = "posting service"
+INVOICE_NAME = "invoice posting service"
+
+
+async def _describe(client: D365Client, url: str, name: str, hint: str, why: str) -> Finding:
+    answer = await attempt(lambda: client.request("GET", url, operation=f"describe the {name}"))
+    if isinstance(answer, D365NotFound):
+        return fail(CONFIGURE, name, f"{url}: not found (HTTP 404)", hint)
+    if isinstance(answer, Exception):
+        return fail(CONFIGURE, name, f"{url}: {answer}", "see the D365 checks above")
+    return ok(CONFIGURE, name, f"{url} answers ({why}; this check posts nothing)")
 
 
 async def verify_posting_service(client: D365Client, settings: Settings) -> list[Finding]:
-    """One finding when payledger posts journals: the service's URL answers, or why not."""
-    posting = settings.posting
-    if posting.post == "never":
-        return []
-    url = service_url(client, posting)
-    answer = await attempt(
-        lambda: client.request("GET", url, operation="describe the journal-posting service")
-    )
-    if isinstance(answer, D365NotFound):
+    """A finding per operation payledger will call: its URL answers, or why not."""
+    posting, billing = settings.posting, settings.subscriptions
+    findings = []
+    if posting.post != "never":
         hint = (
             "deploy the journal-posting extension in F&O, or set [posting] service_group, "
             'service and operation to the names it registers (or [posting] post = "never")'
         )
-        return [fail(CONFIGURE, NAME, f"{url}: not found (HTTP 404)", hint)]
-    if isinstance(answer, Exception):
-        return [fail(CONFIGURE, NAME, f"{url}: {answer}", "see the D365 checks above")]
-    detail = f"{url} answers ([posting] post = {posting.post}; this check posts nothing)"
-    return [ok(CONFIGURE, NAME, detail)]
+        url = service_url(client, posting)
+        why = f"[posting] post = {posting.post}"
+        findings.append(await _describe(client, url, NAME, hint, why))
+    if billing.enabled:
+        hint = (
+            "deploy the operation that posts free-text invoices, or set [subscriptions] "
+            "invoice_operation (and [posting] service_group, service) to its names"
+        )
+        url = service_url(client, posting, billing.invoice_operation)
+        why = "[subscriptions] enabled"
+        findings.append(await _describe(client, url, INVOICE_NAME, hint, why))
+    return findings

@@ -36,7 +36,13 @@ async def test_metadata_lists_the_entity_sets_with_keys(client):
 async def test_metadata_types_nullability_enums_and_annotations(client):
     customers = (await client.metadata()).entity_set("CustomersV3")
 
-    extension_fields = ("PayTraceCustomerId", "PayTraceAutoPay", "PayTraceSync", "ProjectCode")
+    extension_fields = (
+        "PayTraceCustomerId",
+        "PayTraceAutoPay",
+        "PayTraceSync",
+        "PayTraceSubscriptionStatus",
+        "ProjectCode",
+    )
     assert len(customers.properties) == 305 + len(extension_fields)
     assert all(customers.property(name) for name in extension_fields)
     assert customers.property("CreditLimit").type == "Edm.Decimal"

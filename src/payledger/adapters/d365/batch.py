@@ -45,6 +45,8 @@ class ChangeSet:
         return operation
 
     def post(self, entity_set: str, body: Mapping[str, Any]) -> BatchOperation:
+        """Create a row; ``entity_set`` may be ``$<content id>/<navigation>`` to create a row
+        related to one created earlier in this changeset."""
         return self._add(BatchOperation("POST", entity_set, body))
 
     def patch(self, path: str, body: Mapping[str, Any], etag: str | None = None) -> BatchOperation:
@@ -94,13 +96,19 @@ class BatchRequest:
         return f"multipart/mixed; boundary={boundary}", body + f"--{boundary}--\r\n".encode()
 
 
+def _target(path: str, service_root: str) -> str:
+    """A Content-ID reference (``$1/Lines``: a row created earlier in the changeset) is sent as
+    it is; any other path below the service root."""
+    return path if path.startswith("$") else f"{service_root}/{path}"
+
+
 def _encode_operation(operation: BatchOperation, service_root: str) -> bytes:
     lines = [
         "Content-Type: application/http",
         "Content-Transfer-Encoding: binary",
         f"Content-ID: {operation.content_id}",
         "",
-        f"{operation.method} {service_root}/{operation.path} HTTP/1.1",
+        f"{operation.method} {_target(operation.path, service_root)} HTTP/1.1",
         "Accept: application/json",
         "OData-Version: 4.0",
         *(f"{k}: {v}" for k, v in operation.headers.items()),

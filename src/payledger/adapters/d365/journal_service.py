@@ -11,7 +11,7 @@ transactions entity set of ``[d365.entity_sets] customer_transactions`` (UNCERTA
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from decimal import Decimal
 from typing import Any
 from urllib.parse import quote
@@ -33,10 +33,68 @@ def _decimal(value: Any) -> Decimal:
     return Decimal(str(value)) if value not in (None, "") else Decimal(0)
 
 
-def service_url(client: D365Client, posting: PostingSettings) -> str:
-    """Where the journal-posting service of ``[posting]`` is, in this environment."""
-    names = (posting.service_group, posting.service, posting.operation)
+def service_url(client: D365Client, posting: PostingSettings, operation: str = "") -> str:
+    """Where an operation (default: the journal-posting one) of the ``[posting]`` custom
+    service is, in this environment."""
+    names = (posting.service_group, posting.service, operation or posting.operation)
     return f"{client.base_url}/api/services/" + "/".join(quote(n, safe="") for n in names)
+
+
+class ServiceOperation:
+    """One operation of the ``[posting]`` custom service, called with a data contract.
+
+    A missing operation (404) is a ``ConfigError`` whose message says which settings name it
+    (``settings_hint``); other failures are the client's mapped errors (a refusal is a
+    ``RejectedError``, a lost answer an ``AmbiguousOutcome`` saying what to ``read_back``)."""
+
+    def __init__(
+        self,
+        client: D365Client,
+        posting: PostingSettings,
+        operation: str,
+        purpose: str,
+        settings_hint: str,
+        read_back: str,
+    ) -> None:
+        self.client = client
+        self.url = service_url(client, posting, operation)
+        self.name = f"{purpose} ({posting.service}.{operation})"
+        self.purpose = purpose
+        self.settings_hint = settings_hint
+        self.read_back = read_back
+
+    async def call(self, contract: Mapping[str, Any]) -> dict[str, Any]:
+        """The answer's JSON object; an answer that is none is an ``AmbiguousOutcome``."""
+        try:
+            response = await self.client.request(
+                "POST",
+                self.url,
+                operation=self.name,
+                write=True,
+                content=dumps({"_contract": dict(contract)}),
+                headers={"Content-Type": "application/json"},
+            )
+        except D365NotFound as exc:
+            raise ConfigError(
+                f"D365 has no {self.purpose} service at {self.url} (HTTP 404): deploy the "
+                f"extension, or set {self.settings_hint} to its names"
+            ) from exc
+        try:
+            answer = loads(response.content)
+        except ValueError:
+            answer = None
+        if not isinstance(answer, dict):
+            raise self.unexpected(response.status_code, response.content)
+        return answer
+
+    def unexpected(self, status: int, content: bytes) -> AmbiguousOutcome:
+        return AmbiguousOutcome(
+            f"D365 {self.name}: HTTP {status} but not the service's answer "
+            f"({content[:80]!r}); {self.read_back}",
+            system=SYSTEM,
+            operation=self.name,
+            status=status,
+        )
 
 
 class D365JournalPoster:
@@ -50,50 +108,32 @@ class D365JournalPoster:
         self.client = ledger.client
         self.company = ledger.settings.company
         self.sets = ledger.sets
-        self.url = service_url(self.client, posting)
-        self.operation = f"post journal ({posting.service}.{posting.operation})"
+        self.service = ServiceOperation(
+            self.client,
+            posting,
+            posting.operation,
+            "journal-posting",
+            "[posting] service_group, service and operation",
+            "read the journal to know whether it was posted",
+        )
+        self.url = self.service.url
+        self.operation = self.service.name
 
     async def post_journal(self, batch_number: str) -> None:
         contract = {"DataAreaId": self.company, "JournalBatchNumber": batch_number}
         try:
-            response = await self.client.request(
-                "POST",
-                self.url,
-                operation=self.operation,
-                write=True,
-                content=dumps({"_contract": contract}),
-                headers={"Content-Type": "application/json"},
-            )
-        except D365NotFound as exc:
-            raise ConfigError(
-                f"D365 has no journal-posting service at {self.url} (HTTP 404): deploy the "
-                "extension, or set [posting] service_group, service and operation to its names"
-            ) from exc
+            answer = await self.service.call(contract)
         except (WritesDisabled, AuthError):
             raise
         except RejectedError:
             if (await self.read_journal(batch_number)).is_posted:
                 return
             raise
-        self._check_answer(response.content, response.status_code, batch_number)
-
-    def _check_answer(self, content: bytes, status: int, batch_number: str) -> None:
-        try:
-            answer = loads(content)
-        except ValueError:
-            answer = None
         if not (
-            isinstance(answer, dict)
-            and str(answer.get("JournalBatchNumber", "")).casefold() == batch_number.casefold()
+            str(answer.get("JournalBatchNumber", "")).casefold() == batch_number.casefold()
             and answer.get("IsPosted") is True
         ):
-            raise AmbiguousOutcome(
-                f"D365 {self.operation}: HTTP {status} but not the service's answer "
-                f"({content[:80]!r}); read the journal to know whether it was posted",
-                system=SYSTEM,
-                operation=self.operation,
-                status=status,
-            )
+            raise self.service.unexpected(200, dumps(answer))
 
     async def read_journal(self, batch_number: str) -> JournalReadback:
         key = {"dataAreaId": self.company, "JournalBatchNumber": batch_number}

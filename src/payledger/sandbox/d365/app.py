@@ -40,7 +40,7 @@ class D365Sandbox:
         self.tokens = TokenService(self.state)
         self.service = ODataService(self.state)
         self.events = BusinessEventEmitter(self.state)
-        self.custom_services = CustomServices(self.state, self.tokens)
+        self.custom_services = CustomServices(self.state, self.tokens, self.events)
         self.reset(seed=settings.seed_demo_data, faults=False)
 
     def reset(self, *, seed: bool = True, faults: bool = True) -> None:

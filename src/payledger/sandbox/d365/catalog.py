@@ -50,6 +50,8 @@ _ENTITY_INFO: dict[str, tuple[str, str, int]] = {
     "LedgerJournalLines": ("LedgerJournalLine", "LedgerJournalLineEntity", 1),
     "CustomerPaymentMethods": ("CustomerPaymentMethod", "CustPaymModeEntity", 1),
     "CustTransactions": ("CustTransaction", "CustTransEntity", 1),
+    "FreeTextInvoiceHeaders": ("FreeTextInvoiceHeader", "CustFreeTextInvoiceHeaderEntity", 1),
+    "FreeTextInvoiceLines": ("FreeTextInvoiceLine", "CustFreeTextInvoiceLineEntity", 1),
     "BusinessEventsCatalogs": ("BusinessEventsCatalog", "BusinessEventsCatalogEntity", 1),
     "BusinessEventsEndpoints": ("BusinessEventsEndpoint", "BusinessEventsEndpointEntity", 1),
     "CallCenterSalesOrderCustomerPayments": (
@@ -119,6 +121,20 @@ _NAVIGATIONS: tuple[tuple[str, str, str, bool, tuple[tuple[str, str], ...]], ...
         ),
     ),
     (
+        "FreeTextInvoiceHeaders",
+        "FreeTextInvoiceLine",
+        "FreeTextInvoiceLines",
+        True,
+        (("dataAreaId", "dataAreaId"), ("InvoiceIdentifier", "InvoiceIdentifier")),
+    ),
+    (
+        "FreeTextInvoiceLines",
+        "FreeTextInvoiceHeader",
+        "FreeTextInvoiceHeaders",
+        False,
+        (("dataAreaId", "dataAreaId"), ("InvoiceIdentifier", "InvoiceIdentifier")),
+    ),
+    (
         "LedgerJournalHeaders",
         "LedgerJournalLine",
         "LedgerJournalLines",
@@ -142,6 +158,7 @@ SERVER_ASSIGNED = {
     "LedgerJournalHeaders": ("JournalBatchNumber",),
     "SalesOrderHeadersV2": ("SalesOrderNumber",),
     "SalesOrderLines": ("InventoryLotId",),
+    "FreeTextInvoiceHeaders": ("InvoiceIdentifier",),
 }
 
 

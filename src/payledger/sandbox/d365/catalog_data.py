@@ -8,6 +8,7 @@ Journal, payment and business-event entities and all enums live here; the custom
 entities are in :mod:`catalog_data_sales`. Entity order is kept: it is the ``$metadata`` order.
 """
 
+from payledger.sandbox.d365.catalog_data_billing import BILLING_ENTITY_PROPERTIES
 from payledger.sandbox.d365.catalog_data_sales import SALES_ENTITY_PROPERTIES
 
 ENTITY_PROPERTIES: dict[str, tuple[str, str]] = {
@@ -112,6 +113,7 @@ ENTITY_PROPERTIES: dict[str, tuple[str, str]] = {
         """,
     ),
     **SALES_ENTITY_PROPERTIES,
+    **BILLING_ENTITY_PROPERTIES,
     "CustomerPaymentMethods": (
         "dataAreaId Name",
         """

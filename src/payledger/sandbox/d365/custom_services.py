@@ -2,7 +2,8 @@
 
 F&O has no standard OData action that posts a journal (fact sheet 4.7), so an extension
 registers a custom service: ``POST /api/services/<group>/<service>/<operation>`` (fact sheet
-2.1), authenticated like OData. The sandbox hosts one, named by ``journal_service``.
+2.1), authenticated like OData. The sandbox hosts one, named by ``journal_service``, with a
+second operation that posts a free-text invoice (``free_text_invoice_operation``).
 
 UNCERTAIN, chosen here (an extension's contract, not Microsoft's):
 
@@ -10,6 +11,10 @@ UNCERTAIN, chosen here (an extension's contract, not Microsoft's):
   contract, ``{"_contract": {"DataAreaId": "usmf", "JournalBatchNumber": "00631"}}``.
 * Answer: 200 with the contract it returns, ``{"$id": "1", "DataAreaId": "usmf",
   "JournalBatchNumber": "00631", "IsPosted": true, "LineCount": 3, "TransactionCount": 3}``.
+* ``postFreeTextInvoice`` takes ``{"_contract": {"DataAreaId": "usmf", "InvoiceIdentifier":
+  "FTI-000001"}}`` (the draft's key) and answers ``{"$id": "1", "DataAreaId": "usmf",
+  "InvoiceIdentifier": "FTI-000001", "InvoiceId": "CIV-000004", "IsPosted": true,
+  "InvoiceAmount": 49.90}``; once posted it emits ``CustFreeTextInvoicePostedBusinessEvent``.
 * Refusal (an X++ exception): 500 with ``{"Message": "An exception occured when invoking the
   operation - <Infolog>", "ExceptionType": "XppServicesException", "ExceptionMessage": ...,
   "StackTrace": ...}``; a missing parameter is refused the same way.
@@ -29,6 +34,9 @@ from starlette.routing import Route
 
 from payledger.sandbox.d365.auth import TokenService
 from payledger.sandbox.d365.errors import ODataError, WriteFailed, throttled
+from payledger.sandbox.d365.events import BusinessEventEmitter
+from payledger.sandbox.d365.free_text import HEADERS as FREE_TEXT_HEADERS
+from payledger.sandbox.d365.free_text import post_free_text_invoice
 from payledger.sandbox.d365.identity import base_url
 from payledger.sandbox.d365.journals import post_journal
 from payledger.sandbox.d365.rules import WriteContext
@@ -68,11 +76,16 @@ def _not_found(request: Request) -> Response:
     )
 
 
-def post_journal_operation(state: SandboxState, company: str, body: Any) -> dict[str, Any]:
-    """``postJournal(_contract)``: post the journal the contract names, in its company."""
+def _contract(body: Any) -> dict[str, Any]:
     contract = body.get("_contract") if isinstance(body, dict) else None
     if not isinstance(contract, dict):
         raise ServiceRefused("Parameter '_contract' is not found within the request content body.")
+    return contract
+
+
+def post_journal_operation(state: SandboxState, company: str, body: Any) -> dict[str, Any]:
+    """``postJournal(_contract)``: post the journal the contract names, in its company."""
+    contract = _contract(body)
     company = str(contract.get("DataAreaId") or company).lower()
     batch = str(contract.get("JournalBatchNumber") or "")
     key = {"dataAreaId": company, "JournalBatchNumber": batch}
@@ -98,20 +111,52 @@ def post_journal_operation(state: SandboxState, company: str, body: Any) -> dict
     }
 
 
+def post_free_text_invoice_operation(
+    state: SandboxState, company: str, body: Any
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """``postFreeTextInvoice(_contract)``: post the draft the contract names; the answer and
+    the posted invoice (its ``SalesInvoiceHeadersV2`` values)."""
+    contract = _contract(body)
+    company = str(contract.get("DataAreaId") or company).lower()
+    identifier = str(contract.get("InvoiceIdentifier") or "")
+    try:
+        posted = post_free_text_invoice(
+            WriteContext(state, company), state.catalog.entities[FREE_TEXT_HEADERS], identifier
+        )
+    except WriteFailed as failure:
+        raise ServiceRefused("; ".join(failure.infolog)) from failure
+    answer = {
+        "$id": "1",
+        "DataAreaId": company,
+        "InvoiceIdentifier": identifier,
+        "InvoiceId": posted["InvoiceNumber"],
+        "IsPosted": True,
+        "InvoiceAmount": posted["TotalInvoiceAmount"],
+    }
+    return answer, posted
+
+
 _DESCRIPTIONS = {
     "postJournal": {
         "Parameters": [{"Name": "_contract", "Type": "PayledgerPostJournalContract"}],
         "Return": {"Name": "return", "Type": "PayledgerPostJournalResultContract"},
-    }
+    },
+    "postFreeTextInvoice": {
+        "Parameters": [{"Name": "_contract", "Type": "PayledgerPostFreeTextInvoiceContract"}],
+        "Return": {"Name": "return", "Type": "PayledgerPostFreeTextInvoiceResultContract"},
+    },
 }
 
 
 class CustomServices:
     """``/api/services``: token check, faults, then the one journal-posting service."""
 
-    def __init__(self, state: SandboxState, tokens: TokenService) -> None:
+    def __init__(
+        self, state: SandboxState, tokens: TokenService, events: BusinessEventEmitter
+    ) -> None:
         self.state = state
         self.tokens = tokens
+        self.events = events
 
     def routes(self) -> list[Route]:
         return [
@@ -120,8 +165,10 @@ class CustomServices:
         ]
 
     def _tree(self) -> dict[str, dict[str, dict[str, str]]]:
-        group, service, operation = self.state.settings.journal_service
-        return {group: {service: {operation: "postJournal"}}}
+        settings = self.state.settings
+        group, service, operation = settings.journal_service
+        operations = {settings.free_text_invoice_operation: "postFreeTextInvoice"}
+        return {group: {service: {**operations, operation: "postJournal"}}}
 
     async def handle(self, request: Request) -> Response:
         base = base_url(self.state, request)
@@ -154,7 +201,7 @@ class CustomServices:
             return _json(
                 {"Message": "The requested resource does not support http method 'POST'."}, 405
             )
-        return await self._run(request, client.default_company)
+        return await self._run(request, client.default_company, level)
 
     @staticmethod
     def _describe(level: Any, depth: int) -> dict[str, Any]:
@@ -163,7 +210,14 @@ class CustomServices:
         listing = ("ServiceGroups", "Services", "Operations")[depth]
         return {listing: [{"Name": name} for name in level]}
 
-    async def _run(self, request: Request, company: str) -> Response:
+    def _operate(self, kind: str, company: str, body: Any) -> dict[str, Any]:
+        if kind == "postJournal":
+            return post_journal_operation(self.state, company, body)
+        answer, posted = post_free_text_invoice_operation(self.state, company, body)
+        self.events.emit(self.events.free_text_invoice_posted(posted))
+        return answer
+
+    async def _run(self, request: Request, company: str, kind: str) -> Response:
         raw = await request.body()
         try:
             body = loads(raw) if raw.strip() else {}
@@ -172,7 +226,7 @@ class CustomServices:
         self.state.stats.write_requests += 1
         async with self.state.faults.serving(1):
             try:
-                answer = post_journal_operation(self.state, company, body)
+                answer = self._operate(kind, company, body)
             except ServiceRefused as refused:
                 return _refusal(str(refused))
         faults = self.state.faults

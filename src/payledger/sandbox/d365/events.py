@@ -1,4 +1,5 @@
-"""Business events: ``SalesInvoicePostedBusinessEvent`` envelopes POSTed to an HTTPS endpoint.
+"""Business events: ``SalesInvoicePostedBusinessEvent`` and
+``CustFreeTextInvoicePostedBusinessEvent`` envelopes POSTed to an HTTPS endpoint.
 
 Sent after the invoice commits, with increasing ``ControlNumber`` values (with gaps), retried
 ``business_event_retries`` times at ``business_event_retry_interval_s`` intervals, then parked
@@ -21,6 +22,8 @@ from payledger.sandbox.d365.state import SandboxState
 from payledger.sandbox.d365.values import dumps
 
 FIRST_CONTROL_NUMBER = 5637611083
+SALES_INVOICE_POSTED = "SalesInvoicePostedBusinessEvent"
+FREE_TEXT_INVOICE_POSTED = "CustFreeTextInvoicePostedBusinessEvent"
 _TERMS_DAYS = {"net10": 10, "net30": 30, "net45": 45, "net60": 60, "cod": 0}
 
 
@@ -51,11 +54,23 @@ class BusinessEventEmitter:
 
     def invoice_posted(self, invoice: dict[str, Any]) -> dict[str, Any]:
         """The envelope for a posted sales invoice (header values of SalesInvoiceHeadersV2)."""
+        return self._invoice_event(SALES_INVOICE_POSTED, invoice)
+
+    def free_text_invoice_posted(self, invoice: dict[str, Any]) -> dict[str, Any]:
+        """The envelope for a posted free-text invoice (its SalesInvoiceHeadersV2 values).
+
+        UNCERTAIN: the contract of ``CustFreeTextInvoicePostedBusinessEvent`` is not in the
+        fact sheet; the sandbox sends the sales invoice members, without ``SalesOrderId``."""
+        envelope = self._invoice_event(FREE_TEXT_INVOICE_POSTED, invoice)
+        del envelope["SalesOrderId"]
+        return envelope
+
+    def _invoice_event(self, event_id: str, invoice: dict[str, Any]) -> dict[str, Any]:
         self.control_number += self._rng.randint(1, 5)
         now = self.state.clock.now()
         invoice_date = invoice["InvoiceDate"]
         return {
-            "BusinessEventId": "SalesInvoicePostedBusinessEvent",
+            "BusinessEventId": event_id,
             "BusinessEventLegalEntity": invoice["dataAreaId"].upper(),
             "ContextRecordSubject": "",
             "ControlNumber": self.control_number,

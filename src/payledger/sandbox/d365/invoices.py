@@ -76,12 +76,12 @@ def _header(
     order: dict[str, Any] | None,
     amount: Decimal,
 ) -> dict[str, Any]:
-    number = ctx.state.store.next_number("Invoice")
+    number, voucher = next_invoice_number(ctx)
     return {
         "dataAreaId": request.company,
-        "InvoiceNumber": f"CIV-{number:06d}",
+        "InvoiceNumber": number,
         "InvoiceDate": request.invoice_date or ctx.state.clock.now().date(),
-        "LedgerVoucher": f"ARI-{number:06d}",
+        "LedgerVoucher": voucher,
         "InvoiceCustomerAccountNumber": customer["CustomerAccount"],
         "SalesOrderNumber": order["SalesOrderNumber"] if order else "",
         "CustomersOrderReference": request.customers_order_reference
@@ -115,23 +115,34 @@ def post_invoice(ctx: WriteContext, request: InvoiceRequest) -> dict[str, Any]:
             _order_total(ctx, request.company, request.sales_order_number) if order else Decimal(0)
         )
     header = _header(ctx, request, customer, order, amount)
+    line = {
+        "dataAreaId": request.company,
+        "InvoiceNumber": header["InvoiceNumber"],
+        "InvoiceDate": header["InvoiceDate"],
+        "LineCreationSequenceNumber": 1,
+        "ProductName": "Invoiced goods",
+        "InvoicedQuantity": Decimal(1),
+        "SalesPrice": amount,
+        "LineAmount": amount,
+        "LineTotalTaxAmount": request.tax_amount,
+        "CurrencyCode": header["CurrencyCode"],
+    }
+    book_invoice(ctx, header, [line])
+    return header
+
+
+def next_invoice_number(ctx: WriteContext) -> tuple[str, str]:
+    """The next posted invoice's number and voucher (one sequence for every invoice)."""
+    number = ctx.state.store.next_number("Invoice")
+    return f"CIV-{number:06d}", f"ARI-{number:06d}"
+
+
+def book_invoice(ctx: WriteContext, header: dict[str, Any], lines: list[dict[str, Any]]) -> None:
+    """Store a posted invoice as F&O's invoice journal shows it: the V2 and V1 headers, its
+    lines and the open customer transaction it leaves."""
     store = ctx.state.store
     store.insert("SalesInvoiceHeadersV2", header)
     store.insert("SalesInvoiceHeaders", {k: v for k, v in header.items() if k != "LedgerVoucher"})
-    store.insert(
-        "SalesInvoiceLines",
-        {
-            "dataAreaId": request.company,
-            "InvoiceNumber": header["InvoiceNumber"],
-            "InvoiceDate": header["InvoiceDate"],
-            "LineCreationSequenceNumber": 1,
-            "ProductName": "Invoiced goods",
-            "InvoicedQuantity": Decimal(1),
-            "SalesPrice": amount,
-            "LineAmount": amount,
-            "LineTotalTaxAmount": request.tax_amount,
-            "CurrencyCode": header["CurrencyCode"],
-        },
-    )
+    for line in lines:
+        store.insert("SalesInvoiceLines", line)
     open_invoice(ctx, header)
-    return header

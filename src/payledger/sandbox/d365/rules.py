@@ -30,6 +30,8 @@ TABLE_LABELS = {
     "CustomerPaymentJournalFees": ("Payment fee", "CustVendPaymJournalFee"),
     "PaymentJournalLineSettledInvoices": ("Marked transactions", "SpecTrans"),
     "BusinessEventsEndpoints": ("Business event endpoints", "BusinessEventsEndpoint"),
+    "FreeTextInvoiceHeaders": ("Free text invoice", "CustInvoiceTable"),
+    "FreeTextInvoiceLines": ("Free text invoice lines", "CustInvoiceLine"),
 }
 
 

@@ -220,9 +220,11 @@ class ODataService:
             return self._action(
                 request, entity, record, segment.removeprefix(NAMESPACE + "."), read
             )
+        values = full_values(read, entity, record)
+        if request.method == "POST" and len(tail) == 1 and segment in entity.navigations:
+            return self._create_related(request, entity, values, segment, read)
         if request.method != "GET" or len(tail) > 1:
             raise not_found(tail[-1])
-        values = full_values(read, entity, record)
         if segment in entity.navigations:
             return self._navigation(request, entity, values, segment, read)
         prop = entity.properties.get(segment)
@@ -258,6 +260,27 @@ class ODataService:
         if not payload["value"]:
             raise not_found(segment)
         return ODataResponse.json(200, payload["value"][0])
+
+    def _create_related(
+        self,
+        request: ODataRequest,
+        entity: EntityType,
+        values: dict[str, Any],
+        segment: str,
+        read: ReadContext,
+    ) -> ODataResponse:
+        """``POST Set(key)/Nav``: a row of the related set, joined to this one (UNCERTAIN for
+        F&O; inside a changeset the parent may be a Content-ID reference, ``$1/Nav``)."""
+        navigation = entity.navigations[segment]
+        if not navigation.many:
+            return _method_not_allowed()
+        target = self.state.catalog.entities[navigation.target_set]
+        body = _json_body(request)
+        if not isinstance(body, dict):
+            raise bad_request("The request body must be a JSON object.")
+        body = {**body, **{t: values.get(s) for s, t in navigation.join}}
+        record = create(read.write, target, body)
+        return self._created(read, target, record)
 
     def _action(
         self, request: ODataRequest, entity: EntityType, record: Any, name: str, read: ReadContext

@@ -21,6 +21,7 @@ def default_extension_fields() -> dict[str, dict[str, str]]:
             "PayTraceCustomerId": "str",
             "PayTraceAutoPay": "enum NoYes",
             "PayTraceSync": "enum NoYes",
+            "PayTraceSubscriptionStatus": "str",
             "ProjectCode": "str",
         },
         "SalesOrderHeadersV2": {
@@ -94,6 +95,8 @@ class D365SandboxSettings:
     )
     """Service group, service and operation of the custom service that posts a journal
     (``POST /api/services/<group>/<service>/<operation>``; UNCERTAIN: an extension's names)."""
+    free_text_invoice_operation: str = "postFreeTextInvoice"
+    """The same service's operation that posts a free-text invoice (UNCERTAIN, as above)."""
     business_events_url: str | None = None
     business_event_retries: int = 3
     business_event_retry_interval_s: float = 1.0
@@ -113,6 +116,7 @@ class D365SandboxSettings:
         "filter_functions",
         "posting_action",
         "journal_service",
+        "free_text_invoice_operation",
         "business_events_url",
         "business_event_retries",
         "business_event_retry_interval_s",

@@ -11,6 +11,7 @@ from typing import Any
 
 from payledger.sandbox.d365.catalog import REQUIRED, EntityType
 from payledger.sandbox.d365.errors import ODataError, bad_request, precondition_failed
+from payledger.sandbox.d365.free_text import FreeTextHeaderRules, FreeTextLineRules
 from payledger.sandbox.d365.journals import (
     JournalChildRules,
     JournalHeaderRules,
@@ -50,6 +51,8 @@ RULES: dict[str, EntityRules] = {
     "PaymentJournalLineSettledInvoices": JournalChildRules(
         "JournalLineCompany", "JournalBatchNumber", "JournalLineNumber"
     ),
+    "FreeTextInvoiceHeaders": FreeTextHeaderRules(),
+    "FreeTextInvoiceLines": FreeTextLineRules(),
 }
 _DEFAULT_RULES = EntityRules()
 
