@@ -41,6 +41,8 @@ class D365EntitySets:
     ledger_journal_lines: str = "LedgerJournalLines"
     payment_methods: str = "CustomerPaymentMethods"
     customer_transactions: str = "CustTransactions"
+    free_text_invoice_headers: str = "FreeTextInvoiceHeaders"
+    free_text_invoice_lines: str = "FreeTextInvoiceLines"
 
 
 @dataclass(frozen=True)
