@@ -7,16 +7,22 @@ fails ``make lint``. ``tests/contracts`` proves the ones the stores implement be
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any, final
 
 from payledger.domain.card_data import find_card_data
 from payledger.domain.clock import Clock, SystemClock
 from payledger.domain.codec import payment_to_dict
-from payledger.domain.errors import AmbiguousOutcome, CardDataRejected, ConfigError, RejectedError
+from payledger.domain.errors import (
+    AmbiguousOutcome,
+    CardDataRejected,
+    ConfigError,
+    RejectedError,
+    TransientError,
+)
 from payledger.domain.events import PaymentObserved, Recorded
 from payledger.domain.model import Payment
 from payledger.domain.posting import (
@@ -29,8 +35,20 @@ from payledger.domain.posting import (
     Posting,
     PostingState,
 )
+from payledger.domain.subscriptions import BILLED, Subscription, SubscriptionStatus
+from payledger.domain.subscriptions_billing import (
+    UNFINISHED,
+    BillingEntry,
+    Claim,
+    EntryStatus,
+    NewEntry,
+)
 from payledger.domain.summary import DetailRow, PaymentDetail
 from payledger.flows.ports import (
+    ClaimedEntry,
+    FreeTextInvoice,
+    FreeTextInvoicing,
+    IssuedInvoice,
     JournalBook,
     JournalPoster,
     JournalReadback,
@@ -39,6 +57,10 @@ from payledger.flows.ports import (
     PaymentEventStore,
     PaymentSource,
     PostingStore,
+    StaleSubscription,
+    Subscribers,
+    SubscriptionMirror,
+    SubscriptionStore,
     SummaryStore,
 )
 
@@ -706,3 +728,257 @@ class FakeJournalPoster(JournalPoster):
 
     async def open_invoice_amounts(self, invoices: Sequence[str]) -> dict[str, Decimal]:
         return {number: self.invoices[number] for number in invoices if number in self.invoices}
+
+
+# --- recurring billing: free-text invoices, status mirror, subscribers, subscriptions ---------
+
+
+@final
+class FakeFreeTextInvoicing(FreeTextInvoicing):
+    """The ERP's free-text invoices in memory, one per key, numbered ``FTI-000001`` on posting.
+
+    Fault knobs: ``refuse`` (every create and post raises ``RejectedError``), ``down`` (every
+    call raises ``TransientError``), ``lose_create_answer`` / ``lose_post_answer`` (the next N
+    creates / posts are applied, then the answer is lost: ``AmbiguousOutcome``).
+    ``numbering(invoice)`` gives a posted invoice its number, once per invoice (e.g. opening
+    it as a receivable in a fake or emulated ERP); by default ``FTI-000001``, ``FTI-000002``..."""
+
+    def __init__(
+        self,
+        *,
+        refuse: bool = False,
+        down: bool = False,
+        lose_create_answer: int = 0,
+        lose_post_answer: int = 0,
+        numbering: Callable[[FreeTextInvoice], Awaitable[str]] | None = None,
+    ) -> None:
+        self.refuse, self.down = refuse, down
+        self.lose_create_answer, self.lose_post_answer = lose_create_answer, lose_post_answer
+        self.numbering = numbering
+        self.invoices: dict[str, FreeTextInvoice] = {}
+        self.numbers: dict[str, str] = {}
+        """Posted invoices' numbers by key."""
+        self.creates: list[str] = []
+        self.posts: list[str] = []
+        """Every create / post request, by key, in the order received."""
+
+    def _issued(self, key: str) -> IssuedInvoice:
+        number = self.numbers.get(key, "")
+        return IssuedInvoice(key, number, posted=bool(number))
+
+    def _faults(self) -> None:
+        if self.down:
+            raise TransientError("the ERP is down", system="fake")
+        if self.refuse:
+            raise RejectedError("the ERP refused the free-text invoice", system="fake")
+
+    async def find(self, key: str) -> IssuedInvoice | None:
+        if self.down:
+            raise TransientError("the ERP is down", system="fake")
+        return self._issued(key) if key in self.invoices else None
+
+    async def create(self, invoice: FreeTextInvoice) -> IssuedInvoice:
+        self.creates.append(invoice.key)
+        self._faults()
+        self.invoices.setdefault(invoice.key, invoice)
+        if self.lose_create_answer:
+            self.lose_create_answer -= 1
+            raise AmbiguousOutcome("the answer to the create was lost", system="fake")
+        return self._issued(invoice.key)
+
+    async def post(self, key: str) -> IssuedInvoice:
+        self.posts.append(key)
+        self._faults()
+        if key not in self.numbers:
+            invoice = self.invoices[key]
+            self.numbers[key] = (
+                await self.numbering(invoice)
+                if self.numbering is not None
+                else f"FTI-{len(self.numbers) + 1:06d}"
+            )
+        if self.lose_post_answer:
+            self.lose_post_answer -= 1
+            raise AmbiguousOutcome("the answer to the post was lost", system="fake")
+        return self._issued(key)
+
+
+@final
+class FakeSubscriptionMirror(SubscriptionMirror):
+    """Records each status written to a customer; ``down`` makes writing raise."""
+
+    def __init__(self, *, down: bool = False) -> None:
+        self.down = down
+        self.written: list[tuple[str, str]] = []
+
+    async def set_status(self, customer_account: str, status: str) -> None:
+        if self.down:
+            raise TransientError("the ERP is down", system="fake")
+        self.written.append((customer_account, status))
+
+
+@final
+class FakeSubscribers(Subscribers):
+    """ERP customers (account → the gateway customer id on it, "" for none) and the gateway
+    customers that keep a card or bank account."""
+
+    def __init__(self, customers: dict[str, str], vault: set[str]) -> None:
+        self.customers, self.vault = dict(customers), set(vault)
+
+    async def gateway_customer(self, customer_account: str) -> str | None:
+        return self.customers.get(customer_account)
+
+    async def has_payment_method(self, vault_customer_id: str) -> bool:
+        return vault_customer_id in self.vault
+
+
+@final
+class FakeSubscriptionStore(SubscriptionStore):
+    """Subscriptions and entries in memory with the SQL store's rules: one entry per
+    (subscription, period, entry), versions checked and bumped, leases on unfinished entries,
+    billed statuses only settled. ``audit`` records (actor, action, subscription id)."""
+
+    def __init__(self, clock: Clock | None = None) -> None:
+        self.clock = clock or SystemClock()
+        self.subscriptions: dict[int, Subscription] = {}
+        self.rows: dict[int, BillingEntry] = {}
+        self.leases: dict[int, tuple[str, datetime]] = {}
+        self.audit: list[tuple[str, str, int]] = []
+
+    async def add(self, subscription: Subscription, *, actor: str) -> Subscription:
+        stored = replace(
+            subscription,
+            id=len(self.subscriptions) + 1,
+            version=1,
+            created_at=self.clock.now(),
+        )
+        self.subscriptions[stored.id] = stored
+        self.audit.append((actor, "subscription.created", stored.id))
+        return stored
+
+    async def get(self, subscription_id: int) -> Subscription | None:
+        return self.subscriptions.get(subscription_id)
+
+    def _store(self, subscription: Subscription) -> Subscription | None:
+        current = self.subscriptions.get(subscription.id)
+        if current is None or current.version != subscription.version:
+            return None
+        stored = replace(subscription, version=subscription.version + 1)
+        self.subscriptions[stored.id] = stored
+        return stored
+
+    def _insert(
+        self, subscription: Subscription, new: NewEntry, lease: tuple[str, datetime] | None
+    ) -> BillingEntry | None:
+        key = (subscription.id, new.period.index, new.entry)
+        taken = {(e.subscription_id, e.period.index, e.entry) for e in self.rows.values()}
+        if key in taken:
+            return None
+        entry = BillingEntry(
+            id=len(self.rows) + 1,
+            subscription_id=subscription.id,
+            period=new.period,
+            entry=new.entry,
+            status=new.status,
+            lines=new.lines,
+            invoice_key=new.invoice_key(subscription.id),
+            claimed_at=self.clock.now(),
+        )
+        self.rows[entry.id] = entry
+        if lease is not None and new.status is EntryStatus.PLANNED:
+            self.leases[entry.id] = lease
+        return entry
+
+    async def change(
+        self,
+        subscription: Subscription,
+        *,
+        actor: str,
+        action: str,
+        detail: dict[str, Any],
+        entry: NewEntry | None = None,
+        lease_owner: str = "",
+    ) -> tuple[Subscription, BillingEntry | None]:
+        stored = self._store(subscription)
+        if stored is None:
+            raise StaleSubscription(f"subscription {subscription.id} changed")
+        lease = (lease_owner, self.clock.now() + timedelta(minutes=10)) if lease_owner else None
+        added = self._insert(stored, entry, lease) if entry is not None else None
+        self.audit.append((actor, action, stored.id))
+        return stored, added
+
+    async def claim_due(
+        self,
+        now: datetime,
+        *,
+        limit: int,
+        owner: str,
+        lease: timedelta,
+        plan: Callable[[Subscription], Claim],
+    ) -> list[ClaimedEntry]:
+        held = (owner, now + lease)
+        claimed: list[ClaimedEntry] = []
+        for entry in self.rows.values():
+            free = entry.id not in self.leases or self.leases[entry.id][1] < now
+            if entry.status in UNFINISHED and free and len(claimed) < limit:
+                self.leases[entry.id] = held
+                claimed.append(ClaimedEntry(entry, self.subscriptions[entry.subscription_id]))
+        due = [
+            s
+            for s in self.subscriptions.values()
+            if s.status in BILLED and (s.next_due() or datetime.max.replace(tzinfo=UTC)) <= now
+        ]
+        for subscription in sorted(due, key=lambda s: (s.next_due(), s.id))[: limit - len(claimed)]:
+            claim = plan(subscription)
+            stored = self._store(claim.subscription)
+            if stored is None:
+                continue
+            for new in claim.entries:
+                added = self._insert(stored, new, held)
+                if added is not None and added.status in UNFINISHED:
+                    claimed.append(ClaimedEntry(added, stored))
+        return claimed
+
+    async def start_charge(self, entry_id: int) -> bool:
+        entry = self.rows[entry_id]
+        self.rows[entry_id] = replace(entry, charge_started=True)
+        return entry.charge_started
+
+    async def advance(
+        self,
+        entry_id: int,
+        status: EntryStatus,
+        *,
+        invoice_number: str = "",
+        gateway_txn_id: str = "",
+        error: str = "",
+    ) -> None:
+        entry = self.rows[entry_id]
+        self.rows[entry_id] = replace(
+            entry,
+            status=status,
+            invoice_number=invoice_number or entry.invoice_number,
+            gateway_txn_id=gateway_txn_id or entry.gateway_txn_id,
+            error=error,
+        )
+        if status not in UNFINISHED:
+            self.leases.pop(entry_id, None)
+
+    async def release(self, entry_id: int, error: str) -> None:
+        entry = self.rows[entry_id]
+        self.rows[entry_id] = replace(entry, attempts=entry.attempts + 1, error=error)
+        self.leases.pop(entry_id, None)
+
+    async def settle_status(
+        self, subscription_id: int, status: SubscriptionStatus, *, reason: str
+    ) -> Subscription | None:
+        current = self.subscriptions[subscription_id]
+        if current.status not in BILLED or current.status is status:
+            return None
+        settled = replace(current, status=status, version=current.version + 1)
+        self.subscriptions[subscription_id] = settled
+        self.audit.append(("payledger:billing", f"subscription.{status.value}", subscription_id))
+        return settled
+
+    async def entries(self, subscription_id: int) -> list[BillingEntry]:
+        mine = [e for e in self.rows.values() if e.subscription_id == subscription_id]
+        return sorted(mine, key=lambda e: (e.period.index, e.entry))

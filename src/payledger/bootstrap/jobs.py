@@ -22,6 +22,7 @@ from payledger.bootstrap import (
     payments,
     posting,
     reconcile,
+    subscriptions,
     webhooks,
 )
 from payledger.bootstrap.container import Container
@@ -102,6 +103,12 @@ JOB_KINDS: tuple[JobKind, ...] = (
         schedule=customers.sync_schedule,
     ),
     JobKind(COMPLETE_ORDER, orders.complete_order_job),
+    JobKind(
+        subscriptions.BILL_SUBSCRIPTIONS,
+        subscriptions.bill_subscriptions_job,
+        enabled=subscriptions.subscriptions_enabled,
+        schedule=subscriptions.billing_schedule,
+    ),
 )
 
 

@@ -81,24 +81,54 @@ async def pay_posted_invoice(
         return _skipped(f"customer {event.customer_account} has no card on file")
     if not card.auto_pay:
         return _skipped(f"customer {event.customer_account} has auto-pay off")
-    if await attempts.start():
-        found = await _finish_cut_off_attempt(event, ctx)
-        if found is not None:
-            return found
-    charge = Charge(
-        kind=ReceivableKind.INVOICE,
-        number=event.invoice_number,
+    charge = InvoiceCharge(
+        invoice_number=event.invoice_number,
+        customer_account=event.customer_account,
         card=StoredCard(card.gateway_customer_id),
         client=AUTO_PAY_CLIENT,
+        since=event.received_at,
     )
+    return await charge_invoice_once(charge, ctx=ctx, attempts=attempts)
+
+
+@dataclass(frozen=True)
+class InvoiceCharge:
+    """Charge the open amount of ``invoice_number`` to a card on file, as ``client``."""
+
+    invoice_number: str
+    customer_account: str
+    card: StoredCard
+    client: str
+    since: datetime
+    """No charge of this invoice was made before this (where a cut-off one is looked for)."""
+
+
+async def charge_invoice_once(
+    charge: InvoiceCharge, *, ctx: ChargeContext, attempts: ChargeAttempts
+) -> AutoPayResult:
+    """Charge an invoice through :func:`charge_receivable`, once across retries: an attempt
+    cut off after the gateway may have acted is finished by finding that charge instead of
+    charging again (auto-pay and the subscription billing run both charge this way)."""
+    if await attempts.start():
+        found = await _finish_cut_off_attempt(charge, ctx)
+        if found is not None:
+            return found
     try:
-        charged = await charge_receivable(charge, ctx)
+        charged = await charge_receivable(
+            Charge(
+                kind=ReceivableKind.INVOICE,
+                number=charge.invoice_number,
+                card=charge.card,
+                client=charge.client,
+            ),
+            ctx,
+        )
     except Busy as exc:  # a charge through the API is running: look again once it is done
-        raise TransientError(str(exc), system="payledger", operation="auto-pay") from exc
+        raise TransientError(str(exc), system="payledger", operation=charge.client) from exc
     except (NotAllowed, AmountRefused, NotFound) as exc:
         return _skipped(str(exc))
     except ChargeNotRecorded as exc:  # charged: the retry finds the charge instead of redoing it
-        raise TransientError(str(exc), system="payledger", operation="auto-pay") from exc
+        raise TransientError(str(exc), system="payledger", operation=charge.client) from exc
     except RejectedError as exc:
         return AutoPayResult(AutoPayOutcome.FAILED, str(exc))
     record = charged.record
@@ -106,23 +136,25 @@ async def pay_posted_invoice(
         return AutoPayResult(AutoPayOutcome.DECLINED, record.message, record.gateway_txn_id)
     return AutoPayResult(
         AutoPayOutcome.CHARGED,
-        f"charged {record.amount} to the card on file of {event.customer_account}",
+        f"charged {record.amount} to the card on file of {charge.customer_account}",
         record.gateway_txn_id,
     )
 
 
-async def _finish_cut_off_attempt(event: InvoicePosted, ctx: ChargeContext) -> AutoPayResult | None:
+async def _finish_cut_off_attempt(
+    charge: InvoiceCharge, ctx: ChargeContext
+) -> AutoPayResult | None:
     """An earlier attempt may have charged and died before finishing: adopt that charge."""
-    refs = ChargeReferences(event.customer_account, invoice_number=event.invoice_number)
-    payment = await ctx.gateway.find_charge(refs, event.received_at)
+    refs = ChargeReferences(charge.customer_account, invoice_number=charge.invoice_number)
+    payment = await ctx.gateway.find_charge(refs, charge.since)
     if payment is None:
         return None
     if await ctx.records.get(payment.gateway_txn_id) is None:
-        record = record_of(payment, AUTO_PAY_CLIENT, refs, ctx.now)
+        record = record_of(payment, charge.client, refs, ctx.now)
         await ctx.records.save(
             record,
             event=PaymentEvent(ctx.gateway.source_name, ctx.gateway.event_id(payment), payment),
-            actor=f"api:{AUTO_PAY_CLIENT}",
+            actor=f"api:{charge.client}",
             action="payment.recovered",
         )
     outcome = AutoPayOutcome.CHARGED if payment.is_approved else AutoPayOutcome.DECLINED

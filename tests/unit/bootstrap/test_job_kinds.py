@@ -13,6 +13,7 @@ from payledger.bootstrap.customers import SYNC_CUSTOMERS
 from payledger.bootstrap.jobs import JOB_KINDS
 from payledger.bootstrap.journals import POST_JOURNALS
 from payledger.bootstrap.payments import POLL_PAYTRACE
+from payledger.bootstrap.subscriptions import BILL_SUBSCRIPTIONS, billing_schedule
 from payledger.config import DatabaseSettings, LoggingSettings, Settings, VaultSettings
 from payledger.stores.payment_events import PROCESS_PAYMENT
 from payledger.stores.postings import FLUSH_JOURNALS
@@ -37,6 +38,7 @@ async def everything_on(tmp_path: Path) -> AsyncIterator[Container]:
             d365={"enabled": True},
             sync={"customers_enabled": True},
             reconcile={"enabled": True},
+            subscriptions={"enabled": True},
         )
     )
     yield container
@@ -66,6 +68,7 @@ async def test_with_everything_enabled_every_row_is_registered(everything_on):
         "paytrace-poll",
         "journals-post",
         "customer-sync",
+        "subscriptions-bill",
     ]
 
 
@@ -74,9 +77,24 @@ async def test_every_schedule_names_a_kind_that_has_a_handler(everything_on):
 
 
 async def test_disabled_systems_leave_their_kinds_and_schedules_out(everything_off):
-    off = {POLL_PAYTRACE, PROCESS_PAYMENT, FLUSH_JOURNALS, POST_JOURNALS, SYNC_CUSTOMERS}
+    off = {
+        POLL_PAYTRACE,
+        PROCESS_PAYMENT,
+        FLUSH_JOURNALS,
+        POST_JOURNALS,
+        SYNC_CUSTOMERS,
+        BILL_SUBSCRIPTIONS,
+    }
     assert set(everything_off.handlers) == {row.kind for row in JOB_KINDS} - off
     assert everything_off.batch_handlers == {}
     assert everything_off.priority_kinds == []
     assert [s.name for s in everything_off.schedules] == ["purge-idempotency-keys", "alerts-check"]
     assert RUN_RECONCILIATION in everything_off.handlers  # replayable, though not scheduled
+
+
+@pytest.mark.parametrize(
+    ("minutes", "cron"), [(5, "*/5 * * * *"), (15, "*/15 * * * *"), (120, "0 */2 * * *")]
+)
+def test_the_billing_run_is_scheduled_every_run_every_minutes(tmp_path, minutes, cron):
+    schedule = billing_schedule(settings(tmp_path, subscriptions={"run_every_minutes": minutes}))
+    assert (schedule.cron, schedule.job_kind) == (cron, BILL_SUBSCRIPTIONS)

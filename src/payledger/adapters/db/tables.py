@@ -347,3 +347,69 @@ summary_members = Table(
     Index("ix_summary_members_company_batch_number", "company", "batch_number"),
     Index("ix_summary_members_company_business_day", "company", "business_day"),
 )
+
+subscriptions = Table(
+    "subscriptions",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("customer_account", String(40), nullable=False),
+    Column("vault_customer_id", String(80), nullable=False),
+    Column("amount", String(32), nullable=False),  # decimal text, like postings.amount
+    Column("currency", String(3), nullable=False),
+    Column("description", String(200), nullable=False),
+    Column("item", String(40), nullable=False, server_default=""),
+    Column("ledger_account", String(40), nullable=False, server_default=""),
+    Column("interval_unit", String(8), nullable=False),  # day, week, month, year
+    Column("interval_every", Integer, nullable=False),
+    Column("interval_rule", String(100), nullable=False, server_default=""),  # cron, or ""
+    Column("anchor", String(10), nullable=False),  # YYYY-MM-DD in timezone
+    Column("timezone", String(64), nullable=False),
+    Column("trial_end", String(10)),
+    Column("end_date", String(10)),
+    Column("max_periods", Integer),
+    Column("status", String(16), nullable=False),
+    Column("cancel_at_period_end", Boolean, nullable=False, server_default=false()),
+    Column("next_period", Integer, nullable=False, server_default="0"),
+    # when a billing run next has work here; NULL when paused or finished
+    Column("next_due_at", UTCDateTime),
+    Column("credit", String(32), nullable=False, server_default="0"),
+    Column("version", Integer, nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+    Index("ix_subscriptions_next_due_at", "next_due_at", "id"),
+    Index("ix_subscriptions_customer_account", "customer_account"),
+)
+
+subscription_periods = Table(
+    "subscription_periods",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("subscription_id", BigInteger, nullable=False),
+    Column("period_index", Integer, nullable=False),
+    Column("entry", Integer, nullable=False),  # 0: the period; 1, 2, ...: its prorations
+    Column("starts_on", String(10), nullable=False),
+    Column("ends_on", String(10), nullable=False),  # exclusive
+    # planned, invoiced, charged, declined, failed, skipped
+    Column("status", String(16), nullable=False),
+    Column("lines", JsonDoc, nullable=False),  # [{description, amount}], fixed at the claim
+    Column("amount", String(32), nullable=False),
+    Column("currency", String(3), nullable=False),
+    Column("invoice_key", String(40), nullable=False),
+    Column("invoice_number", String(40), nullable=False, server_default=""),
+    Column("gateway_txn_id", String(64), nullable=False, server_default=""),
+    Column("attempts", Integer, nullable=False, server_default="0"),
+    Column("error", Text, nullable=False, server_default=""),
+    Column("charge_started_at", UTCDateTime),
+    Column("lease_owner", String(80)),
+    Column("lease_until", UTCDateTime),
+    Column("claimed_at", UTCDateTime, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+    # inserting the row is the claim: a period (and each proration) is billed once
+    UniqueConstraint("subscription_id", "period_index", "entry"),
+    Index(
+        "ix_subscription_periods_unfinished",
+        "id",
+        sqlite_where=text("status IN ('planned', 'invoiced')"),
+        postgresql_where=text("status IN ('planned', 'invoiced')"),
+    ),
+)

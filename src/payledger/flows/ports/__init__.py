@@ -39,17 +39,27 @@ from payledger.flows.ports.reconcile import (
     SettlementSource,
     no_progress,
 )
+from payledger.flows.ports.subscriptions import (
+    ClaimedEntry,
+    Dunning,
+    StaleSubscription,
+    Subscribers,
+    SubscriptionStore,
+    UnknownSubscription,
+)
 from payledger.flows.ports.summary import SummaryStore
 
 __all__ = [
     "CardGateway",
     "ChargeAttempts",
     "ChargeRecords",
+    "ClaimedEntry",
     "CustomerDirectory",
     "CustomerProfiles",
     "DailyPaymentSource",
     "DeliveryLog",
     "DepositLedger",
+    "Dunning",
     "ErpCustomer",
     "ErpOrder",
     "ErpRows",
@@ -80,7 +90,11 @@ __all__ = [
     "Settlement",
     "SettlementSource",
     "ShopOrderStore",
+    "StaleSubscription",
+    "Subscribers",
     "SubscriptionMirror",
+    "SubscriptionStore",
     "SummaryStore",
+    "UnknownSubscription",
     "no_progress",
 ]
