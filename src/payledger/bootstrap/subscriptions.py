@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import os
 from collections.abc import Awaitable, Callable
-from typing import Any
 
 import structlog
 
+from payledger.adapters.d365.free_text_invoices import D365FreeTextInvoices, D365SubscriptionMirror
 from payledger.adapters.paytrace import PayTraceClient
 from payledger.bootstrap.container import Container
 from payledger.bootstrap.customers import customer_directory
@@ -31,27 +31,15 @@ def subscriptions_enabled(settings: Settings) -> bool:
     return settings.subscriptions.enabled
 
 
-def _d365_billing() -> Any:
-    """The D365 free-text invoice adapter, imported when first used."""
-    from payledger.adapters.d365 import free_text_invoices  # type: ignore[attr-defined]
-
-    return free_text_invoices
-
-
 async def free_text_invoicing(container: Container) -> FreeTextInvoicing:
     """D365's free-text invoices."""
-    invoicing: FreeTextInvoicing = _d365_billing().D365FreeTextInvoices(
-        await container.d365_ledger(), container.settings.subscriptions
-    )
-    return invoicing
+    s = container.settings
+    return D365FreeTextInvoices(await container.d365_ledger(), s.subscriptions, s.posting)
 
 
 async def subscription_mirror(container: Container) -> SubscriptionMirror:
     """The subscription status field on D365 customers."""
-    mirror: SubscriptionMirror = _d365_billing().D365SubscriptionMirror(
-        await container.d365_ledger(), container.settings.subscriptions
-    )
-    return mirror
+    return D365SubscriptionMirror(await container.d365_ledger(), container.settings.subscriptions)
 
 
 class ErpAndGatewaySubscribers:
