@@ -1,5 +1,6 @@
 """A small ledger written row by row, as the posting flow, the journal flush, the journal
-posting and reconciliation leave it: what the cash picture is read from."""
+posting and reconciliation leave it (in per-payment and in daily-summary mode): what the cash
+picture is read from."""
 
 from __future__ import annotations
 
@@ -10,10 +11,11 @@ from decimal import Decimal
 from sqlalchemy import insert, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from payledger.adapters.db.tables import inbox, journals, postings, recon_runs
+from payledger.adapters.db.tables import inbox, journals, postings, recon_runs, summary_members
 from payledger.domain import Money, Payment, PaymentKind, PaymentStatus
 from payledger.domain.codec import payment_to_dict
-from payledger.domain.posting import LedgerOperation, payment_reference
+from payledger.domain.posting import SUMMARY_OPERATION_PREFIX, LedgerOperation, payment_reference
+from payledger.domain.summary import summary_reference
 from payledger.flows.post_payment import business_day
 
 COMPANY = "usmf"
@@ -97,6 +99,68 @@ async def _posting(
             payload="{}",
             journal_batch_number=journal or None,
             inbox_id=inbox_id,
+            created_at=at,
+            updated_at=at,
+        )
+    )
+
+
+async def kept(
+    conn: AsyncConnection,
+    txn: str,
+    amount: str,
+    *,
+    day: str,
+    method: str = "VISA",
+    currency: str = "USD",
+    batch: str = "",
+    line: str = "",
+    voided: bool = False,
+) -> None:
+    """A payment's summary detail row (amount signed: a refund is negative), as its event
+    left it (no batch yet) or its settled batch (``batch``, ``line``)."""
+    await conn.execute(
+        insert(summary_members).values(
+            company=COMPANY,
+            batch_number=batch,
+            txn_id=txn,
+            method=method,
+            kind="refund" if amount.startswith("-") else "payment",
+            amount=amount,
+            currency=currency,
+            line_reference=line,
+            business_day=day,
+            voided=voided,
+            created_at=datetime(2026, 3, 20, tzinfo=UTC),
+        )
+    )
+
+
+async def summary_line(
+    conn: AsyncConnection,
+    batch: str,
+    method: str,
+    amount: str,
+    *,
+    day: str,
+    journal: str = "",
+    state: str = "posted",
+) -> None:
+    """A batch's summary line for ``method`` (signed: a debit is negative) in the postings."""
+    at = datetime(2026, 3, 24, 12, 0, tzinfo=UTC)
+    await conn.execute(
+        insert(postings).values(
+            gateway_txn_id=f"batch:{batch}",
+            operation=f"{SUMMARY_OPERATION_PREFIX}{method}",
+            reference=summary_reference(batch, method),
+            state=state,
+            company=COMPANY,
+            business_day=day,
+            currency="USD",
+            amount=amount,
+            payload="{}",
+            journal_batch_number=journal or None,
+            inbox_id=None,
             created_at=at,
             updated_at=at,
         )

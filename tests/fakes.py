@@ -29,7 +29,7 @@ from payledger.domain.posting import (
     Posting,
     PostingState,
 )
-from payledger.domain.summary import DetailRow
+from payledger.domain.summary import DetailRow, PaymentDetail
 from payledger.flows.ports import (
     JournalBook,
     JournalPoster,
@@ -573,7 +573,23 @@ class FakeSummaryStore(SummaryStore):
     def __init__(self, postings: FakePostingStore) -> None:
         self.postings = postings
         self.detail: dict[str, DetailRow] = {}
-        """By transaction id."""
+        """By transaction id: every kept row, its batch and line empty until it settles."""
+        self.days: dict[str, str] = {}
+        """Business day of each kept row, by transaction id."""
+        self.voided_ids: set[str] = set()
+
+    async def keep_payment(self, detail: PaymentDetail, *, company: str) -> None:
+        row = DetailRow(
+            "", detail.txn_id, detail.method, detail.operation.value,
+            str(detail.signed.amount), detail.amount.currency, "",
+        )  # fmt: skip
+        self.detail.setdefault(detail.txn_id, row)
+        self.days.setdefault(detail.txn_id, detail.business_day)
+        if detail.voided:
+            self.voided_ids.add(detail.txn_id)
+
+    async def voided(self, txn_ids: Sequence[str], *, company: str) -> set[str]:
+        return self.voided_ids.intersection(txn_ids)
 
     async def lines_per_payment(self, txn_ids: Sequence[str]) -> set[str]:
         not_a_line = (PostingState.CANCELLED, PostingState.DEAD)
@@ -586,10 +602,16 @@ class FakeSummaryStore(SummaryStore):
         }
 
     async def record_summary(
-        self, detail: Sequence[DetailRow], lines: Sequence[Posting], *, company: str
+        self,
+        detail: Sequence[DetailRow],
+        lines: Sequence[Posting],
+        *,
+        company: str,
+        business_day: str,
     ) -> dict[str, str]:
         for row in detail:
-            self.detail.setdefault(row.txn_id, row)
+            self.detail[row.txn_id] = row
+            self.days.setdefault(row.txn_id, business_day)
         before = {
             line.reference: self.postings.postings[line.reference].state.value
             for line in lines

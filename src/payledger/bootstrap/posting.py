@@ -16,6 +16,7 @@ from payledger.engine.worker import stop_requested
 from payledger.flows.post_journals import FlushJournals, FlushResult, flush_journals
 from payledger.flows.post_payment import PostingRules, post_payment
 from payledger.stores.postings import SqlPostingStore, flush_job
+from payledger.stores.summary import SqlSummaryStore
 
 
 def posting_store(container: Container) -> SqlPostingStore:
@@ -41,6 +42,7 @@ def posting_rules(container: Container) -> PostingRules:
 def process_payments(container: Container) -> BatchHandler:
     """Events of one claim round: one read, flows side by side, one commit."""
     store, rules, metrics = posting_store(container), posting_rules(container), container.metrics
+    details = SqlSummaryStore(container.queue) if rules.summary else None
 
     async def process_many(jobs: Sequence[Job]) -> dict[int, BaseException | None]:
         inbox_ids = {job.id: int(job.payload["inbox_id"]) for job in jobs}
@@ -56,7 +58,13 @@ def process_payments(container: Container) -> BatchHandler:
             payment = payment_from_dict(event["payload"])
             try:
                 await post_payment(
-                    inbox_id, payment, rules=rules, templates=templates, ledger=ledger, store=batch
+                    inbox_id,
+                    payment,
+                    rules=rules,
+                    templates=templates,
+                    ledger=ledger,
+                    store=batch,
+                    details=details,
                 )
             except MappingError as exc:
                 await store.mark_event(inbox_id, "parked", str(exc))

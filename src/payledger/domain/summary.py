@@ -8,6 +8,10 @@ A batch with expected fees gets one more line moving them to the fee account. Ev
 a deterministic reference built from the batch and the method, so it is written exactly once
 however often the batch is seen; the members (which transaction is in which line) stay in
 payledger.
+
+The detail is kept from a payment's first event (:func:`payment_detail`), before any batch
+settles: its batch and line are filled in when the batch does. A voided transaction stays in
+the detail marked voided and is never summed.
 """
 
 from __future__ import annotations
@@ -19,8 +23,9 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
+from payledger.domain.model import Payment, PaymentKind, PaymentStatus
 from payledger.domain.money import Money, minor_units
-from payledger.domain.posting import SUMMARY_OPERATION_PREFIX, LedgerOperation
+from payledger.domain.posting import SUMMARY_OPERATION_PREFIX, LedgerOperation, plan_posting
 
 FEE = "FEE"
 """The method key of a batch's fee line."""
@@ -128,6 +133,54 @@ def summary_lines(batch: SettledBatch) -> list[SummaryLine]:
     if batch.fees.is_positive:
         lines.append(SummaryLine(batch.number, FEE, -batch.fees, batch.settled_on, 0))
     return lines
+
+
+@dataclass(frozen=True, slots=True)
+class PaymentDetail:
+    """A transaction's detail row as one of its events leaves it, before its batch settles."""
+
+    txn_id: str
+    method: str
+    operation: LedgerOperation
+    """``PAYMENT`` (money in) or ``REFUND`` (money out)."""
+    amount: Money
+    """Positive, as the gateway reports it."""
+    business_day: str
+    """The company's business day of the payment (``YYYY-MM-DD``), as a per-payment line's."""
+    voided: bool = False
+
+    @property
+    def signed(self) -> Money:
+        return self.amount if self.operation is LedgerOperation.PAYMENT else -self.amount
+
+
+_ACH_KINDS = frozenset({PaymentKind.ACH_SALE, PaymentKind.ACH_REFUND})
+
+
+def payment_detail(payment: Payment, business_day: str) -> PaymentDetail | None:
+    """The detail row an event keeps: sales, captures and ACH sales a payment row, refunds a
+    refund row, a void its transaction's row marked voided (kept even when the void comes
+    first, so the sale's event, arriving late, cannot un-void it); authorizations and
+    declines keep nothing."""
+    if _is_void(payment):
+        money_out = payment.kind.moves_money_out
+        operation = LedgerOperation.REFUND if money_out else LedgerOperation.PAYMENT
+        txn_id = payment.root_txn_id if payment.kind is PaymentKind.VOID else payment.gateway_txn_id
+    else:
+        line = plan_posting(payment).line
+        if line is None:
+            return None
+        operation, txn_id = line.operation, line.gateway_txn_id
+    card_type = payment.token.card_type if payment.token else ""
+    method = ACH if payment.kind in _ACH_KINDS else method_of(card_type)
+    voided = _is_void(payment)
+    return PaymentDetail(txn_id, method, operation, payment.amount, business_day, voided)
+
+
+def _is_void(payment: Payment) -> bool:
+    if payment.status is PaymentStatus.DECLINED:
+        return False
+    return payment.status is PaymentStatus.VOIDED or payment.kind is PaymentKind.VOID
 
 
 DETAIL_COLUMNS = ("batch", "txn_id", "method", "kind", "amount", "currency", "line_reference")

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from payledger.domain.errors import MappingError, TransientError
+from payledger.domain.errors import ConfigError, MappingError, TransientError
 from payledger.domain.model import Payment, PaymentKind, PaymentStatus
 from payledger.domain.posting import (
     ORDER_OPERATION_PREFIX,
@@ -26,7 +26,8 @@ from payledger.domain.posting import (
     payment_reference,
     plan_posting,
 )
-from payledger.flows.ports import Ledger, PostingStore
+from payledger.domain.summary import payment_detail
+from payledger.flows.ports import Ledger, PostingStore, SummaryStore
 from payledger.mapping import CompiledTemplate, source_document
 
 PENDING_JOURNAL = "PENDING"
@@ -48,7 +49,8 @@ class PostingRules:
     order_title: str = "D365 Order"
     summary: bool = False
     """Daily-summary mode: a payment gets no journal line of its own (its settled batch gets
-    summary lines, ``flows.post_summary``); its order update still goes out."""
+    summary lines, ``flows.post_summary``) but its detail row at once; its order update
+    still goes out."""
 
 
 @dataclass(frozen=True)
@@ -73,10 +75,15 @@ async def post_payment(
     templates: PostingTemplates,
     ledger: Ledger,
     store: PostingStore,
+    details: SummaryStore | None = None,
 ) -> Posted:
-    """Record what ``payment`` owes the ledger; raise to retry (waiting) or park (mapping)."""
+    """Record what ``payment`` owes the ledger; raise to retry (waiting) or park (mapping).
+
+    ``details`` keeps the payment's detail row in summary mode (required there)."""
     if rules.summary:
-        return await _order_update_only(inbox_id, payment, rules, templates, ledger, store)
+        if details is None:
+            raise ConfigError("daily-summary posting needs the summary detail store")
+        return await _summary_event(inbox_id, payment, rules, templates, ledger, store, details)
     await _wait_for_original(payment, store)
     tombstone = await _void_of_an_unseen_line(payment, store, rules)
     voided, original = await _voided_line(payment, store, ledger)
@@ -97,16 +104,21 @@ async def post_payment(
     return Posted(owed=tuple(owed), new=new)
 
 
-async def _order_update_only(
+async def _summary_event(
     inbox_id: int,
     payment: Payment,
     rules: PostingRules,
     templates: PostingTemplates,
     ledger: Ledger,
     store: PostingStore,
+    details: SummaryStore,
 ) -> Posted:
-    """Summary mode: no line, so nothing to wait for and no line to void; a refund or a void
+    """Summary mode: no line, so nothing to wait for and no line to void; the detail row is
+    kept (a void marks it voided, whichever event comes first) and a refund or a void
     changes its settled batch's summary (or keeps its sale out of any batch)."""
+    detail = payment_detail(payment, business_day(payment, rules.timezone))
+    if detail is not None:
+        await details.keep_payment(detail, company=rules.company)
     update = plan_posting(payment).order_update
     owed: list[Posting] = []
     if update is not None and templates.order_status is not None:

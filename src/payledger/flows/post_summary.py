@@ -6,7 +6,12 @@ ordinary postings keyed by (``batch:<n>``, ``summary:<method>``) with the refere
 transaction. The journal flush then writes them exactly once, like any other line: numbered
 before they are sent, looked up by reference after a lost answer. Seeing the batch again (a
 reconciliation re-run) records nothing new. Transactions that already have a per-payment line
-(posted before the switch to summary mode) are not summed again.
+(posted before the switch to summary mode) are not summed again, nor are those whose detail
+row an event marked voided.
+
+Most members already have a detail row, kept by ``flows.post_payment`` from their events:
+the batch fills in its batch number, method and line; a transaction payledger never saw an
+event of gets its row here, dated the batch's settled day.
 """
 
 from __future__ import annotations
@@ -16,7 +21,13 @@ from decimal import Decimal
 from typing import Any
 
 from payledger.domain.posting import Posting, payment_reference
-from payledger.domain.summary import DetailRow, SettledBatch, SummaryLine, summary_lines
+from payledger.domain.summary import (
+    DetailRow,
+    SettledBatch,
+    SummaryLine,
+    SummaryMember,
+    summary_lines,
+)
 from payledger.flows.ports import SummaryStore
 from payledger.mapping import CompiledTemplate, source_document
 
@@ -49,8 +60,10 @@ class SummaryRecorded:
 
 async def post_summary(batch: SettledBatch, summary: SummaryPosting) -> SummaryRecorded:
     """Owe ``batch``'s summary lines and keep its detail, exactly once."""
-    per_payment = await summary.store.lines_per_payment([m.txn_id for m in batch.members])
-    summed = replace(batch, members=tuple(m for m in batch.members if m.txn_id not in per_payment))
+    ids = [m.txn_id for m in batch.members]
+    per_payment = await summary.store.lines_per_payment(ids)
+    skipped = per_payment | await summary.store.voided(ids, company=summary.company)
+    summed = replace(batch, members=tuple(m for m in batch.members if m.txn_id not in skipped))
     lines = summary_lines(summed)
     written = {line.reference for line in lines}
     detail = [
@@ -61,15 +74,27 @@ async def post_summary(batch: SettledBatch, summary: SummaryPosting) -> SummaryR
             kind=m.operation.value,
             amount=str(m.signed.amount),
             currency=m.amount.currency,
-            line_reference=payment_reference(m.txn_id, m.operation)
-            if m.txn_id in per_payment
-            else (m.reference if m.reference in written else ""),
+            line_reference=_line_of(m, per_payment, skipped, written),
         )
         for m in batch.members
     ]
     postings = [_posting(line, summary) for line in lines]
-    states = await summary.store.record_summary(detail, postings, company=summary.company)
+    states = await summary.store.record_summary(
+        detail, postings, company=summary.company, business_day=batch.settled_on.isoformat()
+    )
     return SummaryRecorded(tuple(lines), states)
+
+
+def _line_of(
+    member: SummaryMember, per_payment: set[str], skipped: set[str], written: set[str]
+) -> str:
+    """The reference of the line ``member`` is in: its own, its batch's, or none (voided, or
+    in a method whose net is zero)."""
+    if member.txn_id in per_payment:
+        return payment_reference(member.txn_id, member.operation)
+    if member.txn_id in skipped or member.reference not in written:
+        return ""
+    return member.reference
 
 
 def _posting(line: SummaryLine, summary: SummaryPosting) -> Posting:

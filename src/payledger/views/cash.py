@@ -7,9 +7,20 @@ money of its business days:
 - **captured**: sales, captures and ACH sales, voided ones left out;
 - **refunded**: refunds and ACH refunds, voided ones left out;
 - **settled**: the net of the PayTrace settlement batches reconciliation saw close that day
-  (its days are those of ``[paytrace] timezone``; checks are ACH, batches cards);
+  (its days are those of ``[paytrace] timezone``; checks are ACH, batches cards); in
+  daily-summary mode, the net of the ``summary:<method>`` lines reconciliation owed for the
+  batches (sales less refunds, like a per-payment batch's net, fees not deducted);
 - **posted** / **unposted**: the net (payments less refunds and reversals) of the lines
   written to D365, in journals posted or not posted yet.
+
+Both posting granularities are read, and added: per-payment lines (operations ``payment``,
+``refund``, ``reversal``, ``removal``) and, in daily-summary mode, the payments' detail rows
+(``summary_members``, kept from each payment's first event: captured and refunded by the
+payment's business day, voided ones left out, ``ACH`` is ach and every card brand card) and
+the ``summary:<method>`` lines (posted and unposted by the batch's settled day). They never
+describe the same transaction: a batch's summary leaves out transactions with a per-payment
+line, and a detail row of such a transaction is not counted here either. A batch's fee line
+(``summary:FEE``) moves no customer money, so it is in neither posted nor unposted.
 
 Every sum is taken by the database (``GROUP BY``) in integer minor units: amounts are stored
 as fixed-scale text of their currency (``"12.50"``, ``"1200"`` in JPY), so removing the point
@@ -25,20 +36,24 @@ from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import BigInteger, and_, case, cast, func, select
+from sqlalchemy import BigInteger, and_, case, cast, func, literal, or_, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.sql.elements import ColumnElement
 
 from payledger.adapters.db.database import Database
-from payledger.adapters.db.tables import inbox, journals, postings, recon_runs
+from payledger.adapters.db.tables import inbox, journals, postings, recon_runs, summary_members
 from payledger.domain.model import PaymentKind, aware_utc
 from payledger.domain.money import Money, minor_units
+from payledger.domain.posting import SUMMARY_OPERATION_PREFIX
+from payledger.domain.summary import ACH, FEE
 
 FLOWS = ("captured", "refunded", "settled", "posted", "unposted")
 PERIODS = ("today", "week")
 ACH_BATCH = "ACH"
 """The batch label reconciliation gives checks (ACH), which PayTrace settles without one."""
 _ACH_KINDS = (PaymentKind.ACH_SALE.value, PaymentKind.ACH_REFUND.value)
+_SUMMARY_ACH = f"{SUMMARY_OPERATION_PREFIX}{ACH}"
+_SUMMARY_FEE = f"{SUMMARY_OPERATION_PREFIX}{FEE}"
 _LONGEST_RUN = timedelta(days=31)
 """Reconciliation runs starting this long before the week are not read (bounds the query)."""
 
@@ -113,10 +128,18 @@ async def cash_picture(
     async with database.transaction() as conn:
         for day, currency, method, flow, minor in await _money_moved(conn, company, monday, today):
             _add(tally, (day, currency, method, flow), minor)
+        for day, currency, method, flow, minor in await _summary_members(
+            conn, company, monday, today
+        ):
+            _add(tally, (day, currency, method, flow), minor)
         for day, currency, method, flow, minor in await _ledger_lines(conn, company, monday, today):
             _add(tally, (day, currency, method, flow), minor)
         for key, minor in (await _settled(conn, company, monday, today)).items():
             _add(tally, key, minor)
+        for day, currency, method, flow, minor in await _summary_settled(
+            conn, company, monday, today
+        ):
+            _add(tally, (day, currency, method, flow), minor)
         oldest = await _oldest_unposted(conn, company, aware_utc(now))
     return CashPicture(
         as_of=aware_utc(now),
@@ -154,8 +177,19 @@ def _minor(amount: ColumnElement[Any]) -> ColumnElement[int]:
 
 
 def _method() -> ColumnElement[str]:
+    """A line's method: a summary line's from its operation, a payment's from its event."""
     kind = inbox.c.payload["kind"].as_string()
-    return case((kind.in_(_ACH_KINDS), "ach"), (kind.is_(None), "unknown"), else_="card")
+    return case(
+        (postings.c.operation == _SUMMARY_ACH, "ach"),
+        (_is_summary(), "card"),
+        (kind.in_(_ACH_KINDS), "ach"),
+        (kind.is_(None), "unknown"),
+        else_="card",
+    )
+
+
+def _is_summary() -> ColumnElement[bool]:
+    return postings.c.operation.startswith(SUMMARY_OPERATION_PREFIX)
 
 
 def _voided(*operations: str) -> ColumnElement[bool]:
@@ -201,17 +235,57 @@ async def _money_moved(
     return [tuple(row) for row in await conn.execute(query)]
 
 
+async def _summary_members(
+    conn: AsyncConnection, company: str, first: date, last: date
+) -> Iterable[tuple[str, str, str, str, int]]:
+    """Captured and refunded in summary mode: the payments' detail rows, voided ones and those
+    with a per-payment line (counted by :func:`_money_moved`) left out."""
+    m = summary_members.c
+    refund = m.kind == "refund"
+    flow = case((refund, "refunded"), else_="captured")
+    method = case((m.method == ACH, "ach"), else_="card")
+    minor = cast(func.replace(m.amount, ".", ""), BigInteger)  # signed: refunds negative
+    per_payment = (
+        select(postings.c.id)
+        .where(
+            postings.c.gateway_txn_id == m.txn_id,
+            postings.c.operation.in_(("payment", "refund")),
+        )
+        .exists()
+    )
+    query = (
+        select(
+            m.business_day, m.currency, method, flow, func.sum(case((refund, -minor), else_=minor))
+        )
+        .where(
+            m.company == company,
+            m.business_day >= first.isoformat(),
+            m.business_day <= last.isoformat(),
+            ~m.voided,
+            ~per_payment,
+        )
+        .group_by(m.business_day, m.currency, method, flow)
+    )
+    return [tuple(row) for row in await conn.execute(query)]
+
+
 def _signed_minor() -> ColumnElement[int]:
+    """Payments count in, refunds and reversals out; a summary line carries its own sign."""
     minor = cast(func.replace(postings.c.amount, ".", ""), BigInteger)
-    return func.sum(case((postings.c.operation == "payment", minor), else_=-minor))
+    money_in = or_(postings.c.operation == "payment", _is_summary())
+    return func.sum(case((money_in, minor), else_=-minor))
 
 
 def _written_lines() -> ColumnElement[bool]:
-    """Lines in D365 now: written, and not removed since (a reversal is a line of its own)."""
+    """Customer lines in D365 now: written, and not removed since (a reversal is a line of its
+    own); a summary line for a method, not a batch's fee line."""
     removed = postings.alias("removed")
     return and_(
         postings.c.state == "posted",
-        postings.c.operation.in_(("payment", "refund", "reversal")),
+        or_(
+            postings.c.operation.in_(("payment", "refund", "reversal")),
+            and_(_is_summary(), postings.c.operation != _SUMMARY_FEE),
+        ),
         ~select(removed.c.id)
         .where(
             removed.c.gateway_txn_id == postings.c.gateway_txn_id,
@@ -248,7 +322,7 @@ async def _ledger_lines(
 async def _settled(conn: AsyncConnection, company: str, first: date, last: date) -> dict[Key, int]:
     """Each batch settled in the window once, as the latest reconciliation run reported it."""
     query = (
-        select(recon_runs.c.report[("totals", "by_batch")])
+        select(recon_runs.c.report[("totals", "by_batch")], recon_runs.c.report["granularity"])
         .where(
             recon_runs.c.company == company,
             recon_runs.c.first_day >= (first - _LONGEST_RUN).isoformat(),
@@ -259,7 +333,9 @@ async def _settled(conn: AsyncConnection, company: str, first: date, last: date)
         .order_by(recon_runs.c.id)
     )
     batches: dict[tuple[str, str], Mapping[str, str]] = {}
-    for (by_batch,) in await conn.execute(query):
+    for by_batch, granularity in await conn.execute(query):
+        if granularity == "daily_summary":
+            continue  # its batches' totals hold the fee line: read from the summary lines
         for batch in by_batch or ():
             settled = str(batch.get("settled") or "")
             if batch.get("batch") and first.isoformat() <= settled <= last.isoformat():
@@ -270,6 +346,30 @@ async def _settled(conn: AsyncConnection, company: str, first: date, last: date)
         for currency, text in sums.items():
             _add(tally, (settled, currency, method, "settled"), Money.of(text, currency).minor)
     return tally
+
+
+async def _summary_settled(
+    conn: AsyncConnection, company: str, first: date, last: date
+) -> Iterable[tuple[str, str, str, str, int]]:
+    """Settled in summary mode: the method lines owed for the batches, by settled day."""
+    method = case((postings.c.operation == _SUMMARY_ACH, "ach"), else_="card")
+    query = (
+        select(
+            postings.c.business_day,
+            postings.c.currency,
+            method,
+            literal("settled"),
+            _minor(postings.c.amount),
+        )
+        .where(
+            _in_window(company, first, last),
+            _is_summary(),
+            postings.c.operation != _SUMMARY_FEE,
+            postings.c.state != "cancelled",
+        )
+        .group_by(postings.c.business_day, postings.c.currency, method)
+    )
+    return [tuple(row) for row in await conn.execute(query)]
 
 
 async def _oldest_unposted(

@@ -1,6 +1,7 @@
 """Daily-summary mode against both sandboxes, on SQLite and PostgreSQL: a settled batch of
 card sales, a refund and fees, and a day of checks, become exactly the expected summary lines
-in D365; the detail lists every transaction; running again changes nothing."""
+in D365; the detail lists every transaction; running again changes nothing. The cash picture
+shows the money from the payments' events on, and the summary lines once written."""
 
 from __future__ import annotations
 
@@ -11,12 +12,14 @@ from sqlalchemy import func, select
 
 from payledger.adapters.d365.odata import escape_display_value
 from payledger.adapters.db.tables import jobs, postings
+from payledger.adapters.paytrace.gateway import PayTraceGateway
 from payledger.bootstrap import reconcile_policy
 from payledger.config import Settings
 from payledger.domain.clock import ManualClock
 from payledger.engine.inbox import Inbox
 from payledger.engine.queue import Queue
 from payledger.flows.post_journals import FlushJournals, flush_journals
+from payledger.flows.post_payment import PostingRules, PostingTemplates, post_payment
 from payledger.flows.post_summary import SummaryPosting, SummaryTemplates
 from payledger.flows.reconcile_period import ReconcileCommand, reconcile_period
 from payledger.mapping import compile_template, default_templates
@@ -24,6 +27,7 @@ from payledger.stores.postings import SqlPostingStore
 from payledger.stores.reconciliation import POST_DEPOSIT, SqlReconStore, batch_of
 from payledger.stores.summary import SqlSummaryStore, summary_detail
 from payledger.templates import template_settings
+from payledger.views.cash import CashPicture, cash_picture
 from tests.integration.reconcile.conftest import AMEX, DAY, MASTERCARD, Scenario
 
 CUSTOMER = escape_display_value("US-003")
@@ -174,6 +178,58 @@ async def test_a_summary_line_changed_in_d365_is_an_amount_mismatch(sandboxes, d
         "129.00",
     )
     assert again.exceptions == 1
+
+
+async def process_events(sandboxes, database) -> None:
+    """What the worker does with the day's payment events in summary mode (the batch has
+    closed at PayTrace; reconciliation has not run)."""
+    values, defaults = template_settings(SETTINGS), default_templates()
+    templates = PostingTemplates(
+        journal_line=compile_template(defaults["d365_payment_journal_line"], values),
+        order_status=compile_template(defaults["d365_order_payment_status"], values),
+    )
+    rules = PostingRules(company="usmf", timezone="America/Los_Angeles", summary=True)
+    store = SqlPostingStore(Queue(database, clock=NOW))
+    details = SqlSummaryStore(Queue(database, clock=NOW))
+    payments = await PayTraceGateway(sandboxes.paytrace).payments_on(DAY)
+    for inbox_id, payment in enumerate(payments, start=1):
+        await post_payment(
+            inbox_id, payment, rules=rules, templates=templates,
+            ledger=sandboxes.posting_ledger(), store=store, details=details,
+        )  # fmt: skip
+
+
+async def picture(database) -> dict[str, dict[str, str]]:
+    """This week's USD cash by method: flow → amount, zero amounts left out."""
+    cash: CashPicture = await cash_picture(
+        database, company="usmf", timezone="America/Los_Angeles", now=NOW.now()
+    )
+    return {
+        row.method: {flow: str(m.amount) for flow, m in row.amounts.items() if m.amount}
+        for row in cash.week.rows
+        if row.currency == "USD"
+    }
+
+
+async def test_the_cash_picture_has_the_money_before_reconciliation_and_the_lines_after(
+    sandboxes, database
+):
+    await seed(sandboxes)
+    await process_events(sandboxes, database)
+    captured = {
+        "card": {"captured": "215.00", "refunded": "20.00"},  # 100 + 50 + 25 + 40, void left out
+        "ach": {"captured": "310.00"},
+    }
+    assert await picture(database) == captured
+    assert await count(database, postings) == 0  # no line per payment in summary mode
+
+    await reconcile(sandboxes, database)
+    await flush(sandboxes, database)
+    lines = {"card": "195.00", "ach": "310.00"}  # 130 + 25 + 40: fees are no customer money
+    assert await picture(database) == {
+        method: {**captured[method], "settled": lines[method], "unposted": lines[method]}
+        for method in captured
+    }
 
 
 async def _jobs(database):

@@ -1,4 +1,5 @@
-"""The cash picture read from the database, on SQLite and PostgreSQL."""
+"""The cash picture read from the database, on SQLite and PostgreSQL, in per-payment and in
+daily-summary mode."""
 
 from __future__ import annotations
 
@@ -138,3 +139,73 @@ async def test_an_empty_ledger_has_no_rows_and_no_unposted_journal(database):
     picture = await cash_picture(database, company="usmf", timezone="Europe/Berlin", now=NOW)
     assert picture.today.rows == () and picture.week.rows == ()
     assert picture.oldest_unposted is None
+
+
+async def seed_summary_week(database) -> None:
+    """Daily-summary mode: detail rows kept from the payments' events, summary lines."""
+    async with database.transaction() as conn:
+        await ledger.journal(conn, "JS-0001", "2026-03-24", opened_at=local(24, 9), posted=True)
+        await ledger.journal(conn, "JS-0002", "2026-03-24", opened_at=local(24, 10))
+        # Batch 600 (Monday's sale, Tuesday's refund), settled Tuesday, its lines posted;
+        # its fee line is no customer money.
+        await ledger.kept(conn, "S1", "100.00", day="2026-03-23", batch="600",
+                          line="PT-SUM-600-VISA")  # fmt: skip
+        await ledger.kept(conn, "S3", "-15.00", day="2026-03-24", batch="600",
+                          line="PT-SUM-600-VISA")  # fmt: skip
+        await ledger.summary_line(conn, "600", "VISA", "85.00", day="2026-03-24",
+                                  journal="JS-0001")  # fmt: skip
+        await ledger.summary_line(conn, "600", "FEE", "-3.20", day="2026-03-24",
+                                  journal="JS-0001")  # fmt: skip
+        # Tuesday's checks, their line written in a journal not posted yet (with a fee line).
+        await ledger.kept(conn, "S4", "200.00", day="2026-03-24", method="ACH",
+                          batch="ACH-20260324", line="PT-SUM-ACH-20260324-ACH")  # fmt: skip
+        await ledger.summary_line(conn, "ACH-20260324", "ACH", "200.00", day="2026-03-24",
+                                  journal="JS-0002")  # fmt: skip
+        await ledger.summary_line(conn, "ACH-20260324", "FEE", "-1.00", day="2026-03-24",
+                                  journal="JS-0002")  # fmt: skip
+        # A line owed, not written yet: settled, neither posted nor unposted.
+        await ledger.summary_line(conn, "601", "AMEX", "60.00", day="2026-03-25",
+                                  state="planned")  # fmt: skip
+        # Today: a sale not settled yet, a voided one, one in euros.
+        await ledger.kept(conn, "S2", "40.00", day="2026-03-25", method="MASTERCARD")
+        await ledger.kept(conn, "S5", "9.00", day="2026-03-25", voided=True)
+        await ledger.kept(conn, "S8", "20.00", day="2026-03-25", currency="EUR")
+        # Before the switch: a sale with its own line, summarised into no line (counted once).
+        await ledger.paid(conn, "S6", "70.00", at=local(23, 11), state="planned")
+        await ledger.kept(conn, "S6", "70.00", day="2026-03-23", batch="600", line="PT-S6-PAY")
+        # Last week.
+        await ledger.kept(conn, "S7", "1000.00", day="2026-03-22")
+
+
+async def test_summary_mode_counts_the_detail_rows_and_the_method_lines(database):
+    await seed_summary_week(database)
+    picture = await cash_picture(database, company="usmf", timezone="America/Los_Angeles", now=NOW)
+    assert table(picture) == {
+        ("today", "EUR", "card"): {"captured": "20.00"},
+        ("today", "USD", "card"): {"captured": "40.00", "settled": "60.00"},
+        ("week", "EUR", "card"): {"captured": "20.00"},
+        ("week", "USD", "ach"): {"captured": "200.00", "settled": "200.00", "unposted": "200.00"},
+        ("week", "USD", "card"): {
+            "captured": "210.00",
+            "refunded": "15.00",
+            "settled": "145.00",  # batch 600's VISA line and batch 601's AMEX line, no fees
+            "posted": "85.00",
+        },
+    }
+    oldest = picture.oldest_unposted
+    assert oldest is not None
+    assert (oldest.batch_number, str(oldest.amount)) == ("JS-0002", "200.00 USD")
+
+
+async def test_both_modes_in_one_week_add_up(database):
+    await seed_week(database)
+    await seed_summary_week(database)
+    picture = await cash_picture(database, company="usmf", timezone="America/Los_Angeles", now=NOW)
+    week = table(picture)[("week", "USD", "card")]
+    assert week == {
+        "captured": "272.25",  # 62.25 per payment + 210.00 in summary mode
+        "refunded": "20.00",
+        "settled": "201.50",  # 56.50 + 145.00
+        "posted": "132.25",  # 47.25 + 85.00
+        "unposted": "7.00",
+    }

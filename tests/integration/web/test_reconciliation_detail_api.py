@@ -38,7 +38,9 @@ async def client(client, container):
 
 async def summary_run(container) -> int:
     """A daily-summary run over batch 413, whose detail payledger keeps."""
-    await SqlSummaryStore(container.queue).record_summary(DETAIL, [], company="usmf")
+    await SqlSummaryStore(container.queue).record_summary(
+        DETAIL, [], company="usmf", business_day=ON.isoformat()
+    )
     store = SqlReconStore(container.inbox)
     run_id = await store.start_run("usmf", ON, ON, "test")
     members = (SummaryMember("413", "301", "VISA", LedgerOperation.PAYMENT, Money.of("100")),)

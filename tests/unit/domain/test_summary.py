@@ -5,17 +5,22 @@ from __future__ import annotations
 
 import csv
 import io
-from datetime import date
+from datetime import UTC, date, datetime
 
+import pytest
+
+from payledger.domain.model import Outcome, Payment, PaymentKind, PaymentStatus, PaymentToken
 from payledger.domain.money import Money
 from payledger.domain.posting import LedgerOperation, Posting
 from payledger.domain.reconcile import Discrepancy, TxnState
 from payledger.domain.reconcile.summary import match_summaries, settled_batches
 from payledger.domain.summary import (
     DetailRow,
+    PaymentDetail,
     SettledBatch,
     SummaryMember,
     detail_csv,
+    payment_detail,
     summary_lines,
     summary_reference,
 )
@@ -172,3 +177,65 @@ def test_the_detail_csv_has_one_row_per_transaction():
         "currency": "USD",
         "line_reference": summary_reference("413", "VISA"),
     }
+
+
+def event(
+    kind: PaymentKind,
+    status: PaymentStatus = PaymentStatus.APPROVED,
+    *,
+    txn_id: str = "7",
+    original: str = "",
+    card_type: str = "",
+    outcome: Outcome = Outcome.APPROVED,
+) -> Payment:
+    return Payment(
+        gateway_txn_id=txn_id,
+        kind=kind,
+        status=status,
+        amount=Money.of("12.50"),
+        occurred_at=datetime(2026, 3, 1, 18, 0, tzinfo=UTC),
+        outcome=outcome,
+        original_txn_id=original,
+        token=PaymentToken("", card_type=card_type) if card_type else None,
+    )
+
+
+@pytest.mark.parametrize(
+    ("payment", "kept"),
+    [
+        (event(PaymentKind.SALE, card_type="Visa"), ("7", "VISA", PAY, False)),
+        (event(PaymentKind.CAPTURE), ("7", "CARD", PAY, False)),
+        (event(PaymentKind.ACH_SALE), ("7", "ACH", PAY, False)),
+        (event(PaymentKind.REFUND, txn_id="8", original="7"), ("8", "CARD", REF, False)),
+        (event(PaymentKind.ACH_REFUND, txn_id="8", original="7"), ("8", "ACH", REF, False)),
+        (event(PaymentKind.SALE, PaymentStatus.VOIDED), ("7", "CARD", PAY, True)),
+        (event(PaymentKind.REFUND, PaymentStatus.VOIDED, txn_id="8"), ("8", "CARD", REF, True)),
+        (event(PaymentKind.VOID, PaymentStatus.VOIDED, txn_id="9", original="7"),
+         ("7", "CARD", PAY, True)),
+    ],
+    ids=["sale", "capture", "ach_sale", "refund", "ach_refund", "voided_sale",
+         "voided_refund", "void_of_another_txn"],
+)  # fmt: skip
+def test_a_money_moving_event_keeps_its_transactions_detail_row(payment, kept):
+    detail = payment_detail(payment, "2026-03-01")
+    assert detail is not None
+    assert (detail.txn_id, detail.method, detail.operation, detail.voided) == kept
+    assert (detail.amount, detail.business_day) == (Money.of("12.50"), "2026-03-01")
+
+
+@pytest.mark.parametrize(
+    "payment",
+    [
+        event(PaymentKind.AUTHORIZATION),
+        event(PaymentKind.SALE, PaymentStatus.DECLINED, outcome=Outcome.HARD_DECLINE),
+        event(PaymentKind.VOID, PaymentStatus.DECLINED, original="7", outcome=Outcome.ERROR),
+    ],
+    ids=["authorization", "declined_sale", "declined_void"],
+)
+def test_an_event_that_moves_no_money_keeps_nothing(payment):
+    assert payment_detail(payment, "2026-03-01") is None
+
+
+def test_a_refund_detail_is_signed_negative():
+    detail = PaymentDetail("8", "VISA", REF, Money.of("5.00"), "2026-03-01")
+    assert detail.signed == Money.of("-5.00")

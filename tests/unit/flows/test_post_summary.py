@@ -3,14 +3,16 @@ whatever the runs, crashes and lost answers; payments themselves owe no line."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, date, datetime
 from decimal import Decimal
 
 import pytest
 
 from payledger.domain import Money, Payment, PaymentKind, PaymentStatus
+from payledger.domain.errors import ConfigError
 from payledger.domain.posting import LedgerOperation, Posting, PostingState
-from payledger.domain.summary import SettledBatch, SummaryMember
+from payledger.domain.summary import DetailRow, SettledBatch, SummaryMember
 from payledger.flows.post_journals import FlushJournals, flush_journals, place_lines
 from payledger.flows.post_payment import PostingRules, PostingTemplates, post_payment
 from payledger.flows.post_summary import SummaryPosting, SummaryTemplates, post_summary
@@ -163,24 +165,110 @@ def payment_templates() -> PostingTemplates:
     )
 
 
+async def process(*events: Payment, details: FakeSummaryStore, templates) -> FakePostingStore:
+    """Each event through the posting flow in summary mode, in the order given."""
+    store = details.postings
+    ledger = FakeLedger(orders={"SO-1": "SO-000123"})
+    for inbox_id, event in enumerate(events, start=1):
+        await post_payment(
+            inbox_id, event, rules=SUMMARY_RULES, templates=templates, ledger=ledger,
+            store=store, details=details,
+        )  # fmt: skip
+    return store
+
+
+def kept(details: FakeSummaryStore) -> dict[str, tuple[str, str, str, bool]]:
+    """Transaction → (kind, signed amount, business day, voided) as the events left it."""
+    return {
+        txn: (row.kind, row.amount, details.days[txn], txn in details.voided_ids)
+        for txn, row in details.detail.items()
+    }
+
+
 @pytest.mark.parametrize(
-    "event",
+    ("event", "detail"),
     [
-        payment(PaymentKind.SALE, "20"),
-        payment(PaymentKind.REFUND, "21", original="20"),  # after the sale's batch: no waiting
-        payment(PaymentKind.SALE, "22", status=PaymentStatus.VOIDED),  # void before settlement
+        (payment(PaymentKind.SALE, "20"), {"20": ("payment", "25.00", "2026-03-24", False)}),
+        (
+            payment(PaymentKind.REFUND, "21", original="20"),  # after the sale's batch: no wait
+            {"21": ("refund", "-25.00", "2026-03-24", False)},
+        ),
+        (
+            payment(PaymentKind.SALE, "22", status=PaymentStatus.VOIDED),  # void before settling
+            {"22": ("payment", "25.00", "2026-03-24", True)},
+        ),
     ],
     ids=["sale", "refund_after_summary", "void_before_settlement"],
 )
-async def test_in_summary_mode_a_payment_owes_its_order_update_and_no_line(
-    event, payment_templates
+async def test_in_summary_mode_a_payment_owes_its_order_update_and_keeps_its_detail_at_once(
+    event, detail, payment_templates
 ):
-    store = FakePostingStore()
-    ledger = FakeLedger(orders={"SO-1": "SO-000123"})
-    posted = await post_payment(
-        1, event, rules=SUMMARY_RULES, templates=payment_templates, ledger=ledger, store=store
-    )
-    assert [p.operation for p in posted.owed] == [posted.owed[0].operation]
-    assert posted.owed[0].is_order_update
+    details = FakeSummaryStore(FakePostingStore())
+    store = await process(event, details=details, templates=payment_templates)
+    [owed] = [p for p in store.postings.values()]
+    assert owed.is_order_update
     assert not any(p.is_line for p in store.postings.values())
     assert store.events[1] == ("processed", None)
+    assert kept(details) == detail
+    assert details.detail[event.gateway_txn_id].batch == ""  # no batch until it settles
+
+
+async def test_an_authorization_keeps_no_detail_its_capture_does(payment_templates):
+    details = FakeSummaryStore(FakePostingStore())
+    await process(payment(PaymentKind.AUTHORIZATION, "30"), details=details,
+                  templates=payment_templates)  # fmt: skip
+    assert details.detail == {}
+    await process(payment(PaymentKind.CAPTURE, "30"), details=details, templates=payment_templates)
+    assert kept(details) == {"30": ("payment", "25.00", "2026-03-24", False)}
+
+
+@pytest.mark.parametrize("void_first", [False, True], ids=["void_after_sale", "void_first"])
+async def test_a_void_marks_its_sale_voided_whichever_event_comes_first(
+    void_first, payment_templates
+):
+    sale = payment(PaymentKind.SALE, "40")
+    void = payment(PaymentKind.SALE, "40", status=PaymentStatus.VOIDED)
+    events = (void, sale) if void_first else (sale, void)
+    details = FakeSummaryStore(FakePostingStore())
+    await process(*events, details=details, templates=payment_templates)
+    assert kept(details) == {"40": ("payment", "25.00", "2026-03-24", True)}
+
+
+async def test_an_event_delivered_again_keeps_one_row(payment_templates):
+    details = FakeSummaryStore(FakePostingStore())
+    sale = payment(PaymentKind.SALE, "50")
+    await process(sale, sale, sale, details=details, templates=payment_templates)
+    assert kept(details) == {"50": ("payment", "25.00", "2026-03-24", False)}
+
+
+async def test_summary_mode_without_a_detail_store_is_a_configuration_error(payment_templates):
+    with pytest.raises(ConfigError, match="summary detail store"):
+        await post_payment(
+            1, payment(PaymentKind.SALE, "60"), rules=SUMMARY_RULES,
+            templates=payment_templates, ledger=FakeLedger(), store=FakePostingStore(),
+        )  # fmt: skip
+
+
+async def test_a_settling_batch_fills_in_the_rows_its_events_kept(summary, payment_templates):
+    details = summary.store
+    assert isinstance(details, FakeSummaryStore)
+    early = replace(payment(PaymentKind.SALE, "10"), occurred_at=datetime(2026, 3, 23, 20, 0,
+                                                                          tzinfo=UTC))  # fmt: skip
+    await process(early, details=details, templates=payment_templates)
+    await post_summary(BATCH, summary)
+    assert details.detail["10"] == DetailRow(
+        "413", "10", "VISA", "payment", "100.00", "USD", "PT-SUM-413-VISA"
+    )  # the batch's method and amount, and the line it is summed into
+    assert details.days["10"] == "2026-03-23"  # the day of its event, not of its batch
+    assert details.days["12"] == "2026-03-24"  # never seen before: the batch's settled day
+
+
+async def test_a_voided_transaction_in_a_batch_is_not_summed(summary, postings, payment_templates):
+    details = summary.store
+    assert isinstance(details, FakeSummaryStore)
+    void = payment(PaymentKind.SALE, "12", status=PaymentStatus.VOIDED)
+    await process(void, details=details, templates=payment_templates)
+    recorded = await post_summary(BATCH, summary)
+    assert {line.method for line in recorded.lines} == {"VISA", "FEE"}  # no MASTERCARD line
+    assert details.detail["12"].line_reference == ""
+    assert details.detail["12"].batch == "413"

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from sqlalchemy import (
     BigInteger,
+    Boolean,
     Column,
     Index,
     Integer,
@@ -16,6 +17,7 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    false,
     text,
 )
 
@@ -338,7 +340,10 @@ summary_members = Table(
     Column("amount", String(32), nullable=False),  # signed decimal text, like postings.amount
     Column("currency", String(3), nullable=False),
     Column("line_reference", String(80), nullable=False, server_default=""),
+    Column("business_day", String(10), nullable=False),  # YYYY-MM-DD, company timezone
+    Column("voided", Boolean, nullable=False, server_default=false()),
     Column("created_at", UTCDateTime, nullable=False),
     UniqueConstraint("company", "txn_id"),
     Index("ix_summary_members_company_batch_number", "company", "batch_number"),
+    Index("ix_summary_members_company_business_day", "company", "business_day"),
 )

@@ -2,7 +2,9 @@
 
 In ``[posting] granularity = "daily_summary"`` a settlement batch becomes one journal line per
 payment method; this table keeps the detail behind each line (a transaction is in one batch,
-so once per company), exported as CSV with the reconciliation report.
+so once per company), exported as CSV with the reconciliation report. A row is kept from the
+payment's first event (batch number and line reference empty until its batch settles, dated
+by the payment's business day, marked voided by a void), so the cash picture has it at once.
 
 Revision ID: 0009
 Revises: 0008
@@ -34,6 +36,8 @@ def upgrade() -> None:
         sa.Column("amount", sa.String(length=32), nullable=False),
         sa.Column("currency", sa.String(length=3), nullable=False),
         sa.Column("line_reference", sa.String(length=80), server_default="", nullable=False),
+        sa.Column("business_day", sa.String(length=10), nullable=False),
+        sa.Column("voided", sa.Boolean(), server_default=sa.false(), nullable=False),
         sa.Column("created_at", UTCDateTime(), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_summary_members")),
         sa.UniqueConstraint("company", "txn_id", name=op.f("uq_summary_members_company_txn_id")),
@@ -43,8 +47,14 @@ def upgrade() -> None:
         "summary_members",
         ["company", "batch_number"],
     )
+    op.create_index(
+        "ix_summary_members_company_business_day",
+        "summary_members",
+        ["company", "business_day"],
+    )
 
 
 def downgrade() -> None:
+    op.drop_index("ix_summary_members_company_business_day", table_name="summary_members")
     op.drop_index("ix_summary_members_company_batch_number", table_name="summary_members")
     op.drop_table("summary_members")
