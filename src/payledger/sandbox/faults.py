@@ -17,6 +17,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import asdict, dataclass, field, fields
 from datetime import UTC, datetime
+from decimal import Decimal
 from typing import Any, Literal
 
 
@@ -68,7 +69,7 @@ class FaultSettings:
         for name, value in changes.items():
             if name == "outage_windows":
                 value = [(_utc(a), _utc(b)) for a, b in value]
-            setattr(self, name, value)
+            setattr(self, name, _like(getattr(self, name), value))
 
     def as_dict(self) -> dict[str, Any]:
         data = asdict(self)
@@ -180,3 +181,15 @@ def _utc(value: datetime | str) -> datetime:
     if moment.tzinfo is None:
         raise ValueError(f"outage window time {value!r} must carry a timezone")
     return moment.astimezone(UTC)
+
+
+def _like(current: Any, value: Any) -> Any:
+    """``value`` as the type of the setting it replaces: the control APIs read JSON numbers
+    exactly (as ``Decimal``), but the injector sleeps and draws with floats and ints."""
+    if isinstance(value, bool) or not isinstance(value, int | float | Decimal):
+        return value
+    if isinstance(current, float):
+        return float(value)
+    if isinstance(current, int) and not isinstance(current, bool) and value == int(value):
+        return int(value)
+    return value
