@@ -18,8 +18,10 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from payledger.adapters.d365 import D365Client, D365Ledger, D365Settings, EntraIdCredential
 from payledger.adapters.d365.throttle import RetryPolicy
 from payledger.bench.postgres import free_port
+from payledger.flows.post_payment import PostingTemplates
 from payledger.sandbox.d365 import D365Sandbox, D365SandboxSettings, create_app
 from payledger.sandbox.d365.tls import write_self_signed_certificate
+from tests.integration.d365.journals import posting_templates
 
 BASE = "https://d365.sandbox.test"
 TENANT = "payledger-sandbox"
@@ -156,3 +158,9 @@ def live_sandbox(
     yield LiveSandbox(base_url, cert_path, app.state.sandbox)
     server.should_exit = True
     thread.join(timeout=10)
+
+
+@pytest.fixture
+def templates() -> PostingTemplates:
+    """The default posting templates (a test module may override them)."""
+    return posting_templates()

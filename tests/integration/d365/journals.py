@@ -8,6 +8,21 @@ from typing import Any
 import httpx
 
 from payledger.adapters.d365 import D365Client
+from payledger.config import Settings
+from payledger.flows.post_payment import PostingTemplates
+from payledger.mapping import compile_template, default_templates
+from payledger.templates import template_settings
+
+
+def posting_templates(settings: Settings | None = None) -> PostingTemplates:
+    """The default journal-line and order-status templates, filled with ``settings``."""
+    values = template_settings(settings or Settings())
+    defaults = default_templates()
+    return PostingTemplates(
+        journal_line=compile_template(defaults["d365_payment_journal_line"], values),
+        order_status=compile_template(defaults["d365_order_payment_status"], values),
+    )
+
 
 SERVICE_PATH = "/api/services/PayledgerServices/PayledgerJournalService/postJournal"
 

@@ -29,10 +29,9 @@ from payledger.flows.post_payment import (
     WaitingForOriginal,
     post_payment,
 )
-from payledger.mapping import compile_template, default_templates
 from payledger.sandbox.paytrace import PayTraceSandbox, PayTraceSandboxSettings, create_app
 from payledger.stores.postings import SqlPostingStore
-from payledger.templates import template_settings
+from tests.integration.d365.journals import posting_templates
 
 START = datetime(2026, 3, 24, 17, 15, 2, tzinfo=UTC)
 TODAY = date(2026, 3, 24)
@@ -74,13 +73,8 @@ async def paytrace(
 
 @pytest.fixture
 def templates() -> PostingTemplates:
-    values = template_settings(
+    return posting_templates(
         Settings(d365=D365Configuration(payment_method="CREDITCARD", ach_payment_method="ACH"))
-    )
-    defaults = default_templates()
-    return PostingTemplates(
-        journal_line=compile_template(defaults["d365_payment_journal_line"], values),
-        order_status=compile_template(defaults["d365_order_payment_status"], values),
     )
 
 

@@ -12,7 +12,6 @@ import pytest
 from payledger.adapters.d365 import D365Client, D365Ledger, D365Settings
 from payledger.adapters.d365.posting import D365PostingLedger
 from payledger.adapters.d365.throttle import RetryPolicy
-from payledger.config import Settings
 from payledger.domain import Customer, Money, Outcome, Payment, PaymentKind, PaymentStatus
 from payledger.domain.clock import ManualClock
 from payledger.domain.errors import RateLimited
@@ -21,13 +20,10 @@ from payledger.engine.queue import Queue
 from payledger.flows.post_journals import FlushJournals, flush_journals, place_lines
 from payledger.flows.post_payment import (
     PostingRules,
-    PostingTemplates,
     WaitingForOriginal,
     post_payment,
 )
-from payledger.mapping import compile_template, default_templates
 from payledger.stores.postings import SqlPostingStore
-from payledger.templates import template_settings
 from tests.integration.d365.conftest import BASE
 
 WHEN = datetime(2026, 3, 24, 17, 0, tzinfo=UTC)
@@ -35,16 +31,6 @@ RULES = PostingRules(
     company="usmf", timezone="America/Los_Angeles", fallback_customer_account="US-001"
 )
 FLUSH = FlushJournals(company="usmf", journal_name="CustPay", max_lines=10, parallel_requests=4)
-
-
-@pytest.fixture
-def templates() -> PostingTemplates:
-    values = template_settings(Settings())
-    defaults = default_templates()
-    return PostingTemplates(
-        journal_line=compile_template(defaults["d365_payment_journal_line"], values),
-        order_status=compile_template(defaults["d365_order_payment_status"], values),
-    )
 
 
 @pytest.fixture

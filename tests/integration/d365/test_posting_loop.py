@@ -14,18 +14,16 @@ import pytest
 from payledger.adapters.d365 import D365Ledger
 from payledger.adapters.d365.journal_service import D365JournalPoster
 from payledger.adapters.d365.posting import D365PostingLedger
-from payledger.config import PostingSettings, Settings
+from payledger.config import PostingSettings
 from payledger.domain import Money, Payment, PaymentKind, PaymentStatus
 from payledger.domain.clock import ManualClock
 from payledger.domain.posting import JournalState, LedgerOperation, PostMode
 from payledger.engine.queue import Queue
 from payledger.flows.post_journals import FlushJournals, flush_journals
-from payledger.flows.post_payment import PostingRules, PostingTemplates, post_payment
+from payledger.flows.post_payment import PostingRules, post_payment
 from payledger.flows.post_ready_journals import Parts, PostJournals, post_ready_journals
-from payledger.mapping import compile_template, default_templates
 from payledger.stores.journals import SqlJournalBook
 from payledger.stores.postings import SqlPostingStore
-from payledger.templates import template_settings
 from tests.fakes_orders import FakeAlerts
 from tests.integration.d365.journals import everything, invoice
 
@@ -41,16 +39,6 @@ POST = PostJournals(
     timezone="America/Los_Angeles",
     close_after=timedelta(minutes=60),
 )
-
-
-@pytest.fixture
-def templates() -> PostingTemplates:
-    values = template_settings(Settings())
-    defaults = default_templates()
-    return PostingTemplates(
-        journal_line=compile_template(defaults["d365_payment_journal_line"], values),
-        order_status=compile_template(defaults["d365_order_payment_status"], values),
-    )
 
 
 @pytest.fixture

@@ -12,16 +12,14 @@ import pytest
 from payledger.adapters.d365 import D365Ledger, ODataQuery, field
 from payledger.adapters.d365.journal_service import D365JournalPoster
 from payledger.adapters.d365.posting import D365PostingLedger
-from payledger.config import PostingSettings, Settings
+from payledger.config import PostingSettings
 from payledger.domain import Money, Payment, PaymentKind, PaymentStatus
 from payledger.domain.clock import ManualClock
 from payledger.domain.posting import LedgerOperation
 from payledger.engine.queue import Queue
 from payledger.flows.post_journals import FlushJournals, flush_journals
-from payledger.flows.post_payment import PostingRules, PostingTemplates, post_payment
-from payledger.mapping import compile_template, default_templates
+from payledger.flows.post_payment import PostingRules, post_payment
 from payledger.stores.postings import SqlPostingStore
-from payledger.templates import template_settings
 from tests.integration.d365.journals import invoice
 
 WHEN = datetime(2026, 3, 24, 17, 0, tzinfo=UTC)
@@ -30,16 +28,6 @@ RULES = PostingRules(
 )
 FLUSH = FlushJournals(company="usmf", journal_name="CustPay", max_lines=10, parallel_requests=4)
 OPEN = "1900-01-01T12:00:00Z"
-
-
-@pytest.fixture
-def templates() -> PostingTemplates:
-    values = template_settings(Settings())
-    defaults = default_templates()
-    return PostingTemplates(
-        journal_line=compile_template(defaults["d365_payment_journal_line"], values),
-        order_status=compile_template(defaults["d365_order_payment_status"], values),
-    )
 
 
 @pytest.fixture
