@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 
 from payledger.doctor.access import probe_d365, probe_database, probe_paytrace, probe_vault
 from payledger.doctor.configure import verify_d365_setup, verify_discretionary_titles
-from payledger.doctor.posting import verify_posting_service
+from payledger.doctor.posting import verify_posting_service, verify_summary_mode
 from payledger.doctor.report import ACCESS, CONFIGURE, Finding, skip
 from payledger.doctor.validate import validate_mapping
 
@@ -35,6 +35,7 @@ async def run(container: Container) -> list[Finding]:
     d365 = await probe_d365(container)
     findings += d365.findings
     findings.append(verify_discretionary_titles(container.settings))
+    findings += verify_summary_mode(container.settings)
     if d365.client is not None and d365.metadata is not None:
         findings += await verify_d365_setup(d365.client, d365.metadata, container.settings)
         findings += await verify_posting_service(d365.client, container.settings)

@@ -47,3 +47,34 @@ async def verify_posting_service(client: D365Client, settings: Settings) -> list
         why = "[subscriptions] enabled"
         findings.append(await _describe(client, url, INVOICE_NAME, hint, why))
     return findings
+
+
+SUMMARY_NAME = "summary mode"
+
+
+def verify_summary_mode(settings: Settings) -> list[Finding]:
+    """In daily-summary mode: the summary lines' customer is set, and reconciliation (which
+    makes the lines once it sees a batch settled) runs every day."""
+    if settings.posting.granularity != "daily_summary":
+        return []
+    if not settings.d365.summary_customer_account:
+        return [
+            fail(
+                CONFIGURE,
+                SUMMARY_NAME,
+                "[d365] summary_customer_account is empty",
+                "set it to the D365 customer the summary lines are credited to",
+            )
+        ]
+    if not settings.reconcile.enabled:
+        return [
+            fail(
+                CONFIGURE,
+                SUMMARY_NAME,
+                "[reconcile] enabled = false: no summary line is made until a reconciliation "
+                "sees its batch settled",
+                "set [reconcile] enabled = true, or run `payledger reconcile` every day",
+            )
+        ]
+    account = settings.d365.summary_customer_account
+    return [ok(CONFIGURE, SUMMARY_NAME, f"one line per batch and method, credited to {account}")]
