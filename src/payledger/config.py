@@ -144,6 +144,10 @@ class PayTraceSettings(_Section):
     """The discretionary title that carries the D365 sales order number."""
     customer_title: str = "D365 Customer"
     """The discretionary title that carries the D365 customer account."""
+    recurring_through: str = "Recurring"
+    """UNCERTAIN: the export's ``created.through`` of the charges PayTrace's own recurring
+    schedules make; they are posted as recurring charges and pay the periods of subscriptions
+    imported from those schedules (``""``: none is recognised)."""
     check_export_path: str = "/v1/transactions/export/by_date_range"
     """Where check (ACH) transactions are exported (UNCERTAIN: none is documented); the
     default reads them from the transaction export, ``""`` does not look for them."""

@@ -85,7 +85,10 @@ class Container:
                     vendor_timezone=pt.timezone,
                     currency=pt.currency,
                     correlation_field=pt.correlation_field or None,
-                    paths=PayTracePaths(check_export=pt.check_export_path),
+                    paths=PayTracePaths(
+                        check_export=pt.check_export_path,
+                        recurring_through=pt.recurring_through,
+                    ),
                     clock=self.clock,
                 )
         return self._paytrace

@@ -15,7 +15,9 @@ from payledger.engine.jobs import BatchHandler, Handler, Job
 from payledger.engine.worker import stop_requested
 from payledger.flows.post_journals import FlushJournals, FlushResult, flush_journals
 from payledger.flows.post_payment import PostingRules, post_payment
+from payledger.flows.recognise_schedule_charges import recognise_schedule_charge
 from payledger.stores.postings import SqlPostingStore, flush_job
+from payledger.stores.subscription_imports import SqlImportedSubscriptions
 from payledger.stores.summary import SqlSummaryStore
 
 
@@ -43,6 +45,7 @@ def process_payments(container: Container) -> BatchHandler:
     """Events of one claim round: one read, flows side by side, one commit."""
     store, rules, metrics = posting_store(container), posting_rules(container), container.metrics
     details = SqlSummaryStore(container.queue) if rules.summary else None
+    schedules = SqlImportedSubscriptions(container.database, container.clock)
 
     async def process_many(jobs: Sequence[Job]) -> dict[int, BaseException | None]:
         inbox_ids = {job.id: int(job.payload["inbox_id"]) for job in jobs}
@@ -69,6 +72,8 @@ def process_payments(container: Container) -> BatchHandler:
             except MappingError as exc:
                 await store.mark_event(inbox_id, "parked", str(exc))
                 raise
+            if payment.recurring:  # a PayTrace schedule's charge may pay an imported period
+                await recognise_schedule_charge(payment, schedules)
             return payment
 
         results = await asyncio.gather(

@@ -86,6 +86,7 @@ def payment_to_dict(payment: Payment) -> dict[str, Any]:
         "batch_number": payment.batch_number,
         "auth_code": payment.auth_code,
         "custom_fields": dict(payment.custom_fields),
+        "recurring": payment.recurring,
     }
 
 
@@ -108,4 +109,5 @@ def payment_from_dict(data: dict[str, Any]) -> Payment:
         batch_number=data["batch_number"],
         auth_code=data["auth_code"],
         custom_fields=dict(data["custom_fields"]),
+        recurring=bool(data.get("recurring", False)),  # absent in events stored before
     )

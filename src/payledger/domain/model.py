@@ -120,6 +120,8 @@ class Payment:
     batch_number: str = ""
     auth_code: str = ""
     custom_fields: dict[str, str] = field(default_factory=dict)
+    recurring: bool = False
+    """Made by the gateway's own recurring schedule, not by a request of payledger's."""
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "occurred_at", aware_utc(self.occurred_at))

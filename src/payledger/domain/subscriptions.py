@@ -120,6 +120,11 @@ class Subscription:
     version: int = 0
     """Bumped by every stored change; a change made from an older version is refused."""
     created_at: datetime | None = None
+    gateway_schedule_id: str = ""
+    """The gateway's own recurring schedule this subscription was imported from ("" if none)."""
+    billed_by_gateway: bool = False
+    """That schedule still charges the periods (imported, not taken over): payledger records
+    them as paid by it and never bills them itself."""
 
     def __post_init__(self) -> None:
         _erp_id("customer_account", self.customer_account)
@@ -146,8 +151,8 @@ class Subscription:
     def next_due(self) -> datetime | None:
         """When a billing run next has work here: the first unclaimed billable period is due,
         or (none left) the last period is over and the subscription ends. None when it is
-        paused or finished."""
-        if self.status not in BILLED:
+        paused or finished, or while the gateway's own schedule bills it."""
+        if self.status not in BILLED or self.billed_by_gateway:
             return None
         index = self.next_period
         while (period := self.schedule.period(index)) is not None:

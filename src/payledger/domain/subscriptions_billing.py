@@ -32,6 +32,9 @@ class EntryStatus(StrEnum):
     """Not charged, and retrying will not help (e.g. the card on file is gone); see error."""
     SKIPPED = "skipped"
     """Not billed: missed while payledger was down (``catch_up = "latest"``) or nothing owed."""
+    GATEWAY_PAID = "gateway_paid"
+    """Charged by the gateway's own recurring schedule (an imported subscription not taken
+    over yet): payledger neither invoiced nor charged it."""
 
 
 UNFINISHED = frozenset({EntryStatus.PLANNED, EntryStatus.INVOICED})

@@ -223,6 +223,10 @@ async def _settle(
         settled = await ports.store.settle_status(item.subscription.id, new, reason=reason)
         if settled is not None:
             await _mirror(ports.mirror, settled.customer_account, settled.status.value)
+        elif item.subscription.status is new:
+            # unchanged, written again: the ERP shows it from the first charge on, and a
+            # write an outage lost is made good by the next charge
+            await _mirror(ports.mirror, item.subscription.customer_account, new.value)
     if outcome in (EntryStatus.DECLINED, EntryStatus.FAILED) and ports.dunning is not None:
         await ports.dunning.charge_missed(item, outcome, reason)
 

@@ -51,7 +51,8 @@ DOCUMENT_FIELDS: dict[str, dict[str, FieldType]] = {
         "gateway_txn_id": S, "kind": S, "status": S, "outcome": S, "amount": D, "currency": S,
         "occurred_at": T, "response_code": S, "message": S, "original_txn_id": S,
         "order_ref": S, "invoice_ref": S, "batch_number": S, "auth_code": S,
-        "custom_fields": O, "custom_fields.*": S, "token": O, "token.vault_customer_id": S,
+        "custom_fields": O, "custom_fields.*": S, "recurring": B, "token": O,
+        "token.vault_customer_id": S,
         "token.masked_card": S, "token.card_type": S, "token.expires": S,
     },
     "customer": _CUSTOMER,
@@ -177,6 +178,7 @@ def payment_section(payment: Payment) -> dict[str, Any]:
         "batch_number": payment.batch_number,
         "auth_code": payment.auth_code,
         "custom_fields": {k: v for k, v in payment.custom_fields.items() if v},
+        "recurring": payment.recurring or None,  # left out unless a schedule made it
         "token": _compact(
             {
                 "vault_customer_id": token.vault_customer_id,

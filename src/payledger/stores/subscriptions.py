@@ -72,6 +72,8 @@ def subscription_values(subscription: Subscription) -> dict[str, Any]:
         "next_period": subscription.next_period,
         "next_due_at": subscription.next_due(),
         "credit": str(subscription.credit),
+        "gateway_schedule_id": subscription.gateway_schedule_id or None,
+        "billed_by_gateway": subscription.billed_by_gateway,
     }
 
 
@@ -98,6 +100,8 @@ def subscription_from_row(row: Row[Any]) -> Subscription:
         credit=Decimal(row.credit),
         version=row.version,
         created_at=row.created_at,
+        gateway_schedule_id=row.gateway_schedule_id or "",
+        billed_by_gateway=row.billed_by_gateway,
     )
 
 

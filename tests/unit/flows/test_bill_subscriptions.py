@@ -104,6 +104,7 @@ async def test_a_due_period_is_invoiced_charged_and_the_subscription_mirrored(bi
     assert billing.gateway.calls == [("sale", Money.of("30.00"))]
     assert billing.records.records["1001"].invoice_number == "FTI-000001"
     assert billing.records.records["1001"].client == "subscriptions"
+    assert billing.mirror.written == [("US-001", "active")]  # shown from the first charge
 
 
 async def test_a_second_run_bills_nothing_twice(billing):

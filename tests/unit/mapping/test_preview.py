@@ -2,10 +2,22 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from decimal import Decimal
 
-from payledger.mapping import compile_template, default_template, dumps, load_template, loads
+from payledger.config import Settings
+from payledger.domain import Money, Payment, PaymentKind, PaymentStatus
+from payledger.mapping import (
+    compile_template,
+    default_template,
+    default_templates,
+    dumps,
+    load_template,
+    loads,
+    source_document,
+)
 from payledger.mapping import preview as run_preview
+from payledger.templates import template_settings
 from tests.unit.mapping.golden_cases import GOLDEN, settings
 
 
@@ -42,6 +54,7 @@ def test_lineage_names_source_paths_and_transforms_of_each_field():
     assert lineage["AccountDisplayValue"].steps == ("first_of: option 1 of 3", "display_value")
     assert lineage["MarkedInvoiceCompany"].steps[0] == "if invoice.number → then"
     assert lineage["TransactionText"].steps == (
+        "if payment.recurring → else",
         "lookup(table=operation_words)",
         "format('PayTrace {kind} {txn}')",
     )
@@ -87,3 +100,19 @@ def test_preview_as_dict_is_json_ready():
         "steps": [],
         "error": "",
     }
+
+
+def test_a_charge_of_paytraces_own_schedule_reads_as_recurring_on_its_journal_line():
+    values = template_settings(Settings())
+    template = compile_template(default_templates()["d365_payment_journal_line"], values)
+    context = {"operation": "payment", "journal_batch_number": "J-1", "line_number": 1,
+               "payment_reference": "PT-77-PAY"}  # fmt: skip
+    texts = []
+    for recurring in (False, True):
+        at = datetime(2026, 3, 31, 7, 30, tzinfo=UTC)
+        payment = Payment("77", PaymentKind.SALE, PaymentStatus.APPROVED, Money.of("30.00"), at,
+                          recurring=recurring)  # fmt: skip
+        document = source_document(payment, context=context)
+        document["customer"] = {"account": "US-001"}
+        texts.append(template.map(document)["TransactionText"])
+    assert texts == ["PayTrace payment 77", "PayTrace recurring payment 77"]

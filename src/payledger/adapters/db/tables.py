@@ -376,8 +376,13 @@ subscriptions = Table(
     Column("version", Integer, nullable=False),
     Column("created_at", UTCDateTime, nullable=False),
     Column("updated_at", UTCDateTime, nullable=False),
+    # the PayTrace recurrence it was imported from (one subscription per recurrence), and
+    # whether that recurrence still charges its periods (not taken over yet)
+    Column("gateway_schedule_id", String(40)),
+    Column("billed_by_gateway", Boolean, nullable=False, server_default=false()),
     Index("ix_subscriptions_next_due_at", "next_due_at", "id"),
     Index("ix_subscriptions_customer_account", "customer_account"),
+    Index("uq_subscriptions_gateway_schedule_id", "gateway_schedule_id", unique=True),
 )
 
 subscription_periods = Table(
@@ -389,7 +394,7 @@ subscription_periods = Table(
     Column("entry", Integer, nullable=False),  # 0: the period; 1, 2, ...: its prorations
     Column("starts_on", String(10), nullable=False),
     Column("ends_on", String(10), nullable=False),  # exclusive
-    # planned, invoiced, charged, declined, failed, skipped
+    # planned, invoiced, charged, declined, failed, skipped, gateway_paid
     Column("status", String(16), nullable=False),
     Column("lines", JsonDoc, nullable=False),  # [{description, amount}], fixed at the claim
     Column("amount", String(32), nullable=False),

@@ -23,7 +23,11 @@ class PayTraceGateway:
         """Every card and check (ACH) transaction created on one vendor-local day."""
         export = await self.client.export_payments(day, day)
         currency, tz = self.client.currency, self.client.tz
-        cards = [payment_from_export(r, currency=currency, tz=tz) for r in export.transactions]
+        through = self.client.paths.recurring_through
+        cards = [
+            payment_from_export(r, currency=currency, tz=tz, recurring_through=through)
+            for r in export.transactions
+        ]
         checks = [payment_from_check(r, currency=currency, tz=tz) for r in export.checks]
         return cards + checks
 
@@ -41,7 +45,12 @@ class PayTraceGateway:
                 operation="export_by_id",
             )
         record = await self.client.export_transaction(int(transaction_id))
-        payment = payment_from_export(record, currency=self.client.currency, tz=self.client.tz)
+        payment = payment_from_export(
+            record,
+            currency=self.client.currency,
+            tz=self.client.tz,
+            recurring_through=self.client.paths.recurring_through,
+        )
         return PaymentObserved(event_key(payment), payment)
 
     async def observed_on(self, day: date) -> list[PaymentObserved]:

@@ -67,6 +67,9 @@ class PayTracePaths:
     is documented). The default assumes they come with the card transactions, told apart by
     ``check_transaction_id``; another path is asked separately; ``""`` means checks are not
     exported (ACH payments are then not observed)."""
+    recurring_through: str = "Recurring"
+    """The export's ``created.through`` of charges PayTrace's own recurring schedules make
+    (fact sheet §4.17: UNCERTAIN); ``""`` recognises none."""
     batch_number_key: str = "batch_number"
     """Key of the batch number in ``/v1/batches/transaction_list`` requests."""
 

@@ -95,10 +95,19 @@ def token_of(customer_id: str, masked: str, month: int | None, year: int | None)
     return PaymentToken(vault_customer_id=customer_id, masked_card=masked, expires=expires)
 
 
+RECURRING_THROUGH = "Recurring"
+"""``created.through`` of the charges PayTrace's own recurring schedules make (UNCERTAIN)."""
+
+
 def payment_from_export(
-    record: PayTraceTransaction, *, currency: str = "USD", tz: ZoneInfo = PACIFIC
+    record: PayTraceTransaction,
+    *,
+    currency: str = "USD",
+    tz: ZoneInfo = PACIFIC,
+    recurring_through: str = RECURRING_THROUGH,
 ) -> Payment:
-    """A canonical :class:`Payment` from one export record."""
+    """A canonical :class:`Payment` from one export record (``recurring`` when its
+    ``created.through`` is ``recurring_through``)."""
     kind, status = kind_of(record), status_of(record)
     declined = status is PaymentStatus.DECLINED
     code = 102 if declined else 106 if kind is PaymentKind.REFUND else 101
@@ -124,6 +133,7 @@ def payment_from_export(
         batch_number=str(record.batch_number or ""),
         auth_code=record.approval_code,
         custom_fields=dict(record.discretionary_data),
+        recurring=bool(recurring_through) and record.created.through == recurring_through,
     )
 
 

@@ -39,6 +39,11 @@ from payledger.flows.ports.reconcile import (
     SettlementSource,
     no_progress,
 )
+from payledger.flows.ports.schedules import (
+    GatewaySchedule,
+    GatewaySchedules,
+    ImportedSubscriptions,
+)
 from payledger.flows.ports.subscriptions import (
     ClaimedEntry,
     Dunning,
@@ -66,7 +71,10 @@ __all__ = [
     "FreeTextInvoice",
     "FreeTextInvoicing",
     "GatewayProfile",
+    "GatewaySchedule",
+    "GatewaySchedules",
     "HintedPayments",
+    "ImportedSubscriptions",
     "InvoiceLine",
     "IssuedInvoice",
     "JournalBook",
