@@ -94,6 +94,10 @@ COMMANDS: dict[str, Entry] = {
         "payledger.cli.journals:app",
         "Payment journals: list them; approve and post one now.",
     ),
+    "subscriptions": Entry(
+        "payledger.cli.subscriptions:app",
+        "Subscriptions (recurring billing): list, show, create, change, pause, resume, cancel.",
+    ),
 }
 
 

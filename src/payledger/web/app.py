@@ -18,6 +18,7 @@ from payledger.web.problems import install_problem_handler
 from payledger.web.routes import business_events, health, payments, webhooks
 from payledger.web.routes import orders as order_routes
 from payledger.web.routes import reconcile as reconcile_routes
+from payledger.web.routes import subscriptions as subscription_routes
 
 log = structlog.get_logger(__name__)
 
@@ -65,6 +66,7 @@ def create_app(container: Container, *, embedded_worker: bool | None = None) -> 
     app.include_router(order_routes.router)
     install_console(app)
     app.include_router(payments.router)
+    app.include_router(subscription_routes.router)
     app.include_router(business_events.router)
     install_problem_handler(app)
     install_error_handlers(app)  # PayLedgerError's code, validation, HTTP errors: web/errors.py

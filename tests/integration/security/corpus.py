@@ -112,6 +112,8 @@ CARD_PLACES: dict[str, list[tuple[Any, ...]]] = {
     "payments": [("invoice",), ("payment_method", "customer_id")],
     "business_events": [("InvoiceAccount",), ("Note",)],
     "paytrace_webhook": [("data", "note")],
+    "subscriptions": [("customer_account",), ("plan", "description"), ("vault_customer_id",)],
+    "subscription_change": [("plan", "description"), ("plan", "currency")],
 }
 
 
@@ -121,7 +123,13 @@ def _path_of(route: str) -> str:
         "payments": "/api/v1/payments",
         "business_events": "/webhooks/d365/business-events",
         "paytrace_webhook": "/webhooks/paytrace",
+        "subscriptions": "/api/v1/subscriptions",
+        "subscription_change": "/api/v1/subscriptions/1",
     }[route]
+
+
+def _method_of(route: str) -> str:
+    return "PATCH" if route == "subscription_change" else "POST"
 
 
 def _cards_in_bodies(templates: Templates) -> Iterator[Probe]:
@@ -131,13 +139,17 @@ def _cards_in_bodies(templates: Templates) -> Iterator[Probe]:
             document = _spoiled(templates[route](), place, text)
             yield Probe(
                 f"card {text!r} in {route} {place}",
-                "POST",
+                _method_of(route),
                 _path_of(route),
                 _body(document),
                 carries_card=True,
             )
     for pan in CANARIES:
-        for route, place in (("orders", ("total",)), ("payments", ("amount",))):
+        for route, place in (
+            ("orders", ("total",)),
+            ("payments", ("amount",)),
+            ("subscriptions", ("plan", "amount")),
+        ):
             for written in (pan, f"{pan}.0", f"{pan[0]}.{pan[1:]}E{len(pan) - 1}"):
                 text = _with_raw_number(templates[route](), place, written)
                 yield Probe(
@@ -212,7 +224,8 @@ def _cards_elsewhere(ids: dict[str, str]) -> Iterator[Probe]:
 
 def _encodings(templates: Templates) -> Iterator[Probe]:
     encodings = ("utf-16", "utf-16-le", "utf-16-be", "utf-32", "utf-32-be", "utf-8-sig")
-    for route in ("orders", "payments", "business_events", "paytrace_webhook"):
+    routes = ("orders", "payments", "business_events", "paytrace_webhook", "subscriptions")
+    for route in routes:
         document = _spoiled(templates[route](), CARD_PLACES[route][0], CANARIES[2])
         text = json.dumps(document)
         for encoding in encodings:
@@ -247,10 +260,15 @@ POST_ROUTES = (
     "/console/logout",
     "/console/mapping",
     "/console/dead-letters/replay",
+    "/api/v1/subscriptions",
+    "/console/subscriptions/1/pause",
 )
+PATCH_ROUTES = ("/api/v1/subscriptions/1",)
 GET_ROUTES = (
     "/healthz", "/readyz", "/metrics", "/openapi.json", "/api/v1/orders/{order}",
     "/api/v1/payments/{payment}", "/api/v1/reconciliations", "/console/", "/console/payments",
+    "/api/v1/subscriptions", "/api/v1/subscriptions/{subscription}", "/console/subscriptions",
+    "/console/subscriptions/1",
 )  # fmt: skip
 
 
@@ -264,12 +282,12 @@ def _structure(templates: Templates) -> Iterator[Probe]:
         '{"name": "a\\u0000b"}',
         '{"\\u0000": 1}',
     )
-    for path in POST_ROUTES + GET_ROUTES:
-        method = "POST" if path in POST_ROUTES else "GET"
+    for path in POST_ROUTES + PATCH_ROUTES + GET_ROUTES:
+        method = "POST" if path in POST_ROUTES else "PATCH" if path in PATCH_ROUTES else "GET"
         needs = "console" if path.startswith("/console") else "api"
         for what, text in (("10,000 deep array", deep_array), ("10,000 deep object", deep_object)):
             yield Probe(f"{what} to {path}", method, path, _json_text(text), needs=needs)
-        if method == "POST":
+        if method in ("POST", "PATCH"):
             for text in lone:
                 yield Probe(
                     f"lone surrogate {text} to {path}", method, path, _json_text(text), needs=needs
@@ -291,6 +309,8 @@ def _numbers(templates: Templates, ids: dict[str, str]) -> Iterator[Probe]:
     money_places = {
         "orders": [("total",), ("lines", 0, "unit_price"), ("tax",)],
         "payments": [("amount",)],
+        "subscriptions": [("plan", "amount")],
+        "subscription_change": [("plan", "amount")],
     }
     for route, places in money_places.items():
         for place in places:
@@ -298,7 +318,7 @@ def _numbers(templates: Templates, ids: dict[str, str]) -> Iterator[Probe]:
                 document = _spoiled(templates[route](), place, amount)
                 yield Probe(
                     f"amount {amount!r} at {route} {place}",
-                    "POST",
+                    _method_of(route),
                     _path_of(route),
                     _body(document),
                 )
@@ -306,7 +326,7 @@ def _numbers(templates: Templates, ids: dict[str, str]) -> Iterator[Probe]:
                 text = _with_raw_number(templates[route](), place, written)
                 yield Probe(
                     f"number {written[:12]} at {route} {place}",
-                    "POST",
+                    _method_of(route),
                     _path_of(route),
                     _json_text(text),
                 )
@@ -338,6 +358,8 @@ def _ids(ids: dict[str, str]) -> Iterator[Probe]:
             (f"/api/v1/reconciliations/{huge}/report.html", "api"),
             (f"/api/v1/payments/{huge}", "api"),
             (f"/api/v1/orders/{huge}", "api"),
+            (f"/api/v1/subscriptions/{huge}", "api"),
+            (f"/console/subscriptions/{huge}", "console"),
         ):
             yield Probe(f"id {huge} at {path}", "GET", path, needs=needs)
         for follow_up in ("capture", "void", "refund"):
@@ -347,6 +369,19 @@ def _ids(ids: dict[str, str]) -> Iterator[Probe]:
                 f"/api/v1/payments/{huge}/{follow_up}",
                 _json_text("{}"),
             )
+        yield Probe(
+            f"change of subscription {huge}",
+            "PATCH",
+            f"/api/v1/subscriptions/{huge}",
+            _json_text('{"status": "paused"}'),
+        )
+        yield Probe(
+            f"console pause of subscription {huge}",
+            "POST",
+            f"/console/subscriptions/{huge}/pause",
+            {"data": {"version": huge, "csrf": "{csrf}"}},
+            needs="console",
+        )
         yield Probe(
             f"replay of job {huge}",
             "POST",
@@ -410,6 +445,7 @@ def _console() -> Iterator[Probe]:
         "/console/dead-letters/replay",
         "/console/mapping",
         "/console/login",
+        "/console/subscriptions/1/cancel",
     ):
         for headers in (
             {"origin": "https://evil.example"},

@@ -74,9 +74,22 @@ def templates() -> dict[str, Any]:
     def hint() -> dict[str, Any]:
         return {"type": "transaction.created", "data": {"transaction_id": next(serials)}}
 
+    def subscription() -> dict[str, Any]:
+        return {
+            "customer_account": "US-003",
+            "vault_customer_id": "corpus-customer",
+            "plan": {"amount": "5.00", "currency": "USD", "description": "Corpus plan"},
+            "interval": {"unit": "month"},
+        }
+
+    def subscription_change() -> dict[str, Any]:
+        return {"plan": {"amount": "5.00", "currency": "USD", "description": "Corpus plan"}}
+
     return {
         "orders": order,
         "payments": payment,
+        "subscriptions": subscription,
+        "subscription_change": subscription_change,
         "business_events": business_event,
         "paytrace_webhook": hint,
     }
@@ -101,7 +114,7 @@ class Sender:
         if probe.needs == "api" and probe.path.startswith("/api/"):
             if "authorization" not in names or extra:
                 pairs.append(("authorization", f"Bearer {self.token}"))
-            if probe.method == "POST" and "idempotency-key" not in names:
+            if probe.method in ("POST", "PATCH") and "idempotency-key" not in names:
                 pairs.append(("idempotency-key", str(uuid.uuid4())))
         if probe.path.startswith("/webhooks/d365"):
             pairs.append(("x-payledger-key", EVENT_KEY))

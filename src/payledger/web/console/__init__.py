@@ -1,7 +1,8 @@
 """The operator web console at ``/console``: server-rendered pages, no build step, no scripts.
 
 Dashboard, payments and each payment's timeline, dead letters with replay, journals (approved
-for posting in ``after_review`` mode), reconciliation reports, mapping preview and connections.
+for posting in ``after_review`` mode), subscriptions with pause, resume and cancel,
+reconciliation reports, mapping preview and connections.
 Operators sign in with an API token (:mod:`.access`); forms carry a per-session CSRF token and
 are refused when the browser says another site sent them (:mod:`.origin`); every value is
 escaped and card numbers are masked (:mod:`.render`).
@@ -21,6 +22,7 @@ from payledger.web.console import (
     routes_operate,
     routes_pages,
     routes_recon,
+    routes_subscriptions,
 )
 from payledger.web.console.access import ConsoleProblem, LoginRequired
 from payledger.web.console.origin import same_origin_only
@@ -47,7 +49,14 @@ async def _to_login(request: Request, _exc: Exception) -> Response:
 
 def install_console(app: FastAPI) -> None:
     """Serve the console under ``/console`` on ``app``."""
-    for module in (routes_auth, routes_pages, routes_operate, routes_journals, routes_recon):
+    for module in (
+        routes_auth,
+        routes_pages,
+        routes_operate,
+        routes_journals,
+        routes_recon,
+        routes_subscriptions,
+    ):
         app.include_router(
             module.router,
             prefix=PREFIX,
