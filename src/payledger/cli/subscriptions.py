@@ -20,6 +20,7 @@ from rich.table import Table
 from payledger.bootstrap import Container
 from payledger.bootstrap.subscriptions import change_ports
 from payledger.cli.common import console, errors, settings_from, setup_logging, with_container
+from payledger.cli.subscriptions_import import import_subscriptions
 from payledger.domain.subscriptions import Subscription
 from payledger.domain.subscriptions_periods import InvalidSubscription
 from payledger.flows.change_subscription import (
@@ -329,3 +330,6 @@ def cancel(
         _said(await cancel_subscription(command, ports), "cancelled")
 
     _run(ctx, go, charge_upgrades=False)
+
+
+app.command("import")(import_subscriptions)
