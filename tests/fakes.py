@@ -16,6 +16,13 @@ from typing import Any, final
 from payledger.domain.card_data import find_card_data
 from payledger.domain.clock import Clock, SystemClock
 from payledger.domain.codec import payment_to_dict
+from payledger.domain.dunning import (
+    Attempt,
+    AttemptOutcome,
+    CollectionsStage,
+    DunningCase,
+    NoticeKind,
+)
 from payledger.domain.errors import (
     AmbiguousOutcome,
     CardDataRejected,
@@ -45,7 +52,11 @@ from payledger.domain.subscriptions_billing import (
 )
 from payledger.domain.summary import DetailRow, PaymentDetail
 from payledger.flows.ports import (
+    ClaimedAttempt,
     ClaimedEntry,
+    CollectionsErp,
+    DunningNotices,
+    DunningStore,
     FreeTextInvoice,
     FreeTextInvoicing,
     IssuedInvoice,
@@ -57,6 +68,7 @@ from payledger.flows.ports import (
     PaymentEventStore,
     PaymentSource,
     PostingStore,
+    StaleCase,
     StaleSubscription,
     Subscribers,
     SubscriptionMirror,
@@ -982,3 +994,142 @@ class FakeSubscriptionStore(SubscriptionStore):
     async def entries(self, subscription_id: int) -> list[BillingEntry]:
         mine = [e for e in self.rows.values() if e.subscription_id == subscription_id]
         return sorted(mine, key=lambda e: (e.period.index, e.entry))
+
+
+@final
+class FakeDunningStore(DunningStore):
+    """Cases and attempts in memory with the SQL store's rules: one case per source key, one
+    attempt per (case, number), versions checked and bumped, leases on started attempts.
+    ``audit`` records (actor, action, case id)."""
+
+    def __init__(self, clock: Clock | None = None) -> None:
+        self.clock = clock or SystemClock()
+        self.cases: dict[int, DunningCase] = {}
+        self.started: dict[int, tuple[int, int, datetime]] = {}
+        """Attempt id → (case id, number, started at) of attempts not finished."""
+        self.charge_started: set[int] = set()
+        self.leases: dict[int, datetime] = {}
+        self.finished_at: dict[tuple[int, int], datetime] = {}
+        self.audit: list[tuple[str, str, int]] = []
+        self._attempt_ids = 0
+
+    async def open(self, case: DunningCase, *, actor: str) -> tuple[DunningCase, bool]:
+        for existing in self.cases.values():
+            if existing.source_key == case.source_key:
+                return existing, False
+        stored = replace(case, id=len(self.cases) + 1, version=1)
+        self.cases[stored.id] = stored
+        for attempt in stored.attempts:
+            self.finished_at[(stored.id, attempt.no)] = self.clock.now()
+        self.audit.append((actor, "dunning.opened", stored.id))
+        return stored, True
+
+    async def get(self, case_id: int) -> DunningCase | None:
+        return self.cases.get(case_id)
+
+    async def active_for_invoice(self, invoice_number: str) -> DunningCase | None:
+        active = ("open", "retry_scheduled", "exhausted")
+        found = [
+            c
+            for c in self.cases.values()
+            if c.invoice_number == invoice_number and c.status.value in active
+        ]
+        return found[-1] if found else None
+
+    async def change(
+        self, case: DunningCase, *, actor: str, action: str, detail: dict[str, Any]
+    ) -> DunningCase:
+        current = self.cases.get(case.id)
+        if current is None or current.version != case.version:
+            raise StaleCase(f"dunning case {case.id} changed")
+        finished = {a.no for a in case.attempts if a.outcome is not AttemptOutcome.STARTED}
+        for attempt_id, (case_id, no, _at) in list(self.started.items()):
+            if case_id == case.id and no in finished:
+                del self.started[attempt_id]
+                self.leases.pop(attempt_id, None)
+                self.finished_at[(case_id, no)] = self.clock.now()
+        stored = replace(case, version=case.version + 1)
+        self.cases[case.id] = stored
+        self.audit.append((actor, action, case.id))
+        return stored
+
+    async def claim_due(
+        self,
+        now: datetime,
+        *,
+        limit: int,
+        owner: str,
+        lease: timedelta,
+        case_id: int | None = None,
+    ) -> list[ClaimedAttempt]:
+        claimed: list[ClaimedAttempt] = []
+        for attempt_id, (cid, no, at) in self.started.items():
+            lapsed = attempt_id not in self.leases or self.leases[attempt_id] < now
+            if lapsed and case_id in (None, cid) and len(claimed) < limit:
+                self.leases[attempt_id] = now + lease
+                claimed.append(ClaimedAttempt(self.cases[cid], attempt_id, no, at, True))
+        running = {cid for cid, _no, _at in self.started.values()}
+        due = [
+            c
+            for c in self.cases.values()
+            if c.status.value == "retry_scheduled"
+            and c.next_attempt_at is not None
+            and c.next_attempt_at <= now
+            and c.id not in running
+            and case_id in (None, c.id)
+        ]
+        for case in sorted(due, key=lambda c: (c.next_attempt_at, c.id))[: limit - len(claimed)]:
+            self._attempt_ids += 1
+            no = max(a.no for a in case.attempts) + 1
+            started = Attempt(no, now, AttemptOutcome.STARTED)
+            case = replace(case, attempts=(*case.attempts, started))
+            self.cases[case.id] = case
+            self.started[self._attempt_ids] = (case.id, no, now)
+            self.leases[self._attempt_ids] = now + lease
+            claimed.append(ClaimedAttempt(case, self._attempt_ids, no, now, False))
+        return claimed
+
+    async def start_charge(self, attempt_id: int) -> bool:
+        before = attempt_id in self.charge_started
+        self.charge_started.add(attempt_id)
+        return before
+
+    async def release(self, attempt_id: int, error: str) -> None:
+        self.leases.pop(attempt_id, None)
+
+    async def declines_since(self, since: datetime) -> int:
+        return sum(
+            1
+            for case in self.cases.values()
+            for a in case.attempts
+            if a.outcome in (AttemptOutcome.DECLINED, AttemptOutcome.FAILED)
+            and self.finished_at.get((case.id, a.no), since) >= since
+        )
+
+
+@final
+class FakeDunningNotices(DunningNotices):
+    """Records each notice as (case id, notice); ``down`` makes queueing raise."""
+
+    def __init__(self, *, down: bool = False) -> None:
+        self.down = down
+        self.sent: list[tuple[int, NoticeKind]] = []
+
+    async def notify(self, case: DunningCase, notice: NoticeKind) -> None:
+        if self.down:
+            raise TransientError("the outbox is down", system="fake")
+        self.sent.append((case.id, notice))
+
+
+@final
+class FakeCollectionsErp(CollectionsErp):
+    """Records each step as (case id, stage value or ``"undo"``)."""
+
+    def __init__(self) -> None:
+        self.steps: list[tuple[int, str]] = []
+
+    async def advance(self, case: DunningCase, stage: CollectionsStage) -> None:
+        self.steps.append((case.id, stage.value))
+
+    async def undo(self, case: DunningCase) -> None:
+        self.steps.append((case.id, "undo"))

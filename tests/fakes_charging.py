@@ -52,12 +52,17 @@ def charge_requests(
 
 @final
 class FakeCardGateway(CardGateway):
-    """Approves everything but 1.12 (declined), numbering transactions from 1001."""
+    """Approves everything but 1.12 (declined) and the charges ``decline_next`` declines,
+    numbering transactions from 1001."""
 
     source_name = "fakepay"
     currency = "USD"
 
-    def __init__(self, fail_next: list[Exception] | None = None) -> None:
+    def __init__(
+        self, fail_next: list[Exception] | None = None, decline_next: list[str] | None = None
+    ) -> None:
+        self.decline_next = list(decline_next or [])
+        """Decline texts of the next charges, whatever their amount (one used per charge)."""
         self.calls: list[tuple[str, Money]] = []
         self.requests: list[Mapping[str, Any]] = []
         """The request of each charge, as the flow mapped it."""
@@ -97,7 +102,16 @@ class FakeCardGateway(CardGateway):
         self.calls.append(("sale" if capture else "authorization", amount))
         self.requests.append(request)
         kind = PaymentKind.SALE if capture else PaymentKind.AUTHORIZATION
-        return self._payment(self._txn(), kind, amount, invoice_ref=refs.invoice_number)
+        payment = self._payment(self._txn(), kind, amount, invoice_ref=refs.invoice_number)
+        if self.decline_next:
+            text = self.decline_next.pop(0)
+            payment = replace(
+                payment,
+                status=PaymentStatus.DECLINED,
+                outcome=Outcome.SOFT_DECLINE,
+                message=f"Declined by the card issuer. {text}.",
+            )
+        return payment
 
     async def capture(self, original: ChargeRecord, amount: Money) -> Payment:
         self.calls.append(("capture", amount))

@@ -13,6 +13,7 @@ import tomllib
 from decimal import Decimal
 from pathlib import Path
 from typing import Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import (
     BaseModel,
@@ -445,6 +446,100 @@ class SubscriptionSettings(_Section):
     """Periods one billing job takes; the rest wait for the next run."""
 
 
+DEFAULT_SOFT_DECLINES = [
+    "insufficient funds",
+    "not sufficient funds",
+    "do not honou?r",
+    "issuer (is )?(unavailable|not available|inoperative)",
+    "try again",
+    "exceeds",
+    "limit exceeded",
+    "refer to (card )?issuer",
+    "call issuer",
+    "processing error",
+    "system (error|malfunction)",
+]
+DEFAULT_HARD_DECLINES = [
+    "stolen",
+    "lost",
+    "pick ?up",
+    "invalid account",
+    "invalid card",
+    "no such (account|card|issuer)",
+    "closed",
+    "expired",
+    "restricted",
+    "fraud",
+    "revo(ked|cation)",
+    "do not try again",
+    "security violation",
+    "not permitted",
+]
+
+
+class DunningSettings(_Section):
+    """Dunning: declined charges of invoices and subscriptions retried, customers told."""
+
+    enabled: bool = False
+    """Open cases for missed charges and run the retry job (needs [paytrace] and [d365])."""
+    retry_days: list[int] = Field(default_factory=lambda: [1, 3, 5, 7])
+    """Days after the first decline on which a soft decline is retried."""
+    retry_at: str = "10:00"
+    """``HH:MM`` local time (in ``timezone``) of each retry."""
+    timezone: str = "America/Los_Angeles"
+    """The calendar retry days and ``retry_at`` are counted in."""
+    soft_declines: list[str] = Field(default_factory=lambda: list(DEFAULT_SOFT_DECLINES))
+    """Patterns of the processor's decline text retried on the schedule."""
+    hard_declines: list[str] = Field(default_factory=lambda: list(DEFAULT_HARD_DECLINES))
+    """Patterns of declines never retried on the same card (tried before the soft ones)."""
+    unknown_declines: Literal["soft", "hard"] = "soft"
+    """The class of a decline no pattern matches."""
+    burst_alert_per_hour: int = Field(20, ge=0)
+    """Alert the operators when more declines than this arrive within an hour (0: never)."""
+    run_every_minutes: int = Field(15, ge=1, le=1440)
+    """How often the retry job looks for due retries."""
+    max_per_run: int = Field(200, ge=1)
+    """Retries one job makes; the rest wait for the next run."""
+
+    @field_validator("retry_days")
+    @classmethod
+    def _increasing_days(cls, value: list[int]) -> list[int]:
+        if not value or any(d < 1 for d in value) or value != sorted(set(value)):
+            raise ValueError("must list increasing whole days from 1 on, e.g. [1, 3, 5, 7]")
+        return value
+
+    @field_validator("retry_at")
+    @classmethod
+    def _clock_time(cls, value: str) -> str:
+        return _hh_mm(value)
+
+    @field_validator("soft_declines", "hard_declines")
+    @classmethod
+    def _patterns(cls, value: list[str]) -> list[str]:
+        for pattern in value:
+            try:
+                re.compile(pattern)
+            except re.error as exc:
+                raise ValueError(f"{pattern!r} is not a valid regular expression: {exc}") from None
+        return value
+
+    @field_validator("timezone")
+    @classmethod
+    def _zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"{value!r} is not an IANA time zone") from None
+        return value
+
+
+def _hh_mm(value: str) -> str:
+    hours, _, minutes = value.partition(":")
+    if not (hours.isdigit() and minutes.isdigit() and int(hours) < 24 and int(minutes) < 60):
+        raise ValueError("must be a time of day as HH:MM")
+    return f"{int(hours):02d}:{int(minutes):02d}"
+
+
 class ReconcileSettings(_Section):
     """Settlement reconciliation: PayTrace's settled batches against D365's payment lines."""
 
@@ -508,6 +603,7 @@ class Settings(BaseSettings):
     mapping: MappingSettings = MappingSettings()
     reconcile: ReconcileSettings = ReconcileSettings()
     subscriptions: SubscriptionSettings = SubscriptionSettings()
+    dunning: DunningSettings = DunningSettings()
     alerts: AlertsSettings = AlertsSettings()
     api: ApiSettings = ApiSettings()
     webhooks: WebhookSettings = WebhookSettings()

@@ -8,6 +8,7 @@ import structlog
 from payledger.adapters.d365.business_events import INVOICE_POSTED, invoice_posted
 from payledger.bootstrap.attempts import is_last_attempt
 from payledger.bootstrap.container import Container
+from payledger.bootstrap.dunning import missed_charges
 from payledger.bootstrap.payments import charge_ports
 from payledger.engine.jobs import Handler, Job
 from payledger.flows.auto_pay import pay_posted_invoice
@@ -85,6 +86,7 @@ def process_business_event(container: Container) -> Handler:
                 company=container.settings.d365.company,
                 ctx=await charge_ports(container),
                 attempts=_Attempts(container, events, row_id),
+                dunning=await missed_charges(container),
             )
         except Exception as exc:
             if is_last_attempt(job, exc):

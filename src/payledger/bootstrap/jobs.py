@@ -16,6 +16,7 @@ from payledger.bootstrap import (
     alerts,
     business_events,
     customers,
+    dunning,
     housekeeping,
     journals,
     orders,
@@ -108,6 +109,12 @@ JOB_KINDS: tuple[JobKind, ...] = (
         subscriptions.bill_subscriptions_job,
         enabled=subscriptions.subscriptions_enabled,
         schedule=subscriptions.billing_schedule,
+    ),
+    JobKind(
+        dunning.RETRY_DUNNING,
+        dunning.retry_dunning_job,
+        enabled=dunning.dunning_enabled,
+        schedule=dunning.retry_schedule,
     ),
 )
 

@@ -12,6 +12,7 @@ from payledger.adapters.d365.free_text_invoices import D365FreeTextInvoices, D36
 from payledger.adapters.paytrace import PayTraceClient
 from payledger.bootstrap.container import Container
 from payledger.bootstrap.customers import customer_directory
+from payledger.bootstrap.dunning import subscription_dunning
 from payledger.bootstrap.payments import charge_ports
 from payledger.config import Settings
 from payledger.engine.jobs import Handler, Job
@@ -73,14 +74,16 @@ async def billing_ports(
     invoicing: Callable[[Container], Awaitable[FreeTextInvoicing]] = free_text_invoicing,
     mirror: Callable[[Container], Awaitable[SubscriptionMirror]] = subscription_mirror,
 ) -> BillingPorts:
-    """What a billing run works with: the store, D365's invoices and status field, and the
-    charge ports of ``POST /api/v1/payments``."""
+    """What a billing run works with: the store, D365's invoices and status field, the
+    charge ports of ``POST /api/v1/payments``, and dunning (when ``[dunning] enabled``)."""
+    status_mirror = await mirror(container)
     return BillingPorts(
         store=SqlSubscriptions(container.database, container.clock),
         invoicing=await invoicing(container),
-        mirror=await mirror(container),
+        mirror=status_mirror,
         charging=await charge_ports(container),
         clock=container.clock,
+        dunning=await subscription_dunning(container, status_mirror),
     )
 
 

@@ -20,8 +20,10 @@ from payledger.domain.charges import (
     ReceivableKind,
     StoredCard,
 )
+from payledger.domain.dunning import AttemptOutcome, CaseSource, MissedCharge
 from payledger.domain.erp_keys import InvalidErpValue, check_erp_id
 from payledger.domain.errors import RejectedError, TransientError
+from payledger.domain.money import Money
 from payledger.flows.charge_payment import (
     AmountRefused,
     Busy,
@@ -33,7 +35,7 @@ from payledger.flows.charge_payment import (
     charge_receivable,
     record_of,
 )
-from payledger.flows.ports import ChargeAttempts
+from payledger.flows.ports import ChargeAttempts, MissedCharges
 
 AUTO_PAY_CLIENT = "d365-auto-pay"
 """The client name auto-pay charges are recorded (and audited) under."""
@@ -64,12 +66,20 @@ class AutoPayResult:
     outcome: AutoPayOutcome
     reason: str
     gateway_txn_id: str = ""
+    amount: Money | None = None
+    """What was charged or declined (None when nothing reached the gateway)."""
 
 
 async def pay_posted_invoice(
-    event: InvoicePosted, *, company: str, ctx: ChargeContext, attempts: ChargeAttempts
+    event: InvoicePosted,
+    *,
+    company: str,
+    ctx: ChargeContext,
+    attempts: ChargeAttempts,
+    dunning: MissedCharges | None = None,
 ) -> AutoPayResult:
-    """Charge the invoice's open amount to the customer's card on file, if they chose that."""
+    """Charge the invoice's open amount to the customer's card on file, if they chose that;
+    a decline is reported to ``dunning`` (when given), which retries it."""
     if event.legal_entity.casefold() != company.casefold():
         return _skipped(f"the invoice is in company {event.legal_entity}, not {company}")
     try:
@@ -88,7 +98,26 @@ async def pay_posted_invoice(
         client=AUTO_PAY_CLIENT,
         since=event.received_at,
     )
-    return await charge_invoice_once(charge, ctx=ctx, attempts=attempts)
+    result = await charge_invoice_once(charge, ctx=ctx, attempts=attempts)
+    if result.outcome is AutoPayOutcome.DECLINED and dunning is not None:
+        await dunning.charge_missed(_missed(charge, result, ctx.now))
+    return result
+
+
+def _missed(charge: InvoiceCharge, result: AutoPayResult, now: datetime) -> MissedCharge:
+    assert isinstance(charge.card, StoredCard) and result.amount is not None
+    return MissedCharge(
+        source=CaseSource.AUTO_PAY,
+        source_key=f"auto-pay:{charge.invoice_number}:{result.gateway_txn_id}",
+        invoice_number=charge.invoice_number,
+        customer_account=charge.customer_account,
+        vault_customer_id=charge.card.customer_id,
+        amount=result.amount,
+        at=now,
+        outcome=AttemptOutcome.DECLINED,
+        reason=result.reason,
+        gateway_txn_id=result.gateway_txn_id,
+    )
 
 
 @dataclass(frozen=True)
@@ -133,11 +162,14 @@ async def charge_invoice_once(
         return AutoPayResult(AutoPayOutcome.FAILED, str(exc))
     record = charged.record
     if record.state is PaymentState.DECLINED:
-        return AutoPayResult(AutoPayOutcome.DECLINED, record.message, record.gateway_txn_id)
+        return AutoPayResult(
+            AutoPayOutcome.DECLINED, record.message, record.gateway_txn_id, record.amount
+        )
     return AutoPayResult(
         AutoPayOutcome.CHARGED,
         f"charged {record.amount} to the card on file of {charge.customer_account}",
         record.gateway_txn_id,
+        record.amount,
     )
 
 
@@ -162,6 +194,7 @@ async def _finish_cut_off_attempt(
         outcome,
         f"an interrupted attempt had already charged the card: {payment.message}",
         payment.gateway_txn_id,
+        payment.amount,
     )
 
 

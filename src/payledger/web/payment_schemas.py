@@ -92,12 +92,30 @@ class PaymentCreate(_Body):
     capture: StrictBool = True
     """``false``: authorize only; capture later with ``POST /api/v1/payments/{id}/capture``."""
     payment_method: PaymentMethod
+    dunning: StrictBool = False
+    """``true``: a decline opens a dunning case that retries the invoice's open amount on the
+    card on file (needs ``invoice``, a ``vault_customer`` payment method, no ``amount``, and
+    ``capture``)."""
 
     @model_validator(mode="after")
     def _one_target(self) -> Self:
         if (self.invoice is None) == (self.sales_order is None):
             raise ValueError("give exactly one of 'invoice' and 'sales_order'")
         return self
+
+    def dunning_refusal(self) -> str | None:
+        """Why ``dunning`` cannot be asked for with this charge, if it cannot."""
+        if not self.dunning:
+            return None
+        if self.invoice is None:
+            return "'dunning' retries invoices only: give 'invoice', not 'sales_order'"
+        if not isinstance(self.payment_method, VaultCustomerMethod):
+            return "'dunning' retries a card on file: the payment method must be 'vault_customer'"
+        if self.amount is not None:
+            return "'dunning' retries the invoice's open amount: leave out 'amount'"
+        if not self.capture:
+            return "'dunning' retries sales: leave out 'capture: false'"
+        return None
 
 
 class AmountChange(_Body):

@@ -10,6 +10,7 @@ import pytest
 
 from payledger.bootstrap import Container, build
 from payledger.bootstrap.customers import SYNC_CUSTOMERS
+from payledger.bootstrap.dunning import RETRY_DUNNING, retry_schedule
 from payledger.bootstrap.jobs import JOB_KINDS
 from payledger.bootstrap.journals import POST_JOURNALS
 from payledger.bootstrap.payments import POLL_PAYTRACE
@@ -39,6 +40,7 @@ async def everything_on(tmp_path: Path) -> AsyncIterator[Container]:
             sync={"customers_enabled": True},
             reconcile={"enabled": True},
             subscriptions={"enabled": True},
+            dunning={"enabled": True},
         )
     )
     yield container
@@ -69,6 +71,7 @@ async def test_with_everything_enabled_every_row_is_registered(everything_on):
         "journals-post",
         "customer-sync",
         "subscriptions-bill",
+        "dunning-retry",
     ]
 
 
@@ -84,6 +87,7 @@ async def test_disabled_systems_leave_their_kinds_and_schedules_out(everything_o
         POST_JOURNALS,
         SYNC_CUSTOMERS,
         BILL_SUBSCRIPTIONS,
+        RETRY_DUNNING,
     }
     assert set(everything_off.handlers) == {row.kind for row in JOB_KINDS} - off
     assert everything_off.batch_handlers == {}
@@ -98,3 +102,9 @@ async def test_disabled_systems_leave_their_kinds_and_schedules_out(everything_o
 def test_the_billing_run_is_scheduled_every_run_every_minutes(tmp_path, minutes, cron):
     schedule = billing_schedule(settings(tmp_path, subscriptions={"run_every_minutes": minutes}))
     assert (schedule.cron, schedule.job_kind) == (cron, BILL_SUBSCRIPTIONS)
+
+
+@pytest.mark.parametrize(("minutes", "cron"), [(15, "*/15 * * * *"), (60, "0 */1 * * *")])
+def test_the_dunning_retry_is_scheduled_every_run_every_minutes(tmp_path, minutes, cron):
+    schedule = retry_schedule(settings(tmp_path, dunning={"run_every_minutes": minutes}))
+    assert (schedule.cron, schedule.job_kind) == (cron, RETRY_DUNNING)

@@ -418,3 +418,57 @@ subscription_periods = Table(
         postgresql_where=text("status IN ('planned', 'invoiced')"),
     ),
 )
+
+dunning_cases = Table(
+    "dunning_cases",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("source", String(16), nullable=False),  # subscription, auto_pay, api
+    Column("source_key", String(120), nullable=False),  # one case per missed charge
+    Column("invoice_number", String(40), nullable=False),
+    Column("customer_account", String(40), nullable=False),
+    Column("vault_customer_id", String(80), nullable=False),
+    Column("amount", String(32), nullable=False),
+    Column("currency", String(3), nullable=False),
+    # open, retry_scheduled, recovered, exhausted, stopped, paid_elsewhere
+    Column("status", String(16), nullable=False),
+    Column("opened_at", UTCDateTime, nullable=False),
+    Column("next_attempt_at", UTCDateTime),
+    Column("card_replaced", Boolean, nullable=False, server_default=false()),
+    Column("subscription_id", BigInteger),
+    Column("reason", Text, nullable=False, server_default=""),
+    Column("version", Integer, nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+    UniqueConstraint("source_key"),
+    Index("ix_dunning_cases_invoice_number", "invoice_number"),
+    Index("ix_dunning_cases_next_attempt_at", "next_attempt_at", "id"),
+)
+
+dunning_attempts = Table(
+    "dunning_attempts",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("case_id", BigInteger, nullable=False),
+    Column("attempt_no", Integer, nullable=False),  # 0: the charge that was missed
+    # started, approved, declined, failed, nothing_open
+    Column("outcome", String(16), nullable=False),
+    Column("decline_class", String(8)),
+    Column("reason", Text, nullable=False, server_default=""),
+    Column("gateway_txn_id", String(64), nullable=False, server_default=""),
+    Column("error", Text, nullable=False, server_default=""),
+    Column("started_at", UTCDateTime, nullable=False),
+    Column("charge_started_at", UTCDateTime),
+    Column("finished_at", UTCDateTime),
+    Column("lease_owner", String(80)),
+    Column("lease_until", UTCDateTime),
+    # inserting the row is the claim: an attempt is made once
+    UniqueConstraint("case_id", "attempt_no"),
+    Index("ix_dunning_attempts_finished_at", "finished_at"),
+    Index(
+        "ix_dunning_attempts_started",
+        "id",
+        sqlite_where=text("outcome = 'started'"),
+        postgresql_where=text("outcome = 'started'"),
+    ),
+)

@@ -22,6 +22,15 @@ from payledger.flows.ports.customers import (
     ErpCustomer,
     GatewayProfile,
 )
+from payledger.flows.ports.dunning import (
+    ClaimedAttempt,
+    CollectionsErp,
+    DunningNotices,
+    DunningStore,
+    MissedCharges,
+    StaleCase,
+    UnknownCase,
+)
 from payledger.flows.ports.inbox import DeliveryLog, HintedPayments, PaymentEventStore
 from payledger.flows.ports.journal_posting import JournalPoster, JournalReadback
 from payledger.flows.ports.journals import JournalBook
@@ -58,13 +67,17 @@ __all__ = [
     "CardGateway",
     "ChargeAttempts",
     "ChargeRecords",
+    "ClaimedAttempt",
     "ClaimedEntry",
+    "CollectionsErp",
     "CustomerDirectory",
     "CustomerProfiles",
     "DailyPaymentSource",
     "DeliveryLog",
     "DepositLedger",
     "Dunning",
+    "DunningNotices",
+    "DunningStore",
     "ErpCustomer",
     "ErpOrder",
     "ErpRows",
@@ -84,6 +97,7 @@ __all__ = [
     "Ledger",
     "LedgerLines",
     "LedgerWriteResult",
+    "MissedCharges",
     "OperatorAlerts",
     "OrderGateway",
     "PaymentEventStore",
@@ -98,11 +112,13 @@ __all__ = [
     "Settlement",
     "SettlementSource",
     "ShopOrderStore",
+    "StaleCase",
     "StaleSubscription",
     "Subscribers",
     "SubscriptionMirror",
     "SubscriptionStore",
     "SummaryStore",
+    "UnknownCase",
     "UnknownSubscription",
     "no_progress",
 ]

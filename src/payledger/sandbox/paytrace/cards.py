@@ -135,3 +135,21 @@ def csc_response(card: Card, csc: str | None) -> str:
 def decline_text(amount: Decimal, settings: PayTraceSandboxSettings) -> str | None:
     """Processor text of the decline ``amount`` triggers, or ``None`` to approve."""
     return settings.declines.get(str(amount.quantize(Decimal("0.01"))))
+
+
+@dataclass
+class CustomerDeclines:
+    """A test's control (never PayTrace's): the next ``remaining`` charges of a vault
+    customer's card are declined with ``text``, whatever the amount; then it approves again."""
+
+    text: str
+    remaining: int
+
+
+def customer_decline(declines: dict[str, CustomerDeclines], customer_id: str) -> str | None:
+    """Processor text of the decline set for ``customer_id``'s next charge (used up by it)."""
+    run = declines.get(customer_id) if customer_id else None
+    if run is None or run.remaining <= 0:
+        return None
+    run.remaining -= 1
+    return run.text

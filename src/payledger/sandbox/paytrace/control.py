@@ -6,12 +6,14 @@ from datetime import date, datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Depends, HTTPException, Request
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from payledger.sandbox.paytrace import auth, demo, exports, protect, settlement
+from payledger.sandbox.paytrace.cards import CustomerDeclines
 from payledger.sandbox.paytrace.clock import pacific_date, pacific_text
 from payledger.sandbox.paytrace.dispatch import json_default
 from payledger.sandbox.paytrace.service import PayTraceSandbox
+from payledger.sandbox.paytrace.settings import DO_NOT_HONOR
 
 router = APIRouter(prefix="/_sandbox", tags=["sandbox control"])
 
@@ -44,6 +46,14 @@ class NotifierConfig(BaseModel):
     secret: str | None = None
     attempts: int | None = None
     backoff_s: float | None = None
+
+
+class CustomerDeclinesRequest(BaseModel):
+    text: str = Field(DO_NOT_HONOR, min_length=1, max_length=200)
+    """The processor text (``approval_message``) of each decline; e.g. the expired-card one
+    ``"  EXPIRED CARD - Expired card"`` for a hard decline."""
+    times: int = Field(1, ge=0, le=1000)
+    """How many of the customer's next charges are declined (0: none any more)."""
 
 
 class EncryptRequest(BaseModel):
@@ -146,6 +156,23 @@ def read_state(sandbox: SandboxDep) -> dict[str, Any]:
         }
     )
     return everything
+
+
+@router.get("/declines")
+def read_declines(sandbox: SandboxDep) -> dict[str, Any]:
+    """The declines set by vault customer id, with how many are left."""
+    found = sandbox.state.customer_declines
+    return {"customers": {cid: vars(run) for cid, run in found.items()}}
+
+
+@router.put("/declines/customers/{customer_id}")
+def decline_customer(
+    sandbox: SandboxDep, customer_id: str, request: CustomerDeclinesRequest
+) -> dict[str, Any]:
+    """Decline the next ``times`` charges of the vault customer's card with ``text`` (any
+    amount), then approve again: a retried charge can be declined N times, then recovered."""
+    sandbox.state.customer_declines[customer_id] = CustomerDeclines(request.text, request.times)
+    return read_declines(sandbox)
 
 
 @router.get("/faults")

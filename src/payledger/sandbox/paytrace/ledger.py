@@ -45,7 +45,9 @@ def charge(state: SandboxState, at: datetime, request: Charge) -> Transaction:
     avs = cards.avs_response(billing, state.settings.address_on_file)
     decline = None
     if request.type is not TxnType.REFUND:
-        decline = cards.decline_text(request.amount, state.settings)
+        decline = cards.customer_decline(
+            state.customer_declines, request.customer_id
+        ) or cards.decline_text(request.amount, state.settings)
     approval_code = "" if decline else state.approval_code()
     status = _initial_status(request.type, declined=decline is not None)
     txn = Transaction(

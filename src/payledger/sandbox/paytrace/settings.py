@@ -8,9 +8,13 @@ from decimal import Decimal
 
 MAX_DISCRETIONARY_FIELDS = 6
 
+DO_NOT_HONOR = "    DECLINE - Do not honor"
+EXPIRED_CARD = "  EXPIRED CARD - Expired card"
+"""Processor texts of the fact sheet's recorded declines (§4): soft and hard."""
+
 DEFAULT_DECLINES: dict[str, str] = {
-    "1.12": "    DECLINE - Do not honor",
-    "0.29": "  EXPIRED CARD - Expired card",
+    "1.12": DO_NOT_HONOR,
+    "0.29": EXPIRED_CARD,
 }
 
 

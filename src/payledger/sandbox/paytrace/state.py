@@ -8,6 +8,7 @@ from datetime import datetime
 from typing import Any
 
 from payledger.sandbox.paytrace import messages
+from payledger.sandbox.paytrace.cards import CustomerDeclines
 from payledger.sandbox.paytrace.errors import VendorErrors
 from payledger.sandbox.paytrace.records import (
     AccessToken,
@@ -48,6 +49,8 @@ class SandboxState:
         self.recurrences: dict[int, Recurrence] = {}
         self.tokens: dict[str, AccessToken] = {}
         self.changes: list[Change] = []
+        self.customer_declines: dict[str, CustomerDeclines] = {}
+        """Declines a test set by vault customer id (the control API's ``/declines``)."""
         self._next_transaction_id = settings.first_transaction_id
         self._next_check_id = settings.first_check_id
         self._next_batch_number = settings.first_batch_number

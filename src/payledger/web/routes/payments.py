@@ -22,15 +22,24 @@ from fastapi import APIRouter, Depends, Path
 from fastapi.responses import JSONResponse
 
 from payledger.bootstrap import charge_ports
+from payledger.bootstrap.dunning import missed_charges
 from payledger.domain.charges import (
     CardSource,
     ChargeRecord,
     ChargeReferences,
     PaymentState,
     ReceivableKind,
+    StoredCard,
 )
+from payledger.domain.dunning import AttemptOutcome, CaseSource, MissedCharge
 from payledger.domain.erp_keys import InvalidErpValue
-from payledger.domain.errors import AmbiguousOutcome, AuthError, ConfigError, RejectedError
+from payledger.domain.errors import (
+    AmbiguousOutcome,
+    AuthError,
+    ConfigError,
+    PayLedgerError,
+    RejectedError,
+)
 from payledger.domain.model import Payment
 from payledger.domain.money import Money
 from payledger.flows.charge_payment import (
@@ -186,6 +195,35 @@ async def _context(container: ContainerDep, idempotency: Idempotency) -> ChargeC
     return replace(ctx, gateway=_Announcing(ctx.gateway, idempotency))
 
 
+async def _open_dunning(container: ContainerDep, record: ChargeRecord, card: CardSource) -> None:
+    """A declined charge marked ``dunning``: its case retries it (when dunning is on)."""
+    opener = await missed_charges(container)
+    assert opener is not None and isinstance(card, StoredCard)  # checked before charging
+    missed = MissedCharge(
+        source=CaseSource.API,
+        source_key=f"api:{record.gateway_txn_id}",
+        invoice_number=record.invoice_number,
+        customer_account=record.customer_account,
+        vault_customer_id=card.customer_id,
+        amount=record.amount,
+        at=record.created_at,
+        outcome=AttemptOutcome.DECLINED,
+        reason=record.message,
+        gateway_txn_id=record.gateway_txn_id,
+    )
+    try:
+        await opener.charge_missed(missed)
+    except PayLedgerError as exc:  # the decline stands; an operator opens the case
+        log.error("payments.dunning_not_opened", payment=record.gateway_txn_id, error=str(exc))
+        await container.alerts.notify(
+            "dunning-not-opened",
+            "A declined payment got no dunning case",
+            f"Payment {record.gateway_txn_id} (invoice {record.invoice_number}) was declined "
+            f"and marked for dunning, but its case could not be opened: {exc}",
+            facts={"payment": record.gateway_txn_id, "invoice": record.invoice_number},
+        )
+
+
 def _exact(amount: Decimal | None, container: ContainerDep) -> None:
     """The amount has no more decimal places than the account's currency (422 otherwise)."""
     amount_in(container.settings.paytrace.currency, amount, "body.amount")
@@ -215,6 +253,11 @@ async def create_payment(
     card, a PayTrace Protect token or a client-side encrypted card; `capture: false` only
     authorizes."""
     _exact(body.amount, container)
+    refusal = body.dunning_refusal()
+    if body.dunning and not container.settings.dunning.enabled:
+        refusal = "dunning is off on this payledger ([dunning] enabled = false)"
+    if refusal is not None:
+        raise ApiProblem(422, "dunning_not_possible", refusal, field="body.dunning")
 
     async def work() -> Reply:
         kind = ReceivableKind.INVOICE if body.invoice else ReceivableKind.SALES_ORDER
@@ -228,6 +271,8 @@ async def create_payment(
             capture=body.capture,
         )
         charged = await charge_receivable(charge, await _context(container, idempotency))
+        if body.dunning and charged.record.state is PaymentState.DECLINED:
+            await _open_dunning(container, charged.record, charge.card)
         return _reply(charged.record)
 
     return await _run_once(idempotency, client, work)
