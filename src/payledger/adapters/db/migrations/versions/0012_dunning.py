@@ -5,8 +5,8 @@ A case follows one missed charge (unique ``source_key``); each charge of it is o
 it, so a retry is made once.
 
 Revision ID: 0012
-Revises: 0010
-Create Date: 2027-01-11
+Revises: 0011
+Create Date: 2026-12-06
 """
 
 import sqlalchemy as sa
