@@ -401,4 +401,3 @@ async def _watch_declines(ports: DunningPorts) -> None:
             "check the gateway and the card accounts.",
             facts={"declines": declines, "threshold": threshold, "at": now.isoformat()},
         )
-

@@ -48,7 +48,7 @@ class SqlImportedSubscriptions(SqlSubscriptions):
             row = (
                 await conn.execute(
                     insert_ignoring_duplicates(subscriptions, self.database.dialect)
-                    .values(**values, version=1, created_at=now, updated_at=now)
+                    .values(**values, version=1, created_by=actor, created_at=now, updated_at=now)
                     .returning(*subscriptions.c)
                 )
             ).one_or_none()

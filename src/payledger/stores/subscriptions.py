@@ -146,7 +146,7 @@ class SqlSubscriptions:
         async with self.database.transaction() as conn:
             new_id = await conn.scalar(
                 subscriptions.insert()
-                .values(**values, version=1, created_at=now, updated_at=now)
+                .values(**values, version=1, created_by=actor, created_at=now, updated_at=now)
                 .returning(subscriptions.c.id)
             )
             row = (

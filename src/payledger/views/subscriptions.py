@@ -1,9 +1,9 @@
 """Subscriptions as the API, the CLI and the console list them, who created each, and its
 audit trail. Read-only.
 
-A subscription belongs to whoever created it: the actor of its ``subscription.created`` audit
-entry, written in the same transaction as the subscription (``api:<client>``, ``cli:<user>``,
-``console:<user>``). The API shows a client only the subscriptions it created.
+A subscription belongs to whoever created it: its ``created_by`` (``api:<client>``,
+``cli:<user>``, ``console:<user>``, the actor its creation was audited under). The API shows a
+client only the subscriptions it created.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import String, and_, cast, exists, literal, select
+from sqlalchemy import select
 
 from payledger.adapters.db.database import Database
 from payledger.adapters.db.tables import audit_log, subscriptions
@@ -50,17 +50,6 @@ def _subject(subscription_id: int) -> str:
     return f"subscription:{subscription_id}"
 
 
-def _created_by(actor: str) -> Any:
-    subject = literal("subscription:").concat(cast(subscriptions.c.id, String))
-    return exists().where(
-        and_(
-            audit_log.c.subject == subject,
-            audit_log.c.action == CREATED,
-            audit_log.c.actor == actor,
-        )
-    )
-
-
 async def subscription_page(
     database: Database,
     *,
@@ -78,7 +67,7 @@ async def subscription_page(
     if customer is not None:
         query = query.where(subscriptions.c.customer_account == customer)
     if created_by is not None:
-        query = query.where(_created_by(created_by))
+        query = query.where(subscriptions.c.created_by == created_by)
     query = query.order_by(subscriptions.c.id).limit(max(1, min(limit, LARGEST_PAGE)))
     async with database.transaction() as conn:
         rows = (await conn.execute(query)).all()
@@ -101,12 +90,10 @@ async def subscription_page(
 
 async def subscription_creator(database: Database, subscription_id: int) -> str | None:
     """The actor that created the subscription (``api:shop``), None when there is none."""
-    query = select(audit_log.c.actor).where(
-        audit_log.c.subject == _subject(subscription_id), audit_log.c.action == CREATED
-    )
+    query = select(subscriptions.c.created_by).where(subscriptions.c.id == subscription_id)
     async with database.transaction() as conn:
-        actor: str | None = await conn.scalar(query.limit(1))
-    return actor
+        actor: str | None = await conn.scalar(query)
+    return actor or None
 
 
 async def subscription_audit(database: Database, subscription_id: int) -> list[AuditEntry]:

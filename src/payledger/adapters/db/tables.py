@@ -374,6 +374,7 @@ subscriptions = Table(
     Column("next_due_at", UTCDateTime),
     Column("credit", String(32), nullable=False, server_default="0"),
     Column("version", Integer, nullable=False),
+    Column("created_by", String(120), nullable=False, server_default=""),
     Column("created_at", UTCDateTime, nullable=False),
     Column("updated_at", UTCDateTime, nullable=False),
     # the PayTrace recurrence it was imported from (one subscription per recurrence), and
@@ -382,6 +383,7 @@ subscriptions = Table(
     Column("billed_by_gateway", Boolean, nullable=False, server_default=false()),
     Index("ix_subscriptions_next_due_at", "next_due_at", "id"),
     Index("ix_subscriptions_customer_account", "customer_account"),
+    Index("ix_subscriptions_created_by", "created_by", "id"),
     Index("uq_subscriptions_gateway_schedule_id", "gateway_schedule_id", unique=True),
 )
 

@@ -48,12 +48,14 @@ def upgrade() -> None:
         sa.Column("next_due_at", UTCDateTime(), nullable=True),
         sa.Column("credit", sa.String(length=32), server_default="0", nullable=False),
         sa.Column("version", sa.Integer(), nullable=False),
+        sa.Column("created_by", sa.String(length=120), nullable=False, server_default=""),
         sa.Column("created_at", UTCDateTime(), nullable=False),
         sa.Column("updated_at", UTCDateTime(), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_subscriptions")),
     )
     op.create_index("ix_subscriptions_next_due_at", "subscriptions", ["next_due_at", "id"])
     op.create_index("ix_subscriptions_customer_account", "subscriptions", ["customer_account"])
+    op.create_index("ix_subscriptions_created_by", "subscriptions", ["created_by", "id"])
     op.create_table(
         "subscription_periods",
         sa.Column("id", Id, autoincrement=True, nullable=False),
