@@ -100,6 +100,7 @@ async def change_ports(container: Container, *, charge_upgrades: bool = True) ->
         timezone=container.settings.subscriptions.timezone,
         billing=await billing_ports(container) if charge_upgrades else None,
         billing_command=bill_command(container.settings, owner=f"change:{os.getpid()}"),
+        currency=container.settings.paytrace.currency,
     )
 
 

@@ -66,6 +66,8 @@ class ChangePorts:
         default_factory=lambda: BillSubscriptions(owner="change")
     )
     """How the upgrade is billed (the revenue account; ``owner`` holds its entry)."""
+    currency: str | None = None
+    """The one currency the gateway account charges in (None: not checked)."""
 
 
 @dataclass(frozen=True)
@@ -163,6 +165,12 @@ async def create_subscription(cmd: CreateSubscription, ports: ChangePorts) -> Su
     """Validate and store a new subscription: the plan and schedule first (nothing asked of
     anyone), then the customer in the ERP and a payment method at the gateway."""
     plan = _plan(cmd.amount, cmd.currency, cmd.description, cmd.item, cmd.ledger_account)
+    if ports.currency is not None and plan.amount.currency != ports.currency:
+        raise InvalidSubscription(
+            "plan.currency",
+            f"plan.currency must be {ports.currency}, the currency the PayTrace account "
+            f"charges in (not {plan.amount.currency})",
+        )
     today = ports.clock.now().astimezone(zone(ports.timezone)).date()
     schedule = BillingSchedule(
         cmd.anchor or today, _interval(cmd), ports.timezone, cmd.end_date, cmd.max_periods

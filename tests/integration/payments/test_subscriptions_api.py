@@ -130,6 +130,8 @@ async def test_bad_input_is_a_422_naming_the_field_and_nothing_is_stored(api, va
          "body.plan.amount"),
         (gold(vault, plan={**gold()["plan"], "currency": "XYZ"}), "invalid_subscription",
          "body.plan.currency"),
+        (gold(vault, plan={**gold()["plan"], "currency": "EUR"}), "invalid_subscription",
+         "body.plan.currency"),  # a real currency, but not the PayTrace account's
         (gold(vault, interval={"rule": "0 0 30 2 *"}), "invalid_subscription", "body.interval"),
         (gold(vault, interval={"unit": "fortnight"}), "invalid_subscription",
          "body.interval.unit"),
