@@ -477,6 +477,46 @@ DEFAULT_HARD_DECLINES = [
 ]
 
 
+class DunningCollectionsSettings(_Section):
+    """``[dunning.collections]``: what D365 is told as a case advances, all undone on recovery.
+
+    UNCERTAIN (docs/configuration.md): the notes entity and its fields; F&O documents no OData
+    entity for collections notes, so these name the one the environment exposes.
+    """
+
+    enabled: bool = True
+    """Write the collections status, notes and hold in D365 (false: only log)."""
+    status_field: str = "PayTraceCollectionStatus"
+    """Customer extension field holding the case's stage ("" to not write one)."""
+    past_due_value: str = "PastDue"
+    """``status_field`` once a case is opened."""
+    final_attempt_failed_value: str = "FinalAttemptFailed"
+    """``status_field`` once the last retry was declined."""
+    hold_field: str = "OnHoldStatus"
+    """Customer field put on hold after the last retry ("" to never put anyone on hold)."""
+    hold_value: str = "Invoice"
+    """Enum ``CustVendorBlocked`` value payledger sets (``All`` would also block payments)."""
+    released_value: str = "No"
+    """The ``hold_field`` value of a customer not on hold: only such a customer is put on hold."""
+    notes_entity: str = "CustomerCollectionsNotes"
+    """UNCERTAIN: the entity set of collections notes (it also records what payledger changed)."""
+    note_customer_field: str = "CustomerAccount"
+    note_reference_field: str = "Reference"
+    """UNCERTAIN: a text field of the note holding payledger's key (``payledger:dunning:...``)."""
+    note_subject_field: str = "Subject"
+    note_text_field: str = "Note"
+    note_time_field: str = "NoteDateTime"
+    """UNCERTAIN: the note's date and time ("" to let D365 fill it)."""
+
+    @model_validator(mode="after")
+    def _distinct_values(self) -> DunningCollectionsSettings:
+        if self.hold_field and self.hold_value == self.released_value:
+            raise ValueError("hold_value and released_value must differ")
+        if self.past_due_value == self.final_attempt_failed_value:
+            raise ValueError("past_due_value and final_attempt_failed_value must differ")
+        return self
+
+
 class DunningSettings(_Section):
     """Dunning: declined charges of invoices and subscriptions retried, customers told."""
 
@@ -500,6 +540,8 @@ class DunningSettings(_Section):
     """How often the retry job looks for due retries."""
     max_per_run: int = Field(200, ge=1)
     """Retries one job makes; the rest wait for the next run."""
+    collections: DunningCollectionsSettings = DunningCollectionsSettings()
+    """What D365's collections are told (``[dunning.collections]``)."""
 
     @field_validator("retry_days")
     @classmethod

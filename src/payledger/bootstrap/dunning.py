@@ -1,9 +1,10 @@
 """Wiring of dunning: the retry job and its schedule, the policy from ``[dunning]``, and the
 ports billing, auto-pay and the payments API report missed charges through.
 
-The customer notices and the ERP's collections actions are not built yet: :func:`dunning_parts`
-gives :class:`LogOnlyNotices` and :class:`LogOnlyCollections`, which only log; the notices and
-collections work replaces them there.
+The customer notices are not built yet: :func:`dunning_parts` gives :class:`LogOnlyNotices`,
+which only logs; the notices work replaces it there. D365's collections are
+:class:`~payledger.adapters.d365.collections.D365Collections` (:class:`LogOnlyCollections` when
+``[dunning.collections] enabled`` is false).
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from datetime import time
 
 import structlog
 
+from payledger.adapters.d365.collections import D365Collections
 from payledger.adapters.d365.free_text_invoices import D365SubscriptionMirror
 from payledger.bootstrap.container import Container
 from payledger.bootstrap.payments import charge_ports
@@ -38,7 +40,7 @@ from payledger.flows.dunning import (
     SubscriptionDunning,
     retry_due,
 )
-from payledger.flows.ports import SubscriptionMirror
+from payledger.flows.ports import CollectionsErp, SubscriptionMirror
 from payledger.stores.dunning import SqlDunning
 from payledger.stores.subscriptions import SqlSubscriptions
 
@@ -83,9 +85,17 @@ class LogOnlyCollections:
         log.info("dunning.collections_not_undone", case=case.id)
 
 
-async def dunning_parts(_container: Container) -> DunningParts:
+async def dunning_parts(container: Container) -> DunningParts:
     """The customer notices and the ERP's collections actions a case's steps go to."""
-    return DunningParts(notices=LogOnlyNotices(), erp=LogOnlyCollections())
+    return DunningParts(notices=LogOnlyNotices(), erp=await collections_erp(container))
+
+
+async def collections_erp(container: Container) -> CollectionsErp:
+    """D365's collections (``[dunning.collections]``), or only a log line when turned off."""
+    settings = container.settings.dunning.collections
+    if not settings.enabled:
+        return LogOnlyCollections()
+    return D365Collections(await container.d365_ledger(), settings)
 
 
 async def subscription_mirror(container: Container) -> SubscriptionMirror:
@@ -158,3 +168,8 @@ def retry_schedule(settings: Settings) -> Schedule:
     return Schedule(
         name="dunning-retry", cron=cron, job_kind=RETRY_DUNNING, ordering_key="dunning-retry"
     )
+
+
+async def operator_ports(container: Container) -> DunningPorts:
+    """What an operator's retry, stop or mark-paid-elsewhere works with (CLI and console)."""
+    return await dunning_ports(container, mirror=await subscription_mirror(container))

@@ -98,6 +98,10 @@ COMMANDS: dict[str, Entry] = {
         "payledger.cli.subscriptions:app",
         "Subscriptions (recurring billing): list, show, create, change, pause, resume, cancel.",
     ),
+    "dunning": Entry(
+        "payledger.cli.dunning:app",
+        "Dunning cases (declined charges retried): list, show, retry now, stop.",
+    ),
 }
 
 

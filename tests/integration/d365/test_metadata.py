@@ -41,6 +41,7 @@ async def test_metadata_types_nullability_enums_and_annotations(client):
         "PayTraceAutoPay",
         "PayTraceSync",
         "PayTraceSubscriptionStatus",
+        "PayTraceCollectionStatus",
         "ProjectCode",
     )
     assert len(customers.properties) == 305 + len(extension_fields)

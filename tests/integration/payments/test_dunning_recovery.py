@@ -58,6 +58,16 @@ async def decline_next(stage, customer_id: str, text: str, times: int) -> None:
         assert reply.json()["customers"][customer_id] == {"text": text, "remaining": times}
 
 
+async def collections_of(d365: httpx.AsyncClient, account: str) -> tuple[str, list[str]]:
+    """The customer's collections status in D365 and the references of its collections notes."""
+    state = "/_sandbox/state/{}"
+    customers = (await d365.get(state.format("CustomersV3"), params={"company": "usmf"})).json()
+    [customer] = [c for c in customers["value"] if c["CustomerAccount"] == account]
+    notes = (await d365.get(state.format("CustomerCollectionsNotes"))).json()["value"]
+    mine = [n["Reference"] for n in notes if n["CustomerAccount"] == account]
+    return customer["PayTraceCollectionStatus"], sorted(mine)
+
+
 def move_to(container: Container, stage, when: datetime) -> None:
     seconds = (when - container.clock.now()).total_seconds()
     container.clock.advance(seconds=seconds)  # type: ignore[attr-defined]
@@ -82,6 +92,8 @@ async def test_a_declined_period_is_retried_by_the_job_and_recovered_once(
     assert case.attempts[0].decline_class is DeclineClass.SOFT
     assert case.subscription_id == sub_id and case.amount == entry.total
     assert case.next_attempt_at is not None
+    past_due = f"payledger:dunning:{case.id}:past_due"
+    assert await collections_of(d365, "US-003") == ("PastDue", [past_due])
     day_1 = case.next_attempt_at.astimezone(LA)
     assert day_1.time().hour == 10
     assert day_1.date() == START.astimezone(LA).date() + timedelta(days=1)
@@ -112,3 +124,5 @@ async def test_a_declined_period_is_retried_by_the_job_and_recovered_once(
     assert str(approved.transaction_id) == recovered.attempts[-1].gateway_txn_id
     assert (await subscriptions.get(sub_id)).status is SubscriptionStatus.ACTIVE  # type: ignore[union-attr]
     assert mirror.written == [("US-003", "active")]
+    undone = f"payledger:dunning:{case.id}:undone"
+    assert await collections_of(d365, "US-003") == ("", [past_due, undone])

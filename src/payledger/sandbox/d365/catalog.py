@@ -54,6 +54,7 @@ _ENTITY_INFO: dict[str, tuple[str, str, int]] = {
     "FreeTextInvoiceLines": ("FreeTextInvoiceLine", "CustFreeTextInvoiceLineEntity", 1),
     "BusinessEventsCatalogs": ("BusinessEventsCatalog", "BusinessEventsCatalogEntity", 1),
     "BusinessEventsEndpoints": ("BusinessEventsEndpoint", "BusinessEventsEndpointEntity", 1),
+    "CustomerCollectionsNotes": ("CustomerCollectionsNote", "CustCollectionsNoteEntity", 1),
     "CallCenterSalesOrderCustomerPayments": (
         "CallCenterSalesOrderCustomerPayment",
         "MCRCustPaymEntity",
@@ -159,6 +160,7 @@ SERVER_ASSIGNED = {
     "SalesOrderHeadersV2": ("SalesOrderNumber",),
     "SalesOrderLines": ("InventoryLotId",),
     "FreeTextInvoiceHeaders": ("InvoiceIdentifier",),
+    "CustomerCollectionsNotes": ("NoteId",),
 }
 
 

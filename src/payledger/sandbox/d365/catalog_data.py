@@ -9,6 +9,7 @@ entities are in :mod:`catalog_data_sales`. Entity order is kept: it is the ``$me
 """
 
 from payledger.sandbox.d365.catalog_data_billing import BILLING_ENTITY_PROPERTIES
+from payledger.sandbox.d365.catalog_data_collections import COLLECTIONS_ENTITY_PROPERTIES
 from payledger.sandbox.d365.catalog_data_sales import SALES_ENTITY_PROPERTIES
 
 ENTITY_PROPERTIES: dict[str, tuple[str, str]] = {
@@ -114,6 +115,7 @@ ENTITY_PROPERTIES: dict[str, tuple[str, str]] = {
     ),
     **SALES_ENTITY_PROPERTIES,
     **BILLING_ENTITY_PROPERTIES,
+    **COLLECTIONS_ENTITY_PROPERTIES,
     "CustomerPaymentMethods": (
         "dataAreaId Name",
         """

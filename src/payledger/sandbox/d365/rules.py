@@ -32,6 +32,7 @@ TABLE_LABELS = {
     "BusinessEventsEndpoints": ("Business event endpoints", "BusinessEventsEndpoint"),
     "FreeTextInvoiceHeaders": ("Free text invoice", "CustInvoiceTable"),
     "FreeTextInvoiceLines": ("Free text invoice lines", "CustInvoiceLine"),
+    "CustomerCollectionsNotes": ("Collections notes", "CustCollectionsNote"),
 }
 
 

@@ -22,6 +22,7 @@ def default_extension_fields() -> dict[str, dict[str, str]]:
             "PayTraceAutoPay": "enum NoYes",
             "PayTraceSync": "enum NoYes",
             "PayTraceSubscriptionStatus": "str",
+            "PayTraceCollectionStatus": "str",
             "ProjectCode": "str",
         },
         "SalesOrderHeadersV2": {

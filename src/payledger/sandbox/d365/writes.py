@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from payledger.sandbox.d365.catalog import REQUIRED, EntityType
+from payledger.sandbox.d365.collections import CollectionsNoteRules
 from payledger.sandbox.d365.errors import ODataError, bad_request, precondition_failed
 from payledger.sandbox.d365.free_text import FreeTextHeaderRules, FreeTextLineRules
 from payledger.sandbox.d365.journals import (
@@ -53,6 +54,7 @@ RULES: dict[str, EntityRules] = {
     ),
     "FreeTextInvoiceHeaders": FreeTextHeaderRules(),
     "FreeTextInvoiceLines": FreeTextLineRules(),
+    "CustomerCollectionsNotes": CollectionsNoteRules(),
 }
 _DEFAULT_RULES = EntityRules()
 

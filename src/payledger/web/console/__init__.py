@@ -18,6 +18,7 @@ from fastapi.staticfiles import StaticFiles
 
 from payledger.web.console import (
     routes_auth,
+    routes_dunning,
     routes_journals,
     routes_operate,
     routes_pages,
@@ -56,6 +57,7 @@ def install_console(app: FastAPI) -> None:
         routes_journals,
         routes_recon,
         routes_subscriptions,
+        routes_dunning,
     ):
         app.include_router(
             module.router,
