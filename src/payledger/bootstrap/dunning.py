@@ -1,16 +1,18 @@
 """Wiring of dunning: the retry job and its schedule, the policy from ``[dunning]``, and the
 ports billing, auto-pay and the payments API report missed charges through.
 
-The customer notices and the ERP's collections actions are not built yet: :func:`dunning_parts`
-gives :class:`LogOnlyNotices` and :class:`LogOnlyCollections`, which only log; the notices and
-collections work replaces them there.
+The customer notices are an outbox (:func:`outbox_notices`; sending and the card-update page
+are wired in ``bootstrap.dunning_notices``). The ERP's collections actions are not built yet:
+:func:`dunning_parts` gives :class:`LogOnlyCollections`, which only logs; the collections work
+replaces it there.
 """
 
 from __future__ import annotations
 
 import os
 from collections.abc import Awaitable, Callable
-from datetime import time
+from datetime import time, timedelta
+from urllib.parse import urlsplit
 
 import structlog
 
@@ -23,7 +25,6 @@ from payledger.domain.dunning import (
     DeclineClass,
     DeclineTable,
     DunningCase,
-    NoticeKind,
 )
 from payledger.domain.dunning_schedule import RetrySchedule
 from payledger.engine.jobs import Handler, Job
@@ -38,8 +39,10 @@ from payledger.flows.dunning import (
     SubscriptionDunning,
     retry_due,
 )
+from payledger.flows.notices import OutboxNotices
 from payledger.flows.ports import SubscriptionMirror
 from payledger.stores.dunning import SqlDunning
+from payledger.stores.notices import SqlNoticeOutbox
 from payledger.stores.subscriptions import SqlSubscriptions
 
 log = structlog.get_logger(__name__)
@@ -66,13 +69,6 @@ def dunning_policy(settings: Settings) -> DunningPolicy:
     )
 
 
-class LogOnlyNotices:
-    """``DunningNotices`` that only logs: no customer is told yet."""
-
-    async def notify(self, case: DunningCase, notice: NoticeKind) -> None:
-        log.info("dunning.notice_not_sent", case=case.id, notice=notice.value)
-
-
 class LogOnlyCollections:
     """``CollectionsErp`` that only logs: D365's collections are not told yet."""
 
@@ -83,9 +79,20 @@ class LogOnlyCollections:
         log.info("dunning.collections_not_undone", case=case.id)
 
 
-async def dunning_parts(_container: Container) -> DunningParts:
+def outbox_notices(container: Container) -> OutboxNotices:
+    """``DunningNotices``: each notice stored with its card-update link, and a send job."""
+    notices = container.settings.dunning.notices
+    return OutboxNotices(
+        SqlNoticeOutbox(container.database, container.clock, container.queue),
+        container.clock,
+        link_lifetime=timedelta(days=notices.link_lifetime_days),
+        message_domain=urlsplit(notices.public_base_url).hostname or "payledger",
+    )
+
+
+async def dunning_parts(container: Container) -> DunningParts:
     """The customer notices and the ERP's collections actions a case's steps go to."""
-    return DunningParts(notices=LogOnlyNotices(), erp=LogOnlyCollections())
+    return DunningParts(notices=outbox_notices(container), erp=LogOnlyCollections())
 
 
 async def subscription_mirror(container: Container) -> SubscriptionMirror:
