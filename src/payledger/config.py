@@ -517,6 +517,48 @@ class DunningCollectionsSettings(_Section):
         return self
 
 
+class DunningNoticeSettings(_Section):
+    """Customer notices of dunning (e-mails through the ``[alerts.smtp]`` server) and the
+    card-update page their links open."""
+
+    sender: str = "billing@localhost"
+    """``From`` of every notice."""
+    reply_to: str = ""
+    """``Reply-To`` of every notice ("" : none)."""
+    merchant_name: str = ""
+    """Shown in the e-mails and on the card-update page ("" : ``[d365] company``)."""
+    public_base_url: str = "http://localhost:8080"
+    """Where customers reach ``payledger serve``: links are ``<this>/pay/<token>``."""
+    link_lifetime_days: int = Field(14, ge=1, le=90)
+    """How long a card-update link works."""
+    language: str = "en"
+    """Language of a customer whose ERP record names none (or one without templates)."""
+    templates_dir: Path | None = None
+    """A folder laid out like the built-in templates (``<language>/<notice>.subject.txt``,
+    ``.txt``, ``.html``); a file there replaces the built-in one of the same name."""
+    max_per_run: int = Field(50, ge=1)
+    """Notices one send job takes; the rest wait for the next run."""
+    max_card_posts: int = Field(5, ge=1, le=50)
+    """Card submissions one link accepts (refused cards included) before it is closed."""
+    protect_script_url: str = "https://protect.paytrace.com/js/protect.min.js"
+    """PayTrace Protect.js, loaded by the card-update page (its origin is allowed to frame
+    the card fields)."""
+
+    @field_validator("public_base_url", "protect_script_url")
+    @classmethod
+    def _web_address(cls, value: str) -> str:
+        if not re.match(r"^https?://[^/?#@\s]+(/[^?#\s]*)?$", value):
+            raise ValueError("must be an http(s) address without query or fragment")
+        return value.rstrip("/") if not value.endswith(".js") else value
+
+    @field_validator("language")
+    @classmethod
+    def _language_code(cls, value: str) -> str:
+        if not re.fullmatch(r"[a-z]{2,3}", value):
+            raise ValueError("must be a lower-case language code such as en or es")
+        return value
+
+
 class DunningSettings(_Section):
     """Dunning: declined charges of invoices and subscriptions retried, customers told."""
 
@@ -542,6 +584,7 @@ class DunningSettings(_Section):
     """Retries one job makes; the rest wait for the next run."""
     collections: DunningCollectionsSettings = DunningCollectionsSettings()
     """What D365's collections are told (``[dunning.collections]``)."""
+    notices: DunningNoticeSettings = DunningNoticeSettings()
 
     @field_validator("retry_days")
     @classmethod

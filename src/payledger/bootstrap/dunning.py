@@ -1,8 +1,8 @@
 """Wiring of dunning: the retry job and its schedule, the policy from ``[dunning]``, and the
 ports billing, auto-pay and the payments API report missed charges through.
 
-The customer notices are not built yet: :func:`dunning_parts` gives :class:`LogOnlyNotices`,
-which only logs; the notices work replaces it there. D365's collections are
+The customer notices are an outbox (:func:`outbox_notices`; sending and the card-update page
+are wired in ``bootstrap.dunning_notices``). D365's collections are
 :class:`~payledger.adapters.d365.collections.D365Collections` (:class:`LogOnlyCollections` when
 ``[dunning.collections] enabled`` is false).
 """
@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import os
 from collections.abc import Awaitable, Callable
-from datetime import time
+from datetime import time, timedelta
+from urllib.parse import urlsplit
 
 import structlog
 
@@ -25,7 +26,6 @@ from payledger.domain.dunning import (
     DeclineClass,
     DeclineTable,
     DunningCase,
-    NoticeKind,
 )
 from payledger.domain.dunning_schedule import RetrySchedule
 from payledger.engine.jobs import Handler, Job
@@ -40,8 +40,10 @@ from payledger.flows.dunning import (
     SubscriptionDunning,
     retry_due,
 )
+from payledger.flows.notices import OutboxNotices
 from payledger.flows.ports import CollectionsErp, SubscriptionMirror
 from payledger.stores.dunning import SqlDunning
+from payledger.stores.notices import SqlNoticeOutbox
 from payledger.stores.subscriptions import SqlSubscriptions
 
 log = structlog.get_logger(__name__)
@@ -68,15 +70,9 @@ def dunning_policy(settings: Settings) -> DunningPolicy:
     )
 
 
-class LogOnlyNotices:
-    """``DunningNotices`` that only logs: no customer is told yet."""
-
-    async def notify(self, case: DunningCase, notice: NoticeKind) -> None:
-        log.info("dunning.notice_not_sent", case=case.id, notice=notice.value)
-
-
 class LogOnlyCollections:
-    """``CollectionsErp`` that only logs: D365's collections are not told yet."""
+    """``CollectionsErp`` when ``[dunning.collections] enabled`` is false: each step is only
+    logged."""
 
     async def advance(self, case: DunningCase, stage: CollectionsStage) -> None:
         log.info("dunning.collections_not_written", case=case.id, stage=stage.value)
@@ -85,9 +81,20 @@ class LogOnlyCollections:
         log.info("dunning.collections_not_undone", case=case.id)
 
 
+def outbox_notices(container: Container) -> OutboxNotices:
+    """``DunningNotices``: each notice stored with its card-update link, and a send job."""
+    notices = container.settings.dunning.notices
+    return OutboxNotices(
+        SqlNoticeOutbox(container.database, container.clock, container.queue),
+        container.clock,
+        link_lifetime=timedelta(days=notices.link_lifetime_days),
+        message_domain=urlsplit(notices.public_base_url).hostname or "payledger",
+    )
+
+
 async def dunning_parts(container: Container) -> DunningParts:
     """The customer notices and the ERP's collections actions a case's steps go to."""
-    return DunningParts(notices=LogOnlyNotices(), erp=await collections_erp(container))
+    return DunningParts(notices=outbox_notices(container), erp=await collections_erp(container))
 
 
 async def collections_erp(container: Container) -> CollectionsErp:

@@ -17,6 +17,7 @@ from payledger.bootstrap import (
     business_events,
     customers,
     dunning,
+    dunning_notices,
     housekeeping,
     journals,
     orders,
@@ -31,6 +32,7 @@ from payledger.config import Settings
 from payledger.engine.jobs import BatchHandler, Handler
 from payledger.engine.schedule import Schedule
 from payledger.stores.business_events import PROCESS_BUSINESS_EVENT
+from payledger.stores.notices import SEND_NOTICES
 from payledger.stores.payment_events import PROCESS_PAYMENT
 from payledger.stores.postings import FLUSH_JOURNALS
 from payledger.stores.reconciliation import POST_DEPOSIT, RUN_RECONCILIATION
@@ -115,6 +117,12 @@ JOB_KINDS: tuple[JobKind, ...] = (
         dunning.retry_dunning_job,
         enabled=dunning.dunning_enabled,
         schedule=dunning.retry_schedule,
+    ),
+    JobKind(
+        SEND_NOTICES,
+        dunning_notices.send_notices_job,
+        enabled=dunning.dunning_enabled,
+        schedule=dunning_notices.notices_schedule,
     ),
 )
 

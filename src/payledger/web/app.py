@@ -14,6 +14,7 @@ from payledger.bootstrap import Container, run_scheduler
 from payledger.web.console import install_console
 from payledger.web.errors import install_error_handlers
 from payledger.web.middleware import CorrelationIdMiddleware, InboundGuardMiddleware
+from payledger.web.pay import install_pay
 from payledger.web.problems import install_problem_handler
 from payledger.web.routes import business_events, health, payments, webhooks
 from payledger.web.routes import orders as order_routes
@@ -65,6 +66,7 @@ def create_app(container: Container, *, embedded_worker: bool | None = None) -> 
     app.include_router(reconcile_routes.router)
     app.include_router(order_routes.router)
     install_console(app)
+    install_pay(app)
     app.include_router(payments.router)
     app.include_router(subscription_routes.router)
     app.include_router(business_events.router)

@@ -16,6 +16,7 @@ from payledger.bootstrap.journals import POST_JOURNALS
 from payledger.bootstrap.payments import POLL_PAYTRACE
 from payledger.bootstrap.subscriptions import BILL_SUBSCRIPTIONS, billing_schedule
 from payledger.config import DatabaseSettings, LoggingSettings, Settings, VaultSettings
+from payledger.stores.notices import SEND_NOTICES
 from payledger.stores.payment_events import PROCESS_PAYMENT
 from payledger.stores.postings import FLUSH_JOURNALS
 from payledger.stores.reconciliation import RUN_RECONCILIATION
@@ -72,6 +73,7 @@ async def test_with_everything_enabled_every_row_is_registered(everything_on):
         "customer-sync",
         "subscriptions-bill",
         "dunning-retry",
+        "dunning-notices",
     ]
 
 
@@ -88,6 +90,7 @@ async def test_disabled_systems_leave_their_kinds_and_schedules_out(everything_o
         SYNC_CUSTOMERS,
         BILL_SUBSCRIPTIONS,
         RETRY_DUNNING,
+        SEND_NOTICES,
     }
     assert set(everything_off.handlers) == {row.kind for row in JOB_KINDS} - off
     assert everything_off.batch_handlers == {}

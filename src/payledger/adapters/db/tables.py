@@ -474,3 +474,40 @@ dunning_attempts = Table(
         postgresql_where=text("outcome = 'started'"),
     ),
 )
+
+dunning_notices = Table(
+    "dunning_notices",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("case_id", BigInteger, nullable=False),
+    # payment_failed, retry_scheduled, final_notice, recovered
+    Column("kind", String(24), nullable=False),
+    Column("attempt_no", Integer, nullable=False),  # the case's last attempt when decided
+    # pending, sending, sent, no_address
+    Column("status", String(16), nullable=False),
+    Column("message_id", String(200), nullable=False),  # kept: a resend carries the same
+    Column("link_nonce", String(64)),
+    Column("tries", Integer, nullable=False, server_default="0"),
+    Column("next_try_at", UTCDateTime, nullable=False),
+    Column("lease_owner", String(80)),
+    Column("lease_until", UTCDateTime),
+    Column("recipient", String(320), nullable=False, server_default=""),
+    Column("error", Text, nullable=False, server_default=""),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("sent_at", UTCDateTime),
+    # one notice per step of a case, however often the step is reported
+    UniqueConstraint("case_id", "kind", "attempt_no"),
+    Index("ix_dunning_notices_status_next_try_at", "status", "next_try_at"),
+)
+
+dunning_card_links = Table(
+    "dunning_card_links",
+    metadata,
+    Column("nonce", String(64), primary_key=True),  # the single-use part of a link token
+    Column("case_id", BigInteger, nullable=False),
+    Column("expires_at", UTCDateTime, nullable=False),
+    Column("status", String(8), nullable=False),  # open, busy, used
+    Column("posts", Integer, nullable=False, server_default="0"),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("used_at", UTCDateTime),
+)

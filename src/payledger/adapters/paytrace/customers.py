@@ -17,8 +17,10 @@ from payledger.adapters.paytrace.schemas import (
     PayTraceAddressOut,
     PayTraceCustomerDetails,
     PayTraceCustomerProfile,
+    PayTraceProtectNonce,
 )
 from payledger.adapters.paytrace.translate import customer_from_profile
+from payledger.domain.charges import ProtectCard
 from payledger.flows.ports import GatewayProfile
 
 _ADDRESS_FIELDS = ("name", "street_address", "street_address2", "city", "state", "zip", "country")
@@ -101,3 +103,15 @@ class PayTraceCustomerProfiles:
         if active:
             await self.client.delete_recurrence(customer_id=customer_id)
         return len(active)
+
+
+class PayTraceCardOnFile:
+    """Implements ``flows.ports.notices.CardOnFile``: a Protect-captured card replaces the
+    vault customer's; payledger only ever holds the one-time token and key."""
+
+    def __init__(self, client: PayTraceClient) -> None:
+        self.client = client
+
+    async def replace_card(self, customer_id: str, card: ProtectCard) -> None:
+        nonce = PayTraceProtectNonce(hpf_token=card.hpf_token, enc_key=card.enc_key)
+        await self.client.update_customer_protect(customer_id, nonce)

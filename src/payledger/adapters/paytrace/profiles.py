@@ -16,6 +16,7 @@ from payledger.adapters.paytrace.schemas import (
     PayTraceCustomerResult,
     PayTraceCustomers,
     PayTraceEncryptedCard,
+    PayTraceProtectNonce,
     PayTraceRecurrence,
     PayTraceRecurrenceResult,
     PayTraceRecurrenceSpec,
@@ -113,6 +114,18 @@ class PayTraceProfiles(PayTraceSession):
             payload["credit_card"] = card.wire()
         return await self._write(
             "update_customer", "/v1/customer/update", payload, PayTraceCustomerResult
+        )
+
+    async def update_customer_protect(
+        self, customer_id: str, nonce: PayTraceProtectNonce
+    ) -> PayTraceCustomerResult:
+        """Replace the profile's card with one captured by Protect.js (code 161)."""
+        payload = {"customer_id": customer_id, **nonce.wire()}
+        return await self._write(
+            "update_customer_protect",
+            self.paths.protect_customer_update,
+            payload,
+            PayTraceCustomerResult,
         )
 
     async def delete_customer(self, customer_id: str) -> PayTraceCustomerResult:

@@ -61,6 +61,9 @@ class PayTracePaths:
     recurrence_export: str = "/v1/recurrence/export_scheduled"
     recurrence_export_approved: str = "/v1/recurrence/export_approved"
     protect_authorization: str = "/v1/transactions/authorization/pt_protect"
+    protect_customer_update: str = "/v1/customer/update/pt_protect"
+    """A vault customer's card replaced with a Protect ``hpf_token`` + ``enc_key`` (§4.15 lists
+    no such v1 path: named like ``sale/pt_protect``; v3 has ``customer/create/pt-protect``)."""
     check_refund_by_account: str = "/v1/checks/refund/by_account"
     check_export: str = "/v1/transactions/export/by_date_range"
     """Where check (ACH) records are exported by date range (fact sheet §4.14: no check export

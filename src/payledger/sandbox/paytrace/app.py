@@ -6,7 +6,7 @@ import httpx
 from fastapi import FastAPI, Request, Response
 
 from payledger.sandbox.faults import FaultInjector
-from payledger.sandbox.paytrace import control
+from payledger.sandbox.paytrace import control, protect_js
 from payledger.sandbox.paytrace.service import PayTraceSandbox
 from payledger.sandbox.paytrace.settings import PayTraceSandboxSettings
 
@@ -37,6 +37,7 @@ def create_app(
     )
     app.state.sandbox = sandbox
     app.include_router(control.router)
+    app.include_router(protect_js.router)
 
     async def token(request: Request) -> Response:
         return await sandbox.token(request)

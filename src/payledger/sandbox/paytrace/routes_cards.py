@@ -121,7 +121,8 @@ def _by_transaction(call: Call, kind: TxnType) -> Reply:
     return transaction_reply(txn, 101, messages.APPROVED, masked=False)
 
 
-def _protect_card(call: Call) -> Card:
+def protect_card(call: Call) -> Card:
+    """The card a Protect ``hpf_token`` + ``enc_key`` stands for (9113 when missing)."""
     body, settings = call.body, call.settings
     if not (body.text("hpf_token") and body.text("enc_key")):
         raise VendorErrors.of(messages.INVALID_PROTECT_TOKEN)
@@ -145,7 +146,7 @@ def _protect_card(call: Call) -> Card:
 
 
 def _protect(call: Call, kind: TxnType) -> Reply:
-    amount, card = collect(call.body.amount, lambda: _protect_card(call))
+    amount, card = collect(call.body.amount, lambda: protect_card(call))
     txn = _charge(call, kind, card, amount)
     return transaction_reply(txn, 101, messages.APPROVED, masked=True)
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from payledger.sandbox.paytrace import exports, messages, recurring, vault
 from payledger.sandbox.paytrace.dispatch import Call, OperationTable, Reply, collect
 from payledger.sandbox.paytrace.records import CustomerProfile, TxnType
+from payledger.sandbox.paytrace.routes_cards import protect_card
 from payledger.sandbox.paytrace.routes_reports import completed, transaction_list
 
 routes = OperationTable()
@@ -48,6 +49,17 @@ def create_customer_from_transaction(call: Call) -> Reply:
 @routes.post("/v1/customer/update", permission="customer")
 def update_customer(call: Call) -> Reply:
     return profile_reply(vault.update(call.state, call.now, call.body), 161, "updated")
+
+
+@routes.post("/v1/customer/update/pt_protect", permission="customer")
+def update_customer_protect(call: Call) -> Reply:
+    """The profile's card replaced by a Protect-captured one (v1 path UNCERTAIN, §4.15)."""
+    profile, card = collect(
+        lambda: call.state.customer(call.body.text("customer_id")),
+        lambda: protect_card(call),
+    )
+    profile.card = card
+    return profile_reply(profile, 161, "updated")
 
 
 @routes.post("/v1/customer/delete", permission="customer")
