@@ -10,7 +10,17 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, Column, DateTime, Integer, LargeBinary, String, Table
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    Column,
+    DateTime,
+    Integer,
+    LargeBinary,
+    String,
+    Table,
+)
 from typer.testing import CliRunner
 
 from payledger.adapters.db import tables
@@ -198,6 +208,8 @@ def _generic_row(table: Table, n: int, target: Column[Any], card: Any) -> dict[s
             row[column.name] = NOW
         elif isinstance(column.type, Integer):
             row[column.name] = n * 1000 + len(row)
+        elif isinstance(column.type, Boolean):
+            row[column.name] = False
         else:  # short and unique per row
             row[column.name] = f"{n:x}{len(row):x}"[: getattr(column.type, "length", None)]
     return row
