@@ -980,6 +980,16 @@ class FakeSubscriptionStore(SubscriptionStore):
         self.rows[entry_id] = replace(entry, attempts=entry.attempts + 1, error=error)
         self.leases.pop(entry_id, None)
 
+    async def renew(self, owner: str, until: datetime) -> int:
+        held = [
+            entry_id
+            for entry_id, (holder, _) in self.leases.items()
+            if holder == owner and self.rows[entry_id].status in UNFINISHED
+        ]
+        for entry_id in held:
+            self.leases[entry_id] = (owner, until)
+        return len(held)
+
     async def settle_status(
         self, subscription_id: int, status: SubscriptionStatus, *, reason: str
     ) -> Subscription | None:

@@ -252,6 +252,21 @@ def test_the_demo_runs_a_day_through_both_sandboxes_and_proves_agreement(workdir
         ("500.00", "200.00", "300.00"),  # paid in part
         ("300.00", "150.00", "150.00"),  # two partial payments
     ]
+    # recurring billing across a month boundary: each period due by the 1st billed once
+    assert re.search(r"recurring billing across \w+ 31 → 1: each period invoiced, charged", out)
+    billed = re.findall(r"(monthly on|yearly on|trial until)\W.*?│\s+(\d): (\d{4}-\d\d-\d\d)"
+                        r".*?(CIV-\d+)\s+│\s+([\d,.]+)\s+│\s+(\d+)\s+│\s+charged", out)  # fmt: skip
+    assert sorted((b[0], b[1], b[4]) for b in billed) == [
+        ("monthly on", "0", "120.00"),  # the 15th
+        ("monthly on", "0", "19.90"),  # the 1st
+        ("monthly on", "0", "49.00"),  # the 31st
+        ("trial until", "1", "29.00"),  # its first paid period starts on the 1st
+        ("yearly on", "0", "990.00"),
+    ]
+    assert len({b[3] for b in billed}) == 5 and len({b[5] for b in billed}) == 5
+    assert "5 invoiced, 5 charged, 5 posted; doubled 0, missed 0" in " ".join(out.split())
+    assert re.search(r"\w+ 31 nothing due; \w+ 01 \{'charged': 3\}; \w+ 01 nothing due",
+                     " ".join(out.split()))  # fmt: skip
     log = (workdir / "var/demo/payledger.log").read_text()
     assert "4012000098765439" not in log and "5499740000000057" not in log
 

@@ -5,12 +5,14 @@ from __future__ import annotations
 import math
 import tempfile
 from collections.abc import Callable
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
 import typer
 from rich.table import Table
 
+from payledger.bench.billing import BillingBenchOptions, BillingBenchResult, run_billing_bench
 from payledger.bench.chaos import ChaosResult, run_chaos
 from payledger.bench.e2e import (
     LATENCY_MODEL,
@@ -232,6 +234,152 @@ def _database_for(
     cluster = start_cluster(workdir / "pg", durable=True)
     cluster.psql("CREATE DATABASE chaos")
     return cluster.url("chaos"), cluster
+
+
+class Database(StrEnum):
+    SQLITE = "sqlite"
+    POSTGRES = "postgres"
+    BOTH = "both"
+
+
+@app.command("billing")
+def billing(
+    subscriptions: Annotated[
+        int, typer.Option(help="Subscriptions, all due in the same minute.", min=1)
+    ] = 10_000,
+    workers: Annotated[int, typer.Option(help="Worker processes.", min=1)] = 2,
+    database: Annotated[
+        Database, typer.Option(help="Which database(s) to bill on.")
+    ] = Database.BOTH,
+    chaos: Annotated[
+        bool, typer.Option("--chaos", help="Also SIGKILL worker processes during the run.")
+    ] = False,
+    kills: Annotated[int, typer.Option(help="Workers SIGKILLed in a --chaos run.", min=1)] = 3,
+    max_per_run: Annotated[int, typer.Option(help="Periods one billing run claims.", min=1)] = 200,
+    concurrency: Annotated[
+        int, typer.Option(help="Periods one billing run bills at once.", min=1)
+    ] = 16,
+    lease_seconds: Annotated[
+        float,
+        typer.Option(
+            help="How long a run's claim holds a period; a killed worker's periods wait this "
+            "long. Keep it above a run's length.",
+            min=1,
+        ),
+    ] = 60.0,
+    hold_seconds: Annotated[
+        float,
+        typer.Option(
+            help="How long a charge holds its invoice (production: 300); a killed worker's "
+            "charges in flight keep their invoices held this long.",
+            min=1,
+        ),
+    ] = 300.0,
+    faults: Annotated[
+        bool, typer.Option(help="The fault model at both sandboxes (--no-faults: none).")
+    ] = True,
+    postgres_url: Annotated[
+        str | None, typer.Option(help="An empty PostgreSQL database (else a throwaway cluster).")
+    ] = None,
+    keep: Annotated[
+        Path | None,
+        typer.Option(help="Keep each database's files and logs under this new folder."),
+    ] = None,
+) -> None:
+    """Bill N subscriptions due at once against both sandboxes through D365 429s, 5xx and
+    lost answers and PayTrace faults: seconds until every period is invoiced, charged and its
+    payment posted in D365, requests per subscription, and duplicates and missed periods as
+    the sandboxes hold them (both must be 0). Exit 1 if not."""
+    options = BillingBenchOptions(
+        subscriptions=subscriptions,
+        workers=workers,
+        chaos=chaos,
+        kills=kills,
+        faults=faults,
+        max_per_run=max_per_run,
+        concurrency=concurrency,
+        lease_seconds=lease_seconds,
+        hold_seconds=hold_seconds,
+    )
+    chosen = ["sqlite", "postgres"] if database == "both" else [str(database)]
+    results: list[BillingBenchResult] = []
+    broken: list[str] = []
+    with tempfile.TemporaryDirectory(prefix="payledger-billing-") as tmp:
+        for name in chosen:
+            workdir = (keep or Path(tmp)) / name
+            workdir.mkdir(parents=True)
+            url, cluster = _database_for(name, workdir, postgres_url)
+            try:
+                result = run(run_billing_bench(workdir, url, name, options))
+            except Exception as exc:  # one backend's failure must not hide the other's figures
+                console.print(f"[red]{name}: the run failed: {type(exc).__name__}: {exc}[/red]")
+                broken.append(name)
+                continue
+            finally:
+                if cluster is not None:
+                    cluster.stop()
+            results.append(result)
+            _print_doubles(result)
+    console.print(_billing_table(results, options))
+    if broken or not all(r.ok for r in results):
+        raise typer.Exit(1)
+
+
+def _print_doubles(result: BillingBenchResult) -> None:
+    p = result.proof
+    for label, keys in (
+        ("invoiced twice", p.doubled_invoices),
+        ("charged twice", p.doubled_charges),
+        ("posted twice", p.doubled_payments),
+        ("missed", p.missed),
+    ):
+        if keys:
+            shown = ", ".join(keys[:10])
+            console.print(f"  {result.backend} {label}: {shown}{' ...' if len(keys) > 10 else ''}")
+
+
+def _billing_table(results: list[BillingBenchResult], o: BillingBenchOptions) -> Table:
+    mode = "faults + killed workers" if o.chaos else "faults" if o.faults else "no faults"
+    table = Table(
+        "",
+        *(r.backend for r in results),
+        title=f"payledger bench billing ({mode}; {o.workers} worker processes, runs of "
+        f"{o.max_per_run} x {o.concurrency} at once)",
+    )
+    rows: dict[str, Callable[[BillingBenchResult], str]] = {
+        "subscriptions (one period each, due at once)": lambda r: f"{r.proof.periods:,}",
+        "seconds until all invoiced, charged, posted": lambda r: f"{r.seconds:.1f}",
+        "periods per second": lambda r: f"{r.proof.periods / r.seconds:,.1f}" if r.seconds else "-",
+        "invoiced / charged / posted in D365": lambda r: (
+            f"{r.proof.invoiced:,} / {r.proof.charged:,} / {r.proof.posted:,}"
+        ),
+        "D365 requests per subscription": lambda r: (
+            f"{r.per_subscription(r.d365_requests):.2f} ({r.d365_requests:,})"
+        ),
+        "PayTrace requests per subscription": lambda r: (
+            f"{r.per_subscription(r.paytrace_requests):.2f} ({r.paytrace_requests:,})"
+        ),
+        "D365 throttled / 5xx / dropped": lambda r: _faults(r.d365_faults),
+        "PayTrace throttled / 5xx / dropped": lambda r: _faults(r.paytrace_faults),
+        "billing runs": lambda r: f"{r.billing_runs:,}",
+        "worker processes killed": lambda r: str(r.kills),
+        "invoices per period > 1": lambda r: str(len(r.proof.doubled_invoices)),
+        "charges per period > 1": lambda r: str(len(r.proof.doubled_charges)),
+        "payments per period > 1": lambda r: str(len(r.proof.doubled_payments)),
+        "missed periods": lambda r: str(len(r.proof.missed)),
+        "verdict": lambda r: "[green]ok[/green]" if r.ok else "[red]FAILED[/red]",
+    }
+    for label, cell in rows.items():
+        table.add_row(label, *(cell(r) for r in results))
+    return table
+
+
+def _faults(counts: dict[str, int]) -> str:
+    return "{} / {} / {}".format(
+        counts.get("rate_limited", 0),
+        counts.get("errors", 0),
+        counts.get("dropped_after_commit", 0),
+    )
 
 
 @app.command("e2e")

@@ -20,6 +20,7 @@ from payledger.config import DatabaseSettings, LoggingSettings, Settings, VaultS
 from payledger.demo.invoices import collections_table
 from payledger.demo.reconcile_day import reconciliation_table
 from payledger.demo.run import DemoReport, run_demo
+from payledger.demo.subscriptions import month_table
 from payledger.demo.webhooks import webhook_table
 from payledger.selfcheck import CheckResult, run_self_check
 
@@ -53,10 +54,13 @@ def demo(
         console.print(reconciliation_table(report.reconciliation))
     if report.collections is not None:
         console.print(collections_table(report.collections))
+    if report.subscriptions is not None:
+        console.print(month_table(report.subscriptions))
     orders_ok = report.shop_orders is None or report.shop_orders.all_ok
     reconciled = report.reconciliation is None or report.reconciliation.ok
     settled = report.collections is None or report.collections.ok
-    if not report.agreement.agrees or not orders_ok or not reconciled or not settled:
+    billed = report.subscriptions is None or report.subscriptions.ok
+    if not all((report.agreement.agrees, orders_ok, reconciled, settled, billed)):
         raise typer.Exit(1)
     console.print(f"[green]PayTrace and D365 agree[/green]; database and logs in {workdir}/")
 

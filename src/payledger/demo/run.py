@@ -38,6 +38,7 @@ from payledger.demo.reconcile_day import (
 )
 from payledger.demo.shop_orders import ShopOrders, check_shop_orders, place_shop_orders
 from payledger.demo.stage import DISCRETIONARY_TITLES, Stage, sandboxes
+from payledger.demo.subscriptions import MonthBoundary, bill_month_boundary, check_month_boundary
 from payledger.demo.webhooks import WebhookHour, posted_to_d365, webhook_hour
 from payledger.doctor.startup import require_valid_templates
 from payledger.domain.events import PaymentObserved
@@ -64,6 +65,7 @@ class DemoReport:
     reconciliation: DayReconciliation | None = None
     webhooks: WebhookHour | None = None
     collections: Collections | None = None
+    subscriptions: MonthBoundary | None = None
 
 
 def demo_settings(workdir: Path, stage: Stage) -> Settings:
@@ -183,12 +185,14 @@ async def _day(container: Container, stage: Stage, say: Say, started: float) -> 
         webhooks = await webhook_hour(container, stage, shop, say)
         orders = await place_shop_orders(container, stage, say)
         collections = await charge_invoices(container, stage, say)
+        month = await bill_month_boundary(container, stage, say)
         await poll()
         await poll()
         say("waiting for every event to reach the ledger ...")
         await _drain(container, within=90)
         webhooks.posted_to_d365 = await posted_to_d365(container, webhooks.transactions)
         await check_shop_orders(container, orders, say)
+        await check_month_boundary(month, stage)
     finally:
         for worker in workers:
             worker.stop()
@@ -204,6 +208,7 @@ async def _day(container: Container, stage: Stage, say: Say, started: float) -> 
     report = await _report(container, stage, shop.traffic, agreement, duplicates, started)
     report.shop_orders = orders
     report.webhooks = webhooks
+    report.subscriptions = month
     report.reconciliation = await reconcile_the_day(container, shop, say)
     await post_the_night(container, collections, say)
     report.collections = collections

@@ -115,6 +115,7 @@ async def bill_subscriptions(cmd: BillSubscriptions, ports: BillingPorts) -> Bil
     )
     report = BillingReport()
     gate = asyncio.Semaphore(cmd.concurrency)
+    renewing = asyncio.create_task(_renew_leases(cmd, ports))
 
     async def one(item: ClaimedEntry) -> None:
         async with gate:
@@ -125,8 +126,22 @@ async def bill_subscriptions(cmd: BillSubscriptions, ports: BillingPorts) -> Bil
                 outcome = await bill_entry(item, cmd, ports, report)
             report.outcomes[outcome] = report.count(outcome) + 1
 
-    await asyncio.gather(*(one(item) for item in claimed))
+    try:
+        await asyncio.gather(*(one(item) for item in claimed))
+    finally:
+        renewing.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await renewing
     return report
+
+
+async def _renew_leases(cmd: BillSubscriptions, ports: BillingPorts) -> None:
+    """Hold the run's entries while it works: entries waiting for a slot, or slowed by a
+    throttling ERP, must not lapse to another run that would bill them at the same time."""
+    while True:
+        await asyncio.sleep(cmd.lease.total_seconds() / 3)
+        with contextlib.suppress(PayLedgerError):  # the next round tries again
+            await ports.store.renew(cmd.owner, ports.clock.now() + cmd.lease)
 
 
 async def bill_entry(

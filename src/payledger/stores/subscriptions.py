@@ -364,6 +364,16 @@ class SqlSubscriptions:
                 )
             )
 
+    async def renew(self, owner: str, until: datetime) -> int:
+        unfinished = periods.c.status.in_([status.value for status in UNFINISHED])
+        async with self.database.transaction() as conn:
+            renewed = await conn.execute(
+                update(periods)
+                .where(periods.c.lease_owner == owner, unfinished)
+                .values(lease_until=until)
+            )
+        return int(renewed.rowcount or 0)
+
     async def settle_status(
         self, subscription_id: int, status: SubscriptionStatus, *, reason: str
     ) -> Subscription | None:

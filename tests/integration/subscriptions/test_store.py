@@ -120,6 +120,19 @@ async def test_a_dead_runs_lease_lapses(store, clock):
     assert resumed.entry.id == claimed.entry.id
 
 
+async def test_a_run_at_work_renews_its_lease_and_keeps_its_entries(store, clock):
+    await store.add(subscription(id=0), actor="test")
+    [claimed] = await claim(store, "slow")
+    clock.advance(minutes=9)
+    assert await store.renew("slow", clock.now() + LEASE) == 1
+    assert await store.renew("someone-else", clock.now() + LEASE) == 0
+    clock.advance(minutes=9)  # past the first lease, inside the renewed one
+    assert await claim(store, "other") == []
+    clock.advance(minutes=2)  # the renewed lease lapsed too: the run is gone
+    [resumed] = await claim(store, "other")
+    assert resumed.entry.id == claimed.entry.id
+
+
 async def test_a_finished_entry_is_never_claimed_again(store, clock):
     await store.add(subscription(id=0), actor="test")
     [claimed] = await claim(store)

@@ -3,6 +3,7 @@ where, and the subscription's status after the charge."""
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import replace
 from datetime import date, timedelta
 from functools import partial
@@ -200,6 +201,31 @@ async def test_a_run_killed_after_the_post_is_resumed_at_the_charge_once_its_lea
     assert list(billing.invoicing.invoices) == ["SUB-1-P0"]
     assert billing.invoicing.posts == ["SUB-1-P0"]  # found posted: not posted again
     assert (await billing.entries())[0].invoice_number == "FTI-000001"
+
+
+async def test_a_run_slower_than_its_lease_keeps_its_entries_from_another_run(billing):
+    erp_answers = asyncio.Event()
+    open_invoice = billing.invoicing.numbering
+
+    async def slow_erp(invoice: FreeTextInvoice) -> str:
+        await erp_answers.wait()
+        return await open_invoice(invoice)
+
+    billing.invoicing.numbering = slow_erp
+    run = asyncio.create_task(billing.run(replace(RUN, lease=timedelta(milliseconds=30))))
+    await asyncio.sleep(0.02)
+    billing.clock.advance(seconds=1)  # long past the first lease ...
+    await asyncio.sleep(0.05)  # ... which the run at work has renewed meanwhile
+    now = billing.clock.now()
+    taken = await billing.store.claim_due(
+        now, limit=10, owner="other", lease=RUN.lease, plan=partial(claim_due, now=now)
+    )
+    erp_answers.set()
+    report = await run
+
+    assert taken == []
+    assert report.outcomes == {"charged": 1}
+    assert billing.invoicing.creates == ["SUB-1-P0"]
 
 
 async def test_a_lost_answer_after_the_charge_is_found_at_the_gateway_not_charged_again(billing):

@@ -97,6 +97,11 @@ class SubscriptionStore(Protocol):
         """Give the entry back where it is (one more attempt counted) for the next run."""
         ...
 
+    async def renew(self, owner: str, until: datetime) -> int:
+        """Hold ``owner``'s unfinished entries until ``until`` (a run still at work keeps its
+        entries from being resumed by another); returns how many it holds."""
+        ...
+
     async def settle_status(
         self, subscription_id: int, status: SubscriptionStatus, *, reason: str
     ) -> Subscription | None:
