@@ -267,8 +267,24 @@ def test_the_demo_runs_a_day_through_both_sandboxes_and_proves_agreement(workdir
     assert "5 invoiced, 5 charged, 5 posted; doubled 0, missed 0" in " ".join(out.split())
     assert re.search(r"\w+ 31 nothing due; \w+ 01 \{'charged': 3\}; \w+ 01 nothing due",
                      " ".join(out.split()))  # fmt: skip
+    # dunning: a soft decline recovered by the day-1 retry, a hard one by a new card on the
+    # e-mailed page; each customer told twice, D365's collections set and cleared
+    flat = " ".join(out.split())
+    assert "dunning in" in out and "every case recovered, each invoice charged once" in flat
+    assert re.search(r"dunning.retry run with the clock at \w+ \w+ \d+ 10:00 local", flat)
+    rows = {row: re.findall(rf"│ {row}\s+│\s+(.+?)\s+│\s+(.+?)\s+│", out) for row in
+            ("customer", "decline", "class", "attempts", "outcome", "notices sent")}  # fmt: skip
+    assert rows["decline"] == [("Insufficient funds", "Expired card")]
+    assert rows["class"] == [("soft", "hard")]
+    assert rows["attempts"] == [("2", "2")] and rows["outcome"] == [("recovered", "recovered")]
+    assert rows["notices sent"] == [("payment_failed, recovered",) * 2]
+    assert re.search(r"│ D365 collections\s+│\s+past_due → undone\s+│\s+past_due → undone\s+│", out)
+    assert "revenue recovered: 148.00 of 148.00" in flat
+    assert "doubled charges 0; card data found 0" in flat
+    assert "new card entered by Chromium (Playwright)" in flat or "(no Chromium)" in flat
     log = (workdir / "var/demo/payledger.log").read_text()
-    assert "4012000098765439" not in log and "5499740000000057" not in log
+    for card in ("4012000098765439", "5499740000000057", "6011000993026909"):
+        assert card not in log
 
 
 def test_status_shows_the_queue_and_dead_letters(workdir):

@@ -17,6 +17,7 @@ from rich.table import Table
 
 from payledger.cli.common import console, opened, run, setup_logging
 from payledger.config import DatabaseSettings, LoggingSettings, Settings, VaultSettings
+from payledger.demo.dunning import dunning_table
 from payledger.demo.invoices import collections_table
 from payledger.demo.reconcile_day import reconciliation_table
 from payledger.demo.run import DemoReport, run_demo
@@ -56,11 +57,16 @@ def demo(
         console.print(collections_table(report.collections))
     if report.subscriptions is not None:
         console.print(month_table(report.subscriptions))
+    if report.dunning is not None:
+        console.print(dunning_table(report.dunning))
+        for place in report.dunning.card_data[:10]:
+            console.print(f"[red]card data:[/red] {place}", soft_wrap=True, markup=False)
     orders_ok = report.shop_orders is None or report.shop_orders.all_ok
     reconciled = report.reconciliation is None or report.reconciliation.ok
     settled = report.collections is None or report.collections.ok
     billed = report.subscriptions is None or report.subscriptions.ok
-    if not all((report.agreement.agrees, orders_ok, reconciled, settled, billed)):
+    dunned = report.dunning is None or report.dunning.ok
+    if not all((report.agreement.agrees, orders_ok, reconciled, settled, billed, dunned)):
         raise typer.Exit(1)
     console.print(f"[green]PayTrace and D365 agree[/green]; database and logs in {workdir}/")
 

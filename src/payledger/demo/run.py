@@ -17,8 +17,12 @@ from payledger.adapters.db.tables import inbox, postings
 from payledger.adapters.paytrace.gateway import PayTraceGateway
 from payledger.bootstrap import Container, build
 from payledger.config import (
+    AlertSmtpSettings,
+    AlertsSettings,
     D365Settings,
     DatabaseSettings,
+    DunningNoticeSettings,
+    DunningSettings,
     LoggingSettings,
     OrderSettings,
     PayTraceSettings,
@@ -29,6 +33,13 @@ from payledger.config import (
 )
 from payledger.demo.agreement import Agreement, check_agreement
 from payledger.demo.day import Shop, Traffic
+from payledger.demo.dunning import (
+    DunningDemo,
+    Outside,
+    recover_revenue,
+    scan_card_data,
+    smtp_server,
+)
 from payledger.demo.invoices import Collections, charge_invoices, post_the_night
 from payledger.demo.reconcile_day import (
     FEE_ACCOUNT,
@@ -66,9 +77,10 @@ class DemoReport:
     webhooks: WebhookHour | None = None
     collections: Collections | None = None
     subscriptions: MonthBoundary | None = None
+    dunning: DunningDemo | None = None
 
 
-def demo_settings(workdir: Path, stage: Stage) -> Settings:
+def demo_settings(workdir: Path, stage: Stage, outside: Outside) -> Settings:
     return Settings(
         database=DatabaseSettings(url=f"sqlite:///{workdir / 'payledger.db'}"),
         vault=VaultSettings(key_file=workdir / "master.key"),
@@ -104,6 +116,18 @@ def demo_settings(workdir: Path, stage: Stage) -> Settings:
             max_lines=100, max_wait_ms=300, parallel_requests=8, post="when_balanced"
         ),
         reconcile=demo_reconcile_settings(),
+        alerts=AlertsSettings(
+            smtp=AlertSmtpSettings(host="127.0.0.1", port=outside.smtp_port, security="none")
+        ),
+        dunning=DunningSettings(
+            enabled=True,
+            notices=DunningNoticeSettings(
+                sender="billing@contoso.example",
+                merchant_name="Contoso",
+                public_base_url=outside.base_url,
+                protect_script_url=f"{stage.paytrace_url}/js/protect.min.js",
+            ),
+        ),
     )
 
 
@@ -123,15 +147,17 @@ class ShuffledSource:
 
 async def run_demo(workdir: Path, say: Say) -> DemoReport:
     started = time.monotonic()
-    async with sandboxes(workdir) as stage:
-        container = build(demo_settings(workdir, stage))
+    async with sandboxes(workdir) as stage, smtp_server() as outside:
+        container = build(demo_settings(workdir, stage, outside))
         try:
-            return await _day(container, stage, say, started)
+            return await _day(container, stage, outside, say, started)
         finally:
             await container.aclose()
 
 
-async def _day(container: Container, stage: Stage, say: Say, started: float) -> DemoReport:
+async def _day(
+    container: Container, stage: Stage, outside: Outside, say: Say, started: float
+) -> DemoReport:
     await container.prepare()
     await container.vault.set("paytrace-password", "demo123", actor="demo")
     await container.vault.set("d365-client-secret", "payledger-secret", actor="demo")
@@ -185,6 +211,7 @@ async def _day(container: Container, stage: Stage, say: Say, started: float) -> 
         webhooks = await webhook_hour(container, stage, shop, say)
         orders = await place_shop_orders(container, stage, say)
         collections = await charge_invoices(container, stage, say)
+        dunning = await recover_revenue(container, stage, outside, say)
         month = await bill_month_boundary(container, stage, say)
         await poll()
         await poll()
@@ -212,6 +239,8 @@ async def _day(container: Container, stage: Stage, say: Say, started: float) -> 
     report.reconciliation = await reconcile_the_day(container, shop, say)
     await post_the_night(container, collections, say)
     report.collections = collections
+    dunning.card_data = await scan_card_data(container, container.settings.logging.file)
+    report.dunning = dunning
     return report
 
 
