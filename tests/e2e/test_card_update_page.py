@@ -33,14 +33,17 @@ from payledger.sandbox.paytrace import encrypt_field
 from payledger.sandbox.paytrace.protect import open_nonce
 from tests.e2e.console.conftest import (
     CHROMIUM,
-    CHROMIUM_ARGS,
     INTEGRATOR,
     PAYLEDGER,
     _env,
     _prepare,
     _stop,
-    _wait_for,
+    base_config,
     in_own_loop,
+    launched_chromium,
+    paytrace_token,
+    start_sandboxes,
+    start_service,
     wait_until,
 )
 
@@ -78,29 +81,9 @@ class Stack:
 
 
 def _config(workdir: Path, paytrace: str, d365: str, port: int, smtp: int) -> str:
-    return f"""
-[database]
-url = "sqlite:///{workdir}/var/payledger.db"
-[vault]
-key_file = "{workdir}/var/master.key"
-[worker]
-poll_interval_seconds = 0.05
-backoff_base_seconds = 0.05
-[logging]
-file = "{workdir}/var/log/payledger.log"
-[paytrace]
-enabled = true
-base_url = "{paytrace}"
-username = "demo123"
-integrator_id = "{INTEGRATOR}"
-[d365]
-enabled = true
-base_url = "{d365}"
-authority_host = "{d365}"
-tenant = "payledger-sandbox"
-client_id = "payledger-client"
-ca_file = "{workdir}/var/sandbox-tls/sandbox-cert.pem"
-[posting]
+    return (
+        base_config(workdir, paytrace, d365)
+        + f"""[posting]
 post = "never"
 [alerts.smtp]
 host = "127.0.0.1"
@@ -114,14 +97,6 @@ merchant_name = "Contoso"
 public_base_url = "http://127.0.0.1:{port}"
 protect_script_url = "{paytrace}/js/protect.min.js"
 """
-
-
-def _paytrace_token(paytrace: str) -> str:
-    return str(
-        httpx.post(
-            f"{paytrace}/oauth/token",
-            data={"grant_type": "password", "username": "demo123", "password": "demo123"},
-        ).json()["access_token"]
     )
 
 
@@ -175,23 +150,18 @@ async def _expired_link(config: Path, case_id: int) -> str:
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     workdir = tmp_path_factory.mktemp("card-page")
-    pt_port, d365_port, port, smtp = free_port(), free_port(), free_port(), free_port()
+    port, smtp = free_port(), free_port()
     mailbox = Mailbox()
     controller = Controller(mailbox, hostname="127.0.0.1", port=smtp)
     controller.start()
-    sandboxes = subprocess.Popen(
-        [*PAYLEDGER, "sandbox", "--paytrace-port", str(pt_port), "--d365-port", str(d365_port)],
-        cwd=workdir,
-        env=_env(),
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
+    try:
+        sandboxes, paytrace, d365 = start_sandboxes(workdir)
+    except BaseException:
+        controller.stop()
+        raise
     service: subprocess.Popen | None = None
     try:
-        paytrace, d365 = f"http://127.0.0.1:{pt_port}", f"https://127.0.0.1:{d365_port}"
-        _wait_for(f"{paytrace}/_sandbox/clock", sandboxes)
-        _wait_for(f"{d365}/data/$metadata", sandboxes, verify=False)
-        _vault_customer(paytrace, _paytrace_token(paytrace))
+        _vault_customer(paytrace, paytrace_token(paytrace))
         posted = httpx.post(
             f"{d365}/_sandbox/invoices",
             json={"customer_account": "US-003", "amount": "42.00"},
@@ -203,16 +173,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
         config.write_text(_config(workdir, paytrace, d365, port, smtp))
         in_own_loop(_prepare(config))
         case_id = in_own_loop(_open_case(config, invoice))
-        output = (workdir / "serve.out").open("w")
-        service = subprocess.Popen(
-            [*PAYLEDGER, "serve", "--port", str(port)],
-            cwd=workdir,
-            env=_env(),
-            stdout=output,
-            stderr=subprocess.STDOUT,
-        )
-        output.close()
-        _wait_for(f"http://127.0.0.1:{port}/readyz", service)
+        service = start_service(workdir, port)
         built = Stack(
             f"http://127.0.0.1:{port}", config, workdir, paytrace, mailbox, case_id, invoice
         )
@@ -229,14 +190,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
 def browser() -> Iterator[Any]:
     if not CHROMIUM.exists():
         pytest.fail(f"{CHROMIUM} is missing: install Debian's chromium to run the page's tests")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        try:
-            yield launched
-        finally:
-            launched.close()
+    yield from launched_chromium()
 
 
 @pytest.fixture
@@ -253,7 +207,7 @@ def _approved_charges(stack: Stack) -> list[dict[str, Any]]:
     today = datetime.now(UTC)
     reply = httpx.post(
         f"{stack.paytrace}/v1/transactions/export/by_date_range",
-        headers={"Authorization": f"Bearer {_paytrace_token(stack.paytrace)}"},
+        headers={"Authorization": f"Bearer {paytrace_token(stack.paytrace)}"},
         json={
             "integrator_id": INTEGRATOR,
             "start_date": (today - timedelta(days=2)).strftime("%m/%d/%Y"),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import getpass
 import sys
 from collections.abc import Awaitable, Callable, Coroutine
 from contextlib import asynccontextmanager
@@ -73,3 +74,11 @@ def load(config: str | None) -> Callable[[], Settings]:
             sys.exit(2)
 
     return loader
+
+
+def cli_actor() -> str:
+    """Who the audit log names for a command run here: ``cli:<user>`` (``cli`` if unknown)."""
+    try:
+        return f"cli:{getpass.getuser()}"
+    except (KeyError, OSError):
+        return "cli"

@@ -9,7 +9,6 @@ action the case's status does not allow, exits 2 with the reason.
 
 from __future__ import annotations
 
-import getpass
 from collections.abc import Awaitable, Callable
 from datetime import datetime
 from typing import Annotated
@@ -20,7 +19,7 @@ from rich.table import Table
 
 from payledger.bootstrap import Container
 from payledger.bootstrap.dunning import operator_ports, retry_command
-from payledger.cli.common import console, settings_from, setup_logging, with_container
+from payledger.cli.common import cli_actor, console, settings_from, setup_logging, with_container
 from payledger.domain.dunning import DunningCase
 from payledger.flows.dunning import DunningPorts, retry_case_now, stop_case
 from payledger.flows.ports import UnknownCase
@@ -111,7 +110,7 @@ def retry(
 
     async def go(container: Container) -> None:
         command = retry_command(container.settings, owner=f"cli:{case_id}")
-        case = await retry_case_now(case_id, await ports_of(container), command, actor=_actor())
+        case = await retry_case_now(case_id, await ports_of(container), command, actor=cli_actor())
         _print_case(case)
 
     with_container(settings, go)
@@ -129,7 +128,7 @@ def stop(
     ports_of: PortsFactory = (ctx.obj or {}).get("dunning_ports", operator_ports)
 
     async def go(container: Container) -> None:
-        case = await stop_case(case_id, await ports_of(container), actor=_actor(), reason=reason)
+        case = await stop_case(case_id, await ports_of(container), actor=cli_actor(), reason=reason)
         _print_case(case)
 
     with_container(settings, go)
@@ -147,10 +146,3 @@ def _print_case(case: DunningCase) -> None:
 
 def _when(moment: datetime | None) -> str:
     return moment.strftime("%Y-%m-%d %H:%M UTC") if moment else "-"
-
-
-def _actor() -> str:
-    try:
-        return f"cli:{getpass.getuser()}"
-    except (KeyError, OSError):
-        return "cli"

@@ -7,7 +7,6 @@ posts it if it is ready, in the ``after_review`` and ``when_balanced`` modes.
 
 from __future__ import annotations
 
-import getpass
 from typing import Annotated
 
 import typer
@@ -16,7 +15,14 @@ from rich.table import Table
 
 from payledger.bootstrap import Container
 from payledger.bootstrap.journals import PosterFactory, d365_journal_poster, journal_book, post_now
-from payledger.cli.common import console, errors, settings_from, setup_logging, with_container
+from payledger.cli.common import (
+    cli_actor,
+    console,
+    errors,
+    settings_from,
+    setup_logging,
+    with_container,
+)
 from payledger.flows.post_ready_journals import PostOutcome
 
 app = typer.Typer(help="Payment journals: list them; approve and post one now.")
@@ -75,7 +81,7 @@ def post(
     poster: PosterFactory = (ctx.obj or {}).get("journal_poster", d365_journal_poster)
 
     async def go(container: Container) -> PostOutcome:
-        journal, outcome = await post_now(container, batch_number, _actor(), poster)
+        journal, outcome = await post_now(container, batch_number, cli_actor(), poster)
         message = f"journal {journal.batch_number}: {SAYS[outcome]}"
         if journal.post_error and outcome is not PostOutcome.POSTED:
             message += f" ({escape(journal.post_error)})"
@@ -87,13 +93,6 @@ def post(
 
 
 _FAILED = (PostOutcome.UNBALANCED, PostOutcome.REFUSED)
-
-
-def _actor() -> str:
-    try:
-        return f"cli:{getpass.getuser()}"
-    except (KeyError, OSError):
-        return "cli"
 
 
 def _age(seconds: float) -> str:

@@ -7,7 +7,6 @@ value the flows refuse is named with its option (``--amount: plan.amount must be
 
 from __future__ import annotations
 
-import getpass
 from collections.abc import Awaitable, Callable
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
@@ -19,7 +18,14 @@ from rich.table import Table
 
 from payledger.bootstrap import Container
 from payledger.bootstrap.subscriptions import change_ports
-from payledger.cli.common import console, errors, settings_from, setup_logging, with_container
+from payledger.cli.common import (
+    cli_actor,
+    console,
+    errors,
+    settings_from,
+    setup_logging,
+    with_container,
+)
 from payledger.cli.subscriptions_import import import_subscriptions
 from payledger.domain.subscriptions import Subscription
 from payledger.domain.subscriptions_periods import InvalidSubscription
@@ -69,13 +75,6 @@ Version = Annotated[
     int | None, typer.Option(help="Refuse the change unless the subscription is at this version.")
 ]
 Day = Annotated[datetime | None, typer.Option(formats=["%Y-%m-%d"])]
-
-
-def _actor() -> str:
-    try:
-        return f"cli:{getpass.getuser()}"
-    except (KeyError, OSError):
-        return "cli"
 
 
 def _amount(text: str) -> Decimal:
@@ -221,7 +220,7 @@ def create(
         amount=_amount(amount),
         currency=currency,
         description=description,
-        actor=_actor(),
+        actor=cli_actor(),
         unit=unit,
         every=every,
         rule=rule,
@@ -255,7 +254,7 @@ def change(
     """Move to a new plan (--amount and --description; prorated when the period running was
     billed), or charge another PayTrace customer (--vault-customer)."""
     if vault_customer is not None and amount is None and description is None:
-        method = ReplacePaymentMethod(subscription_id, vault_customer, _actor(), version)
+        method = ReplacePaymentMethod(subscription_id, vault_customer, cli_actor(), version)
 
         async def replace_method(ports: ChangePorts) -> None:
             _said(await replace_subscription_payment_method(method, ports), "changed")
@@ -273,7 +272,7 @@ def change(
         _amount(amount),
         currency,
         description,
-        _actor(),
+        cli_actor(),
         item,
         ledger_account,
         version,
@@ -295,7 +294,7 @@ def change(
 @app.command("pause")
 def pause(ctx: typer.Context, subscription_id: Id, version: Version = None) -> None:
     """Stop billing; periods starting while paused are skipped, not billed later."""
-    command = PauseSubscription(subscription_id, _actor(), version)
+    command = PauseSubscription(subscription_id, cli_actor(), version)
 
     async def go(ports: ChangePorts) -> None:
         _said(await pause_subscription(command, ports), "paused")
@@ -306,7 +305,7 @@ def pause(ctx: typer.Context, subscription_id: Id, version: Version = None) -> N
 @app.command("resume")
 def resume(ctx: typer.Context, subscription_id: Id, version: Version = None) -> None:
     """Bill again from the next period that starts after now."""
-    command = ResumeSubscription(subscription_id, _actor(), version)
+    command = ResumeSubscription(subscription_id, cli_actor(), version)
 
     async def go(ports: ChangePorts) -> None:
         _said(await resume_subscription(command, ports), "resumed")
@@ -324,7 +323,7 @@ def cancel(
     version: Version = None,
 ) -> None:
     """Cancel now (no more periods), or at the end of the period running now."""
-    command = CancelSubscription(subscription_id, _actor(), at_period_end, version)
+    command = CancelSubscription(subscription_id, cli_actor(), at_period_end, version)
 
     async def go(ports: ChangePorts) -> None:
         _said(await cancel_subscription(command, ports), "cancelled")

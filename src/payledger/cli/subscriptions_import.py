@@ -8,7 +8,6 @@ imports nothing twice. ``--dry-run`` changes nothing and shows what would be don
 
 from __future__ import annotations
 
-import getpass
 from typing import Annotated
 
 import typer
@@ -16,7 +15,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from payledger.bootstrap import Container
-from payledger.cli.common import console, settings_from, setup_logging, with_container
+from payledger.cli.common import cli_actor, console, settings_from, setup_logging, with_container
 
 
 def import_subscriptions(
@@ -40,7 +39,7 @@ def import_subscriptions(
     setup_logging(settings, stderr=False)
 
     async def go(container: Container) -> None:
-        cmd = import_command(container, take_over=take_over, dry_run=dry_run, actor=_actor())
+        cmd = import_command(container, take_over=take_over, dry_run=dry_run, actor=cli_actor())
         report = await import_schedules(cmd, await import_ports(container))
         table = Table("recurrence", "customer", "outcome", "subscription", "detail")
         for row in report.rows:
@@ -56,10 +55,3 @@ def import_subscriptions(
         console.print(("dry run (nothing changed): " if dry_run else "") + counts)
 
     with_container(settings, go)
-
-
-def _actor() -> str:
-    try:
-        return f"cli:{getpass.getuser()}"
-    except (KeyError, OSError):
-        return "cli"

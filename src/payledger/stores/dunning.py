@@ -17,7 +17,7 @@ from sqlalchemy import and_, exists, func, or_, select, update
 from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from payledger.adapters.db.audit import record_audit
+from payledger.adapters.db.audit import record_change
 from payledger.adapters.db.database import Database
 from payledger.adapters.db.statements import insert_ignoring_duplicates
 from payledger.adapters.db.tables import dunning_attempts as attempts
@@ -314,11 +314,12 @@ class SqlDunning:
         action: str,
         detail: dict[str, Any],
     ) -> None:
-        await record_audit(
+        await record_change(
             conn,
             at=self.clock.now(),
             actor=actor,
             action=action,
             subject=f"dunning_case:{case.id}",
-            detail={"status": case.status.value, "version": case.version, **detail},
+            changed=case,
+            detail=detail,
         )

@@ -19,7 +19,7 @@ from sqlalchemy import or_, select, update
 from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from payledger.adapters.db.audit import record_audit
+from payledger.adapters.db.audit import record_change
 from payledger.adapters.db.database import Database
 from payledger.adapters.db.statements import insert_ignoring_duplicates
 from payledger.adapters.db.tables import subscription_periods as periods
@@ -420,11 +420,12 @@ class SqlSubscriptions:
         action: str,
         detail: dict[str, Any],
     ) -> None:
-        await record_audit(
+        await record_change(
             conn,
             at=self.clock.now(),
             actor=actor,
             action=action,
             subject=f"subscription:{subscription.id}",
-            detail={"status": subscription.status.value, "version": subscription.version, **detail},
+            changed=subscription,
+            detail=detail,
         )

@@ -114,6 +114,68 @@ def _stop(proc: subprocess.Popen) -> None:
             proc.wait()
 
 
+def start_sandboxes(workdir: Path) -> tuple[subprocess.Popen, str, str]:
+    """``payledger sandbox`` in ``workdir`` on free ports, once both answer: the process, the
+    PayTrace sandbox's URL and the D365 sandbox's (TLS) URL."""
+    pt_port, d365_port = free_port(), free_port()
+    sandboxes = subprocess.Popen(
+        [*PAYLEDGER, "sandbox", "--paytrace-port", str(pt_port), "--d365-port", str(d365_port)],
+        cwd=workdir,
+        env=_env(),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    paytrace, d365 = f"http://127.0.0.1:{pt_port}", f"https://127.0.0.1:{d365_port}"
+    try:
+        _wait_for(f"{paytrace}/_sandbox/clock", sandboxes)
+        _wait_for(f"{d365}/data/$metadata", sandboxes, verify=False)
+    except BaseException:
+        _stop(sandboxes)
+        raise
+    return sandboxes, paytrace, d365
+
+
+def start_service(workdir: Path, port: int) -> subprocess.Popen:
+    """``payledger serve`` in ``workdir`` once it is ready; fails with its output if never."""
+    output = (workdir / "serve.out").open("w")
+    service = subprocess.Popen(
+        [*PAYLEDGER, "serve", "--port", str(port)],
+        cwd=workdir,
+        env=_env(),
+        stdout=output,
+        stderr=subprocess.STDOUT,
+    )
+    output.close()
+    try:
+        _wait_for(f"http://127.0.0.1:{port}/readyz", service)
+    except AssertionError as exc:
+        _stop(service)
+        raise AssertionError(f"{exc}: {(workdir / 'serve.out').read_text()[-3000:]}") from None
+    return service
+
+
+def paytrace_token(paytrace: str) -> str:
+    """An OAuth token for the PayTrace sandbox's demo merchant."""
+    return str(
+        httpx.post(
+            f"{paytrace}/oauth/token",
+            data={"grant_type": "password", "username": "demo123", "password": "demo123"},
+        ).json()["access_token"]
+    )
+
+
+def launched_chromium() -> Iterator[Any]:
+    """Debian's chromium, headless, under Playwright, closed when the caller is done."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        try:
+            yield launched
+        finally:
+            launched.close()
+
+
 def _sale(paytrace: str, token: str, amount: str, customer: str, invoice: str) -> str:
     sale = httpx.post(
         f"{paytrace}/v1/transactions/sale/keyed",
@@ -131,7 +193,9 @@ def _sale(paytrace: str, token: str, amount: str, customer: str, invoice: str) -
     return str(sale["transaction_id"])
 
 
-def _config(workdir: Path, paytrace: str, d365: str, certificate: Path, post: str = "never") -> str:
+def base_config(workdir: Path, paytrace: str, d365: str) -> str:
+    """``payledger.toml`` for a service in ``workdir`` talking to both sandboxes (whose TLS
+    certificate ``payledger sandbox`` writes there); callers append their own sections."""
     return f"""
 [database]
 url = "sqlite:///{workdir}/var/payledger.db"
@@ -153,14 +217,21 @@ base_url = "{d365}"
 authority_host = "{d365}"
 tenant = "payledger-sandbox"
 client_id = "payledger-client"
-ca_file = "{certificate}"
-[posting]
+ca_file = "{workdir}/var/sandbox-tls/sandbox-cert.pem"
+"""
+
+
+def _config(workdir: Path, paytrace: str, d365: str, post: str) -> str:
+    return (
+        base_config(workdir, paytrace, d365)
+        + f"""[posting]
 post = "{post}"
 max_wait_ms = 100
 lookup_ttl_seconds = 0
 [reconcile]
 auto_heal = false
 """
+    )
 
 
 def in_own_loop(coroutine: Coroutine[Any, Any, T]) -> T:
@@ -197,45 +268,21 @@ def stack(
     """The service and both sandboxes; a test module's ``POST_MODE`` sets ``[posting] post``."""
     post = getattr(request.module, "POST_MODE", "never")
     workdir = tmp_path_factory.mktemp("console")
-    pt_port, d365_port, port = free_port(), free_port(), free_port()
-    sandboxes = subprocess.Popen(
-        [*PAYLEDGER, "sandbox", "--paytrace-port", str(pt_port), "--d365-port", str(d365_port)],
-        cwd=workdir,
-        env=_env(),
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
+    port = free_port()
+    sandboxes, paytrace, d365 = start_sandboxes(workdir)
     service: subprocess.Popen | None = None
     try:
-        paytrace, d365 = f"http://127.0.0.1:{pt_port}", f"https://127.0.0.1:{d365_port}"
         certificate = workdir / "var/sandbox-tls/sandbox-cert.pem"
-        _wait_for(f"{paytrace}/_sandbox/clock", sandboxes)
-        _wait_for(f"{d365}/data/$metadata", sandboxes, verify=False)
-        token = httpx.post(
-            f"{paytrace}/oauth/token",
-            data={"grant_type": "password", "username": "demo123", "password": "demo123"},
-        ).json()["access_token"]
+        token = paytrace_token(paytrace)
         posted = _sale(paytrace, token, "42.00", "US-001", "INV-42")
         _sale(paytrace, token, "17.25", "US-002", "INV-43")
         dead = _sale(paytrace, token, "99.99", MISSING_CUSTOMER, "INV-44")
 
         config = workdir / "payledger.toml"
-        config.write_text(_config(workdir, paytrace, d365, certificate, post))
+        config.write_text(_config(workdir, paytrace, d365, post))
         operator, viewer = in_own_loop(_prepare(config))
 
-        output = (workdir / "serve.out").open("w")
-        service = subprocess.Popen(
-            [*PAYLEDGER, "serve", "--port", str(port)],
-            cwd=workdir,
-            env=_env(),
-            stdout=output,
-            stderr=subprocess.STDOUT,
-        )
-        output.close()
-        try:
-            _wait_for(f"http://127.0.0.1:{port}/readyz", service)
-        except AssertionError as exc:
-            raise AssertionError(f"{exc}: {(workdir / 'serve.out').read_text()[-3000:]}") from None
+        service = start_service(workdir, port)
         built = Stack(
             url=f"http://127.0.0.1:{port}/console",
             config=config,
@@ -270,14 +317,7 @@ def browser() -> Iterator[object]:
             f"{CHROMIUM} is missing: install Debian's chromium (apt-get install chromium; "
             ".ci/run does) to run the console's browser tests"
         )
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        try:
-            yield launched
-        finally:
-            launched.close()
+    yield from launched_chromium()
 
 
 @pytest.fixture

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import getpass
-from datetime import UTC, datetime, time
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -15,32 +15,26 @@ from typer.testing import CliRunner
 from payledger.bootstrap import Container, build
 from payledger.cli.common import load
 from payledger.cli.dunning import app as dunning_app
-from payledger.config import DEFAULT_HARD_DECLINES, DEFAULT_SOFT_DECLINES, load_settings
+from payledger.config import load_settings
 from payledger.domain.clock import ManualClock
 from payledger.domain.dunning import (
     AttemptOutcome,
     CaseSource,
     DeclineClass,
-    DeclineTable,
     MissedCharge,
     open_case,
 )
-from payledger.domain.dunning_schedule import RetrySchedule
 from payledger.domain.money import Money
-from payledger.flows.charge_payment import ChargeContext
-from payledger.flows.dunning import DunningParts, DunningPolicy, DunningPorts
+from payledger.flows.dunning import DunningPorts
 from payledger.stores.dunning import SqlDunning
-from tests.fakes import FakeCollectionsErp, FakeDunningNotices
+from tests.fakes import FakeCollectionsErp
 from tests.fakes_charging import (
     FakeCardGateway,
-    FakeChargeRecords,
     FakeReceivables,
-    charge_requests,
 )
-from tests.fakes_orders import FakeAlerts
+from tests.integration.dunning.conftest import SCHEDULE, sql_dunning_ports
 
 DECLINED = datetime(2026, 5, 4, 19, 0, tzinfo=UTC)
-SCHEDULE = RetrySchedule((1, 3, 5, 7), time(10, 0), "America/Los_Angeles")
 ME = f"cli:{getpass.getuser()}"
 
 
@@ -95,21 +89,8 @@ class World:
             await container.aclose()
 
     async def ports(self, container: Container) -> DunningPorts:
-        async def charging() -> ChargeContext:
-            return ChargeContext(
-                self.gateway, self.receivables, FakeChargeRecords(), self.clock.now(),
-                charge_requests(self.receivables),
-            )  # fmt: skip
-
-        return DunningPorts(
-            store=SqlDunning(container.database, self.clock),
-            parts=DunningParts(FakeDunningNotices(), self.erp),
-            alerts=FakeAlerts(),
-            clock=self.clock,
-            policy=DunningPolicy(
-                DeclineTable(tuple(DEFAULT_HARD_DECLINES), tuple(DEFAULT_SOFT_DECLINES)), SCHEDULE
-            ),
-            charging=charging,
+        return sql_dunning_ports(
+            container.database, self.clock, self.gateway, self.receivables, self.erp
         )
 
     def invoke(self, *args: str):

@@ -6,42 +6,34 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import replace
-from datetime import UTC, datetime, time, timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import select
 
 from payledger.adapters.db.database import Database
 from payledger.adapters.db.tables import audit_log, dunning_attempts
-from payledger.config import DEFAULT_HARD_DECLINES, DEFAULT_SOFT_DECLINES
 from payledger.domain.clock import ManualClock
 from payledger.domain.dunning import (
     AttemptOutcome,
     CaseSource,
     CaseStatus,
     DeclineClass,
-    DeclineTable,
     MissedCharge,
     open_case,
 )
-from payledger.domain.dunning_schedule import RetrySchedule
 from payledger.domain.money import Money
-from payledger.flows.charge_payment import ChargeContext
-from payledger.flows.dunning import DunningParts, DunningPolicy, DunningPorts, RetryDue, retry_due
+from payledger.flows.dunning import DunningPorts, RetryDue, retry_due
 from payledger.flows.ports import StaleCase
 from payledger.stores.dunning import SqlDunning
-from tests.fakes import FakeCollectionsErp, FakeDunningNotices
 from tests.fakes_charging import (
     FakeCardGateway,
-    FakeChargeRecords,
     FakeReceivables,
-    charge_requests,
 )
-from tests.fakes_orders import FakeAlerts
+from tests.integration.dunning.conftest import SCHEDULE, sql_dunning_ports
 
 DECLINED = datetime(2026, 5, 4, 19, 0, tzinfo=UTC)  # noon in Los Angeles
 DAY_1 = datetime(2026, 5, 5, 17, 0, tzinfo=UTC)  # 10:00 in Los Angeles
-SCHEDULE = RetrySchedule((1, 3, 5, 7), time(10, 0), "America/Los_Angeles")
 LEASE = timedelta(minutes=10)
 
 
@@ -183,23 +175,7 @@ async def test_a_hard_declined_case_is_never_due(store):
 def ports_over(database: Database, clock: ManualClock, gateway: FakeCardGateway) -> DunningPorts:
     receivables = FakeReceivables()
     receivables.invoice_of("INV-1", "30.00")
-    records = FakeChargeRecords()
-
-    async def charging() -> ChargeContext:
-        return ChargeContext(
-            gateway, receivables, records, clock.now(), charge_requests(receivables)
-        )
-
-    return DunningPorts(
-        store=SqlDunning(database, clock),
-        parts=DunningParts(FakeDunningNotices(), FakeCollectionsErp()),
-        alerts=FakeAlerts(),
-        clock=clock,
-        policy=DunningPolicy(
-            DeclineTable(tuple(DEFAULT_HARD_DECLINES), tuple(DEFAULT_SOFT_DECLINES)), SCHEDULE
-        ),
-        charging=charging,
-    )
+    return sql_dunning_ports(database, clock, gateway, receivables)
 
 
 async def test_two_workers_racing_for_the_same_attempt_charge_once(database_url, store, clock):

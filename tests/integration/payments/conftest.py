@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import ssl
 import time
+import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from decimal import Decimal
 from pathlib import Path
@@ -28,6 +29,7 @@ from payledger.config import (
     WorkerSettings,
 )
 from payledger.demo.stage import DISCRETIONARY_TITLES, Stage, sandboxes
+from payledger.domain.clock import Clock
 from payledger.engine.jobs import JobStatus
 from payledger.sandbox.paytrace import encrypt_field
 from payledger.stores.api_clients import ApiClients
@@ -72,9 +74,10 @@ def settings(database_url: str, tmp_path: Path, stage: Stage) -> Settings:
     )
 
 
-@pytest.fixture
-async def container(settings: Settings) -> AsyncIterator[Container]:
-    built = build(settings)
+async def prepared(settings: Settings, clock: Clock | None = None) -> Container:
+    """payledger built on ``settings`` (and ``clock``), its database migrated and both
+    connectors' secrets stored; the caller closes it."""
+    built = build(settings, clock=clock)
     await built.prepare()
     if not built.database.is_sqlite:
         from payledger.adapters.db.migrate import migrate
@@ -82,6 +85,12 @@ async def container(settings: Settings) -> AsyncIterator[Container]:
         await migrate(built.database)
     await built.vault.set("paytrace-password", "demo123", actor="test")
     await built.vault.set("d365-client-secret", "payledger-secret", actor="test")
+    return built
+
+
+@pytest.fixture
+async def container(settings: Settings) -> AsyncIterator[Container]:
+    built = await prepared(settings)
     await built.vault.set(settings.api.business_events_secret, EVENTS_KEY, actor="test")
     yield built
     await built.aclose()
@@ -114,6 +123,31 @@ async def api(app, tokens) -> AsyncIterator[httpx.AsyncClient]:
         headers={"Authorization": f"Bearer {token}"},
     ) as http:
         yield http
+
+
+@pytest.fixture
+async def as_client(app, tokens) -> AsyncIterator[Callable[..., Awaitable[httpx.AsyncClient]]]:
+    """``await as_client("read", client="reporting")``: the API with that client's token."""
+    clients: list[httpx.AsyncClient] = []
+
+    async def open_(*scopes: str, client: str) -> httpx.AsyncClient:
+        token = await tokens(*scopes, client=client)
+        http = httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=app),
+            base_url="http://payledger.test",
+            headers={"Authorization": f"Bearer {token}"},
+        )
+        clients.append(http)
+        return http
+
+    yield open_
+    for http in clients:
+        await http.aclose()
+
+
+def key() -> dict[str, str]:
+    """A fresh ``Idempotency-Key`` header."""
+    return {"Idempotency-Key": str(uuid.uuid4())}
 
 
 @pytest.fixture

@@ -3,7 +3,6 @@ follows through the inbox and the worker, exactly once even when the poller sees
 
 from __future__ import annotations
 
-import uuid
 from datetime import timedelta
 
 from sqlalchemy import func, select
@@ -15,14 +14,11 @@ from payledger.stores.payment_events import SqlPaymentEventStore
 from tests.integration.payments.conftest import (
     drain,
     encrypted_card,
+    key,
     money,
     post_invoice,
     rows,
 )
-
-
-def key() -> dict[str, str]:
-    return {"Idempotency-Key": str(uuid.uuid4())}
 
 
 def vault(customer_id: str) -> dict[str, str]:

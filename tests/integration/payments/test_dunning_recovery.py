@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 import httpx
 import pytest
 
-from payledger.bootstrap import Container, build
+from payledger.bootstrap import Container
 from payledger.bootstrap.dunning import RETRY_DUNNING, retry_dunning_job
 from payledger.config import DunningSettings, Settings
 from payledger.domain.clock import ManualClock
@@ -23,6 +23,7 @@ from payledger.sandbox.paytrace.records import TxnStatus
 from payledger.stores.dunning import SqlDunning
 from payledger.stores.subscriptions import SqlSubscriptions
 from tests.fakes import FakeSubscriptionMirror
+from tests.integration.payments.conftest import prepared
 from tests.integration.payments.test_subscription_billing import Billing, a_subscription, run
 
 LA = ZoneInfo("America/Los_Angeles")
@@ -37,14 +38,7 @@ def settings(settings: Settings) -> Settings:
 @pytest.fixture
 async def container(settings: Settings, stage) -> AsyncIterator[Container]:
     """The payments container, on a clock the test moves (and the PayTrace sandbox's with it)."""
-    built = build(settings, clock=ManualClock(START))
-    await built.prepare()
-    if not built.database.is_sqlite:
-        from payledger.adapters.db.migrate import migrate
-
-        await migrate(built.database)
-    await built.vault.set("paytrace-password", "demo123", actor="test")
-    await built.vault.set("d365-client-secret", "payledger-secret", actor="test")
+    built = await prepared(settings, clock=ManualClock(START))
     yield built
     await built.aclose()
 

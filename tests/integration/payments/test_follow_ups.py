@@ -2,21 +2,16 @@
 
 from __future__ import annotations
 
-import uuid
-
 from payledger.sandbox.paytrace import protect_nonce
 from tests.integration.payments.conftest import (
     VISA,
     drain,
     encrypted_card,
+    key,
     money,
     post_invoice,
     rows,
 )
-
-
-def key() -> dict[str, str]:
-    return {"Idempotency-Key": str(uuid.uuid4())}
 
 
 def protect() -> dict[str, str]:

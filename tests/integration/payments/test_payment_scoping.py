@@ -3,38 +3,11 @@ reads it nor captures, voids or refunds it (404, as if it did not exist); an adm
 
 from __future__ import annotations
 
-import uuid
-
-import httpx
 import pytest
 
-from tests.integration.payments.conftest import encrypted_card, post_invoice
+from tests.integration.payments.conftest import encrypted_card, key, post_invoice
 
 PAYMENTS = "/api/v1/payments"
-
-
-def key() -> dict[str, str]:
-    return {"Idempotency-Key": str(uuid.uuid4())}
-
-
-@pytest.fixture
-async def as_client(app, tokens):
-    """``async with as_client("read", client="reporting") as http``: the API with a token."""
-    clients: list[httpx.AsyncClient] = []
-
-    async def open_(*scopes: str, client: str) -> httpx.AsyncClient:
-        token = await tokens(*scopes, client=client)
-        http = httpx.AsyncClient(
-            transport=httpx.ASGITransport(app=app),
-            base_url="http://payledger.test",
-            headers={"Authorization": f"Bearer {token}"},
-        )
-        clients.append(http)
-        return http
-
-    yield open_
-    for http in clients:
-        await http.aclose()
 
 
 @pytest.fixture

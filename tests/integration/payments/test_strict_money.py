@@ -3,20 +3,15 @@ a refusal inside the work is a final answer, replayed under its key rather than 
 
 from __future__ import annotations
 
-import uuid
 from datetime import timedelta
 
 import pytest
 from sqlalchemy import func, select
 
 from payledger.adapters.db.tables import api_payments
-from tests.integration.payments.conftest import encrypted_card, money, post_invoice
+from tests.integration.payments.conftest import encrypted_card, key, money, post_invoice
 
 PAYMENTS = "/api/v1/payments"
-
-
-def key() -> dict[str, str]:
-    return {"Idempotency-Key": str(uuid.uuid4())}
 
 
 @pytest.fixture

@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from payledger.adapters.d365.journal_service import D365JournalPoster
-from payledger.bootstrap import Container, build
+from payledger.bootstrap import Container
 from payledger.bootstrap.journals import post_journals_job
 from payledger.bootstrap.subscriptions import BILL_SUBSCRIPTIONS, bill_subscriptions_job
 from payledger.config import PostingSettings, Settings
@@ -24,7 +24,7 @@ from payledger.domain.subscriptions_billing import EntryStatus
 from payledger.domain.subscriptions_periods import BillingSchedule, Interval
 from payledger.engine.jobs import Job
 from payledger.stores.subscriptions import SqlSubscriptions
-from tests.integration.payments.conftest import drain, encrypted_card, money, rows
+from tests.integration.payments.conftest import drain, encrypted_card, money, prepared, rows
 from tests.unit.domain.subscription_builders import plan
 
 CUSTOMER = "US-003"
@@ -47,17 +47,7 @@ class ShiftedClock:
 async def billing_container(settings: Settings) -> AsyncIterator[Container]:
     """payledger with a clock the test moves, posting journals ``when_balanced``."""
     posting = PostingSettings(post="when_balanced")
-    built = build(
-        settings.model_copy(update={"posting": posting}),
-        clock=ShiftedClock(),
-    )
-    await built.prepare()
-    if not built.database.is_sqlite:
-        from payledger.adapters.db.migrate import migrate
-
-        await migrate(built.database)
-    await built.vault.set("paytrace-password", "demo123", actor="test")
-    await built.vault.set("d365-client-secret", "payledger-secret", actor="test")
+    built = await prepared(settings.model_copy(update={"posting": posting}), clock=ShiftedClock())
     yield built
     await built.aclose()
 

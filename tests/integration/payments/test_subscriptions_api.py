@@ -5,7 +5,6 @@ input is a 422 naming the field, and nothing is stored."""
 
 from __future__ import annotations
 
-import uuid
 from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
@@ -19,13 +18,9 @@ from payledger.bootstrap.subscriptions import BILL_SUBSCRIPTIONS, bill_subscript
 from payledger.domain.subscriptions_periods import add_months
 from payledger.engine.jobs import Job
 from payledger.views.subscriptions import subscription_audit
-from tests.integration.payments.conftest import encrypted_card, money
+from tests.integration.payments.conftest import encrypted_card, key, money
 
 SUBSCRIPTIONS = "/api/v1/subscriptions"
-
-
-def key() -> dict[str, str]:
-    return {"Idempotency-Key": str(uuid.uuid4())}
 
 
 def today(container: Container) -> date:
@@ -50,26 +45,6 @@ async def vault(paytrace) -> str:
     created = await paytrace.create_customer("sub-api-1", card=encrypted_card())
     assert created.success
     return "sub-api-1"
-
-
-@pytest.fixture
-async def as_client(app, tokens):
-    """``await as_client("read", client="reporting")``: the API with that client's token."""
-    clients: list[httpx.AsyncClient] = []
-
-    async def open_(*scopes: str, client: str) -> httpx.AsyncClient:
-        token = await tokens(*scopes, client=client)
-        http = httpx.AsyncClient(
-            transport=httpx.ASGITransport(app=app),
-            base_url="http://payledger.test",
-            headers={"Authorization": f"Bearer {token}"},
-        )
-        clients.append(http)
-        return http
-
-    yield open_
-    for http in clients:
-        await http.aclose()
 
 
 async def create(api: httpx.AsyncClient, body: dict[str, Any]) -> dict[str, Any]:

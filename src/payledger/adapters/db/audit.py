@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from enum import Enum
+from typing import Any, Protocol
 
 from sqlalchemy import insert
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -25,4 +26,32 @@ async def record_audit(
         insert(audit_log).values(
             at=at, actor=actor, action=action, subject=subject, detail=detail or {}
         )
+    )
+
+
+class Versioned(Protocol):
+    """A record with a status and an optimistic-lock version (a subscription, a dunning case)."""
+
+    @property
+    def status(self) -> Enum: ...
+
+    @property
+    def version(self) -> int: ...
+
+
+async def record_change(
+    conn: AsyncConnection,
+    *,
+    at: datetime,
+    actor: str,
+    action: str,
+    subject: str,
+    changed: Versioned,
+    detail: dict[str, Any],
+) -> None:
+    """:func:`record_audit` of a change to ``changed``, its new status and version in the
+    detail."""
+    state = {"status": changed.status.value, "version": changed.version}
+    await record_audit(
+        conn, at=at, actor=actor, action=action, subject=subject, detail={**state, **detail}
     )

@@ -22,8 +22,9 @@ from payledger.web.console.access import (
     check_csrf,
     require_operator,
 )
-from payledger.web.console.ids import row_id, shown
+from payledger.web.console.ids import shown
 from payledger.web.console.render import console_base, page
+from payledger.web.console.rows import check_version, found_row
 from payledger.web.deps import ContainerDep
 
 router = APIRouter()
@@ -49,14 +50,8 @@ async def dunning_page(
 
 
 async def _case(container: ContainerDep, given: str) -> DunningCase:
-    case_id = row_id(given)
     store = SqlDunning(container.database, container.clock)
-    found = await store.get(case_id) if case_id is not None else None
-    if found is None:
-        raise ConsoleProblem(
-            404, "No such dunning case", f"there is no dunning case {shown(given)}"
-        )
-    return found
+    return await found_row(given, store.get, "dunning case")
 
 
 @router.get("/dunning/{given}")
@@ -90,13 +85,7 @@ async def act(
     if action not in ACTIONS:
         raise ConsoleProblem(404, "No such action", f"dunning cases cannot {shown(action)}")
     case = await _case(container, given)
-    if version != str(case.version):
-        raise ConsoleProblem(
-            409,
-            "Changed meanwhile",
-            f"dunning case {case.id} changed since the page was shown (it is at version "
-            f"{case.version}); reload it and try again",
-        )
+    check_version("dunning case", case.id, case.version, version)
     actor = f"console:{user.name}"
     why = reason.strip()[:200] or f"{ACTIONS[action]} in the console"
     try:

@@ -29,8 +29,9 @@ from payledger.web.console.access import (
     check_csrf,
     require_operator,
 )
-from payledger.web.console.ids import row_id, shown
+from payledger.web.console.ids import shown
 from payledger.web.console.render import console_base, page
+from payledger.web.console.rows import check_version, found_row
 from payledger.web.deps import ContainerDep
 
 router = APIRouter()
@@ -53,14 +54,8 @@ async def subscriptions_page(
 
 
 async def _subscription(container: ContainerDep, given: str) -> Subscription:
-    subscription_id = row_id(given)
     store = SqlSubscriptions(container.database, container.clock)
-    found = await store.get(subscription_id) if subscription_id is not None else None
-    if found is None:
-        raise ConsoleProblem(
-            404, "No such subscription", f"there is no subscription {shown(given)}"
-        )
-    return found
+    return await found_row(given, store.get, "subscription")
 
 
 @router.get("/subscriptions/{given}")
@@ -109,13 +104,7 @@ async def change(
     if action not in ("pause", "resume", "cancel", "cancel-at-period-end"):
         raise ConsoleProblem(404, "No such action", f"subscriptions cannot {shown(action)}")
     subscription = await _subscription(container, given)
-    if version != str(subscription.version):
-        raise ConsoleProblem(
-            409,
-            "Changed meanwhile",
-            f"subscription {subscription.id} changed since the page was shown (it is at "
-            f"version {subscription.version}); reload it and try again",
-        )
+    check_version("subscription", subscription.id, subscription.version, version)
     try:
         ports = await change_ports(container, charge_upgrades=False)
         did = await _act(action, subscription, f"console:{user.name}", ports)
