@@ -110,10 +110,12 @@ class BillingBenchResult:
     d365_faults: dict[str, int] = field(default_factory=dict)
     paytrace_faults: dict[str, int] = field(default_factory=dict)
     billing_runs: int = 0
+    gave_up: str = ""
+    """Why the bench stopped waiting before every period was done ("" if it was not)."""
 
     @property
     def ok(self) -> bool:
-        return self.proof.ok
+        return self.proof.ok and not self.gave_up
 
     def per_subscription(self, requests: int) -> float:
         return requests / self.options.subscriptions if self.options.subscriptions else 0.0
@@ -254,7 +256,7 @@ async def _bill(
     try:
         await asyncio.to_thread(crew.wait_ready)
         started = time.monotonic()
-        result.billing_runs = await _drive(container, crew, options)
+        result.billing_runs, result.gave_up = await _drive(container, crew, options)
         result.seconds = time.monotonic() - started
     finally:
         crew.stop()
@@ -268,9 +270,12 @@ async def _bill(
     result.d365_faults, result.paytrace_faults = after, paytrace_after
 
 
-async def _drive(container: Container, crew: BillingWorkers, options: BillingBenchOptions) -> int:
+async def _drive(
+    container: Container, crew: BillingWorkers, options: BillingBenchOptions
+) -> tuple[int, str]:
     """Keep billing runs queued until every period is done and its payment posted; kill
-    workers along the way in a chaos run. Returns the billing runs enqueued."""
+    workers along the way in a chaos run. Returns the billing runs enqueued, and why it gave
+    up ("" when all is done)."""
     rng = random.Random(options.seed)
     total = options.subscriptions
     kill_at = (
@@ -279,7 +284,10 @@ async def _drive(container: Container, crew: BillingWorkers, options: BillingBen
         else []
     )
     want_runs = options.workers * options.runs_per_worker
-    within = options.within or 300 + total * 0.2
+    # a period takes about 0.7 s at two workers under the fault model; periods whose charge a
+    # killed worker held wait for the hold to lapse
+    patience = options.hold_seconds + options.lease_seconds + STALL_SECONDS
+    within = options.within or patience + total * 1.5
     deadline, enqueued = time.monotonic() + within, 0
     last, moved = None, time.monotonic()
     while time.monotonic() < deadline:
@@ -290,17 +298,17 @@ async def _drive(container: Container, crew: BillingWorkers, options: BillingBen
             continue
         if progress != last:
             last, moved = progress, time.monotonic()
-        elif time.monotonic() - moved > STALL_SECONDS:
-            raise TimeoutError(f"billing stalled: {progress}")
+        elif time.monotonic() - moved > patience:
+            return enqueued, f"nothing moved for {patience:.0f} s: {progress}"
         while kill_at and progress.done >= kill_at[0]:
             kill_at.pop(0)
             await asyncio.to_thread(crew.kill_one, rng)
         if progress.done >= total and progress.owed == 0 and progress.busy == 0 and not kill_at:
-            return enqueued
+            return enqueued, ""
         if progress.open and progress.runs < want_runs:
             more = want_runs - progress.runs
             async with container.database.transaction() as conn:
                 await container.queue.enqueue_many(conn, [NewJob(BILL_SUBSCRIPTIONS)] * more)
             enqueued += more
         await asyncio.sleep(0.25)
-    raise TimeoutError(f"billing did not finish within {within:.0f} s: {last}")
+    return enqueued, f"not done within {within:.0f} s: {last}"

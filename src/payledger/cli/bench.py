@@ -327,6 +327,8 @@ def billing(
 
 def _print_doubles(result: BillingBenchResult) -> None:
     p = result.proof
+    if result.gave_up:
+        console.print(f"  [red]{result.backend}: gave up waiting: {result.gave_up}[/red]")
     for label, keys in (
         ("invoiced twice", p.doubled_invoices),
         ("charged twice", p.doubled_charges),
@@ -348,7 +350,9 @@ def _billing_table(results: list[BillingBenchResult], o: BillingBenchOptions) ->
     )
     rows: dict[str, Callable[[BillingBenchResult], str]] = {
         "subscriptions (one period each, due at once)": lambda r: f"{r.proof.periods:,}",
-        "seconds until all invoiced, charged, posted": lambda r: f"{r.seconds:.1f}",
+        "seconds until all invoiced, charged, posted": lambda r: (
+            f"{r.seconds:.1f}" + (" [red](gave up)[/red]" if r.gave_up else "")
+        ),
         "periods per second": lambda r: f"{r.proof.periods / r.seconds:,.1f}" if r.seconds else "-",
         "invoiced / charged / posted in D365": lambda r: (
             f"{r.proof.invoiced:,} / {r.proof.charged:,} / {r.proof.posted:,}"
