@@ -4,6 +4,7 @@ an SMTP outage delays them without losing any, and a customer without an address
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, time, timedelta
@@ -19,6 +20,7 @@ from payledger.adapters.db.tables import dunning_card_links, dunning_notices
 from payledger.alerts.smtp import SmtpServer
 from payledger.bootstrap.dunning_notices import SmtpMailer
 from payledger.domain.card_links import read_link, sign_link
+from payledger.domain.card_numbers import find_card_numbers
 from payledger.domain.clock import ManualClock
 from payledger.domain.dunning import (
     AttemptOutcome,
@@ -210,6 +212,19 @@ async def test_each_step_is_stored_once_and_sent_once(outbox, mailbox, database)
         ("payment_failed", "sent", "ann@example.com")
     ]
     assert len(links) == 1
+
+
+async def test_message_ids_never_look_like_a_card_number(outbox, database):
+    """A Message-ID is stored and logged: the random part is letters, so neither scan-pan nor
+    the log redaction can read it as a card (make_msgid's 19 digits pass one time in ten)."""
+    for n in range(40):
+        case = await a_case(outbox.cases, account=f"US-{n:03d}")
+        await outbox.notices.notify(case, NoticeKind.PAYMENT_FAILED)
+    async with database.transaction() as conn:
+        ids = [row.message_id for row in (await conn.execute(select(dunning_notices))).all()]
+    assert len(ids) == 40
+    assert [i for i in ids if find_card_numbers(i)] == []
+    assert all(re.fullmatch(r"<[a-p]{24}\.dunning\.\d+\.payment_failed@[\w.-]+>", i) for i in ids)
 
 
 async def test_a_notice_whose_sender_died_is_resent_with_the_same_message_id(
