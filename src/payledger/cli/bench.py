@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import math
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, TypeVar
 
 import typer
 from rich.table import Table
@@ -168,32 +168,19 @@ def chaos(
     """Payments through 10% 429, 5% 5xx, 2% commit-then-timeout, 1-5 deliveries each and killed
     workers: prove 0 lost, 0 duplicated and equal totals per kind. Exit 1 if not."""
     chosen = backend or ["sqlite", "postgres"]
-    results: list[ChaosResult] = []
-    broken: list[str] = []
-    with tempfile.TemporaryDirectory(prefix="payledger-chaos-") as tmp:
-        for name in chosen:
-            workdir = (keep or Path(tmp)) / name
-            workdir.mkdir(parents=True)
-            url, cluster = _database_for(name, workdir, postgres_url)
-            count = sqlite_workers if name == "sqlite" else chaos_postgres_workers
-            try:
-                result = run(
-                    run_chaos(workdir, url, name, payments=payments, workers=count, kills=kills)
-                )
-            except Exception as exc:  # one backend's failure must not hide the other's figures
-                console.print(f"[red]{name}: the run failed: {type(exc).__name__}: {exc}[/red]")
-                broken.append(name)
-                continue
-            finally:
-                if cluster is not None:
-                    cluster.stop()
-            results.append(result)
-            verdict = "ok" if result.ok else "FAILED"
-            console.print(f"{name}: {verdict} in {result.seconds:.0f} s", highlight=False)
-            for label, references in (("lost", result.lost), ("duplicated", result.duplicated)):
-                if references:
-                    shown = ", ".join(references[:10])
-                    console.print(f"  {label}: {shown}{' ...' if len(references) > 10 else ''}")
+
+    def one(name: str, workdir: Path, url: str) -> ChaosResult:
+        count = sqlite_workers if name == "sqlite" else chaos_postgres_workers
+        return run(run_chaos(workdir, url, name, payments=payments, workers=count, kills=kills))
+
+    results, broken = _on_each_backend(chosen, "chaos", keep, postgres_url, one)
+    for result in results:
+        verdict = "ok" if result.ok else "FAILED"
+        console.print(f"{result.backend}: {verdict} in {result.seconds:.0f} s", highlight=False)
+        for label, references in (("lost", result.lost), ("duplicated", result.duplicated)):
+            if references:
+                shown = ", ".join(references[:10])
+                console.print(f"  {label}: {shown}{' ...' if len(references) > 10 else ''}")
     table = Table("", *(r.backend for r in results), title="payledger chaos")
     rows: dict[str, Callable[[ChaosResult], str]] = {
         "payments": lambda r: f"{r.payments:,}",
@@ -218,6 +205,37 @@ def chaos(
     console.print(table)
     if broken or not all(r.ok for r in results):
         raise typer.Exit(1)
+
+
+R = TypeVar("R")
+
+
+def _on_each_backend(
+    chosen: Sequence[str],
+    bench: str,
+    keep: Path | None,
+    postgres_url: str | None,
+    one: Callable[[str, Path, str], R],
+) -> tuple[list[R], list[str]]:
+    """Run ``one`` on each chosen backend in its own folder (a throwaway PostgreSQL cluster
+    when none is given); returns the results and the backends whose run failed, so one
+    backend's failure does not hide the other's figures."""
+    results: list[R] = []
+    broken: list[str] = []
+    with tempfile.TemporaryDirectory(prefix=f"payledger-{bench}-") as tmp:
+        for name in chosen:
+            workdir = (keep or Path(tmp)) / name
+            workdir.mkdir(parents=True)
+            url, cluster = _database_for(name, workdir, postgres_url)
+            try:
+                results.append(one(name, workdir, url))
+            except Exception as exc:
+                console.print(f"[red]{name}: the run failed: {type(exc).__name__}: {exc}[/red]")
+                broken.append(name)
+            finally:
+                if cluster is not None:
+                    cluster.stop()
+    return results, broken
 
 
 def _database_for(
@@ -302,24 +320,15 @@ def billing(
         hold_seconds=hold_seconds,
     )
     chosen = ["sqlite", "postgres"] if database == "both" else [str(database)]
-    results: list[BillingBenchResult] = []
-    broken: list[str] = []
-    with tempfile.TemporaryDirectory(prefix="payledger-billing-") as tmp:
-        for name in chosen:
-            workdir = (keep or Path(tmp)) / name
-            workdir.mkdir(parents=True)
-            url, cluster = _database_for(name, workdir, postgres_url)
-            try:
-                result = run(run_billing_bench(workdir, url, name, options))
-            except Exception as exc:  # one backend's failure must not hide the other's figures
-                console.print(f"[red]{name}: the run failed: {type(exc).__name__}: {exc}[/red]")
-                broken.append(name)
-                continue
-            finally:
-                if cluster is not None:
-                    cluster.stop()
-            results.append(result)
-            _print_doubles(result)
+    results, broken = _on_each_backend(
+        chosen,
+        "billing",
+        keep,
+        postgres_url,
+        lambda name, workdir, url: run(run_billing_bench(workdir, url, name, options)),
+    )
+    for result in results:
+        _print_doubles(result)
     console.print(_billing_table(results, options))
     if broken or not all(r.ok for r in results):
         raise typer.Exit(1)
