@@ -625,6 +625,29 @@ def _hh_mm(value: str) -> str:
     return f"{int(hours):02d}:{int(minutes):02d}"
 
 
+class RiskRuleSettings(_Section):
+    """The screening rules' windows and limits (``[risk.rules]``)."""
+
+
+class RiskModelSettings(_Section):
+    """The anomaly model: training, storage and schedule (``[risk.model]``)."""
+
+
+class RiskSettings(_Section):
+    """Risk screening: every payment and refund scored by rules and an anomaly model."""
+
+    mode: Literal["off", "shadow", "enforce"] = "off"
+    """``shadow`` scores and records only; ``enforce`` also alerts and holds for review."""
+    alert_at: float = Field(0.5, gt=0, le=1)
+    """Scores from here on alert the operators."""
+    review_at: float = Field(0.8, gt=0, le=1)
+    """Scores from here on hold payledger's own postings, charges and refunds for review."""
+    rules: RiskRuleSettings = RiskRuleSettings()
+    """The rules (``[risk.rules]``)."""
+    model: RiskModelSettings = RiskModelSettings()
+    """The anomaly model (``[risk.model]``)."""
+
+
 class ReconcileSettings(_Section):
     """Settlement reconciliation: PayTrace's settled batches against D365's payment lines."""
 
@@ -689,6 +712,7 @@ class Settings(BaseSettings):
     reconcile: ReconcileSettings = ReconcileSettings()
     subscriptions: SubscriptionSettings = SubscriptionSettings()
     dunning: DunningSettings = DunningSettings()
+    risk: RiskSettings = RiskSettings()
     alerts: AlertsSettings = AlertsSettings()
     api: ApiSettings = ApiSettings()
     webhooks: WebhookSettings = WebhookSettings()
