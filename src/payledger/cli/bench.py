@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import math
 import tempfile
 from collections.abc import Callable, Sequence
@@ -143,6 +144,48 @@ def mapping(
         f"{wall_rate:,.0f}",
     )
     console.print(table)
+
+
+@app.command("suggest")
+def suggest(
+    documents: Annotated[int, typer.Option(help="Sample source documents per entity.", min=1)] = 40,
+    entity: Annotated[
+        list[str] | None,
+        typer.Option("--entity", help="Score only this labelled entity (repeatable)."),
+    ] = None,
+    output: Annotated[str, typer.Option("--format", help="table or json.")] = "table",
+) -> None:
+    """Mapping suggestions against a labelled set, leave-one-template-out: top-1 and top-3
+    accuracy and the time per target field."""
+    from payledger.bench.suggest import run_suggest_bench
+
+    if output not in ("table", "json"):
+        raise typer.BadParameter("must be table or json", param_hint="--format")
+    try:
+        result = run_suggest_bench(documents, tuple(entity or ()))
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc), param_hint="--entity") from None
+    if output == "json":
+        console.out(json.dumps(result.as_dict(), indent=2), highlight=False)
+        return
+    table = Table("entity", "fields", "top-1", "top-3", title="payledger bench suggest")
+    for e in result.entities:
+        table.add_row(e.entity, str(e.fields), _share(e.top1, e.fields), _share(e.top3, e.fields))
+    table.add_row("all", str(result.fields), f"{result.top1:.0%}", f"{result.top3:.0%}")
+    console.print(table)
+    console.print(
+        f"time per target field: mean {result.mean_ms:.2f} ms, p99 {result.p99_ms:.2f} ms "
+        f"({documents} sample documents per entity)"
+    )
+    for miss in result.misses:
+        console.print(
+            f"[dim]not first: {miss.entity} {miss.target}: expected "
+            f"{' | '.join(miss.expected)}; ranked {', '.join(miss.ranked)}[/dim]"
+        )
+
+
+def _share(part: int, whole: int) -> str:
+    return f"{part / whole:.0%}" if whole else "-"
 
 
 @app.command("chaos")

@@ -79,7 +79,8 @@ COMMANDS: dict[str, Entry] = {
         "payledger.cli.bench:app", "Benchmarks (figures for the closing note; not tests)."
     ),
     "mapping": Entry(
-        "payledger.cli.mapping:app", "Check templates against D365 and PayTrace; preview them."
+        "payledger.cli.mapping:app",
+        "Check templates against D365 and PayTrace; preview them; suggest sources for fields.",
     ),
     "shadow": Entry(
         "payledger.cli.shadow:app",

@@ -12,6 +12,7 @@ from rich.table import Table
 
 from payledger.bootstrap import Container
 from payledger.cli.common import console, errors, opened, run, settings_from
+from payledger.cli.mapping_suggest import suggest_command
 from payledger.config import Settings
 from payledger.doctor.validate import template_issues
 from payledger.domain.errors import ConfigError, PayLedgerError
@@ -32,8 +33,10 @@ from payledger.templates import load_templates, template_settings
 
 T = TypeVar("T")
 app = typer.Typer(
-    help="Check templates against D365 and PayTrace; preview them.", no_args_is_help=True
+    help="Check templates against D365 and PayTrace; preview them; suggest sources for fields.",
+    no_args_is_help=True,
 )
+app.command("suggest")(suggest_command)
 
 
 @app.command("check")
