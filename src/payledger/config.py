@@ -3,6 +3,8 @@
 The file is ``--config``, else ``$PAYLEDGER_CONFIG``, else ``./payledger.toml`` when present;
 without any file the defaults below run the embedded SQLite mode. Every key is documented in
 ``docs/configuration.md``. A wrong or unknown key stops start-up with a message naming it.
+``PAYLEDGER_<SECTION>__<KEY>_FILE=/path`` gives a key the text of a file instead (Docker and
+systemd secrets).
 """
 
 from __future__ import annotations
@@ -23,11 +25,17 @@ from pydantic import (
     field_validator,
     model_validator,
 )
-from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+from pydantic_settings import (
+    BaseSettings,
+    EnvSettingsSource,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+)
 
 from payledger.domain.errors import ConfigError
 
 ENV_PREFIX = "PAYLEDGER_"
+FILE_SUFFIX = "_FILE"
 DEFAULT_CONFIG_FILE = Path("payledger.toml")
 # Environment variables that share the prefix but are not configuration keys.
 _NON_SETTING_ENV = {"PAYLEDGER_CONFIG", "PAYLEDGER_MASTER_KEY"}
@@ -110,7 +118,8 @@ class VaultSettings(_Section):
 
 class LoggingSettings(_Section):
     level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
-    format: Literal["json", "console"] = "json"
+    format: Literal["auto", "json", "console"] = "auto"
+    """On stderr: ``auto`` is ``console`` on a terminal and ``json`` anywhere else."""
     file: Path | None = Path("var/log/payledger.log")
     """JSON log file (also scanned by ``payledger scan-pan``); empty string for none."""
 
@@ -727,7 +736,54 @@ class Settings(BaseSettings):
         file_secret_settings: PydanticBaseSettingsSource,
     ) -> tuple[PydanticBaseSettingsSource, ...]:
         # The file's values arrive as init arguments; the environment overrides them.
-        return env_settings, init_settings
+        return _EnvironmentWithFiles(settings_cls), init_settings
+
+
+class _EnvironmentWithFiles(EnvSettingsSource):
+    """The environment, where ``PAYLEDGER_<SECTION>__<KEY>_FILE=/path`` stands for
+    ``PAYLEDGER_<SECTION>__<KEY>`` holding that file's text (one trailing newline dropped)."""
+
+    def __init__(self, settings_cls: type[BaseSettings]) -> None:
+        super().__init__(settings_cls)
+        variables = dict(self.env_vars)
+        for name in list(variables):
+            if not secret_file_variable(name.upper()):
+                continue
+            stem, path = name[: -len(FILE_SUFFIX)], variables.pop(name)
+            if stem in variables:
+                raise ConfigError(f"set {stem.upper()} or {name.upper()}, not both")
+            variables[stem] = _read_secret_file(name.upper(), Path(path or ""))
+        self.env_vars = variables
+
+
+def _read_secret_file(variable: str, path: Path) -> str:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{variable}: cannot read {path}: {exc.__class__.__name__}") from None
+    return text.removesuffix("\n").removesuffix("\r")
+
+
+def setting_key(variable: str) -> str | None:
+    """The key (``database.url``) that an environment variable sets, or None."""
+    if not variable.startswith(ENV_PREFIX):
+        return None
+    section, _, key = variable[len(ENV_PREFIX) :].lower().partition("__")
+    key = key.split("__")[0]
+    model = Settings.model_fields.get(section)
+    annotation = model.annotation if model else None
+    known = isinstance(annotation, type) and key in getattr(annotation, "model_fields", {})
+    return f"{section}.{key}" if known else None
+
+
+def secret_file_variable(variable: str) -> bool:
+    """Whether ``variable`` names a file holding a key's value (``PAYLEDGER_DATABASE__URL_FILE``)
+    rather than a key itself (``PAYLEDGER_VAULT__KEY_FILE``)."""
+    return (
+        variable.endswith(FILE_SUFFIX)
+        and setting_key(variable) is None
+        and setting_key(variable[: -len(FILE_SUFFIX)]) is not None
+    )
 
 
 def load_settings(path: Path | str | None = None) -> Settings:
@@ -763,14 +819,8 @@ def _read_toml(path: Path) -> dict[str, Any]:
 
 
 def _reject_unknown_env_keys() -> None:
-    sections = Settings.model_fields
     for name in os.environ:
         if not name.startswith(ENV_PREFIX) or name in _NON_SETTING_ENV:
             continue
-        section, _, key = name[len(ENV_PREFIX) :].lower().partition("__")
-        key = key.split("__")[0]
-        model = sections.get(section)
-        annotation = model.annotation if model else None
-        known = isinstance(annotation, type) and key in getattr(annotation, "model_fields", {})
-        if not known:
+        if setting_key(name) is None and not secret_file_variable(name):
             raise ConfigError(f"unknown configuration key in environment variable {name}")

@@ -12,7 +12,7 @@ import logging.handlers
 import sys
 from collections.abc import MutableMapping
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
 
 import structlog
 
@@ -57,10 +57,20 @@ class RedactingFormatter(logging.Formatter):
         return redact_card_numbers(self.inner.format(record))
 
 
+def renders_json(fmt: str, stream: TextIO) -> bool:
+    """Whether lines on ``stream`` are JSON: ``auto`` means yes unless a person watches it."""
+    if fmt == "auto":
+        return not stream.isatty()
+    return fmt == "json"
+
+
 def configure_logging(
-    level: str = "INFO", fmt: str = "json", file: Path | None = None, *, stderr: bool = True
+    level: str = "INFO", fmt: str = "auto", file: Path | None = None, *, stderr: bool = True
 ) -> None:
-    """Route structlog and stdlib logging through one redacting pipeline (stderr and/or a file)."""
+    """Route structlog and stdlib logging through one redacting pipeline (stderr and/or a file).
+
+    ``fmt`` is the format on stderr (``json``, ``console`` or ``auto``); the file is JSON.
+    """
     shared: list[Any] = [
         structlog.contextvars.merge_contextvars,
         structlog.stdlib.add_log_level,
@@ -102,8 +112,9 @@ def configure_logging(
     handlers: list[logging.Handler] = []
     if stderr:
         stream = logging.StreamHandler(sys.stderr)
+        json_on_stderr = renders_json(fmt, sys.stderr)
         stream.setFormatter(
-            RedactingFormatter(json_formatter if fmt == "json" else console_formatter)
+            RedactingFormatter(json_formatter if json_on_stderr else console_formatter)
         )
         handlers.append(stream)
     if file is not None:

@@ -43,6 +43,10 @@ COMMANDS: dict[str, Entry] = {
         "payledger.cli.operate:migrate_command",
         "Create or upgrade the database schema (PostgreSQL needs this before serve/worker).",
     ),
+    "backup": Entry(
+        "payledger.cli.backup:backup",
+        "Copy the SQLite database to DEST while payledger runs, and verify the copy.",
+    ),
     "replay": Entry(
         "payledger.cli.operate:replay",
         "Return dead letters to work after the data or configuration was fixed.",
