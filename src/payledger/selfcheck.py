@@ -150,7 +150,7 @@ async def _schedule_check(container: Container, say: Callable[[str], None]) -> C
 
 async def _vault_check(container: Container, say: Callable[[str], None]) -> CheckResult:
     await container.vault.set("demo-secret", "correct horse battery staple", actor="demo")
-    rotated = await container.vault.rotate_master_key(actor="demo")
+    rotated = await container.database_vault().rotate_master_key(actor="demo")
     value = (await container.vault.get("demo-secret")).get_secret_value()
     say(f"vault encrypted a secret, rotated the master key ({rotated} re-encrypted), read it back")
     return CheckResult(

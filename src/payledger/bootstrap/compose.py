@@ -9,10 +9,10 @@ from datetime import timedelta
 import structlog
 
 from payledger.adapters.db.database import Database
-from payledger.adapters.vault import DatabaseSecretProvider, MasterKeyStore
 from payledger.bootstrap.alerts import build_alert_center
 from payledger.bootstrap.container import Container
 from payledger.bootstrap.jobs import register_jobs
+from payledger.bootstrap.secret_store import build_secret_store
 from payledger.config import Settings
 from payledger.domain.clock import Clock, SystemClock
 from payledger.engine.idempotency import IdempotencyKeys
@@ -37,7 +37,7 @@ def build(settings: Settings, *, clock: Clock | None = None) -> Container:
     )
     backoff = Backoff(settings.worker.backoff_base_seconds, settings.worker.backoff_cap_seconds)
     queue = Queue(database, clock=clock, backoff=backoff, max_attempts=settings.worker.max_attempts)
-    vault = DatabaseSecretProvider(database, MasterKeyStore(settings.vault.key_file), clock)
+    vault = build_secret_store(settings, database, clock)
     container = Container(
         settings=settings,
         clock=clock,

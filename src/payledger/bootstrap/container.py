@@ -6,6 +6,7 @@ is in ``bootstrap.jobs``.
 
 from __future__ import annotations
 
+import hashlib
 import ssl
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -27,10 +28,12 @@ from payledger.adapters.db.database import Database
 from payledger.adapters.db.migrate import migrate
 from payledger.adapters.paytrace import PayTraceClient, PayTracePaths
 from payledger.adapters.paytrace.gateway import PayTraceGateway
-from payledger.adapters.vault import DatabaseSecretProvider, SecretNotFound
+from payledger.adapters.vault import DatabaseSecretProvider, SecretNotFound, SecretProvider
+from payledger.adapters.vault.cache import CachedSecrets
 from payledger.alerts import AlertCenter, watch_batch_handlers, watch_handlers
 from payledger.config import Settings
 from payledger.domain.clock import Clock
+from payledger.domain.errors import ConfigError
 from payledger.engine.idempotency import IdempotencyKeys
 from payledger.engine.inbox import Inbox
 from payledger.engine.jobs import BatchHandler, Handler
@@ -53,7 +56,8 @@ class Container:
     queue: Queue
     inbox: Inbox
     idempotency: IdempotencyKeys
-    vault: DatabaseSecretProvider
+    vault: SecretProvider
+    """The ``[vault] provider``; external stores come wrapped in :class:`CachedSecrets`."""
     metrics: EngineMetrics
     alerts: AlertCenter
     """Operator alerts: ``await container.alerts.notify(key, title, text, facts=...)``."""
@@ -66,31 +70,54 @@ class Container:
     schedules: list[Schedule] = field(default_factory=list)
     """The schedules of the enabled job kinds."""
     _paytrace: PayTraceClient | None = None
+    _paytrace_password: bytes = b""
+    """A digest of the password ``_paytrace`` was built with (to notice a rotation)."""
+    _retired: list[PayTraceClient] = field(default_factory=list)
     _d365: D365Client | None = None
     _posting_ledger: D365PostingLedger | ShadowLedger | None = None
     _posting_templates: PostingTemplates | None = None
 
+    def database_vault(self) -> DatabaseSecretProvider:
+        """The database provider, for what only it has (the master key)."""
+        if not isinstance(self.vault, DatabaseSecretProvider):
+            raise ConfigError(
+                f"[vault] provider is {self.settings.vault.provider}: the master key belongs to "
+                "the database provider; rotate secrets in the external store itself"
+            )
+        return self.vault
+
     async def paytrace_client(self) -> PayTraceClient:
-        """The PayTrace connector, with its password fetched from the vault."""
-        if self._paytrace is None:
-            pt = self.settings.paytrace
-            password = await self.vault.get(pt.password_secret)
-            if self._paytrace is None:  # a concurrent first caller may have built it
-                self._paytrace = PayTraceClient(
-                    pt.base_url,
-                    pt.username,
-                    password.get_secret_value(),
-                    pt.integrator_id,
-                    timeout=pt.timeout_seconds,
-                    vendor_timezone=pt.timezone,
-                    currency=pt.currency,
-                    correlation_field=pt.correlation_field or None,
-                    paths=PayTracePaths(
-                        check_export=pt.check_export_path,
-                        recurring_through=pt.recurring_through,
-                    ),
-                    clock=self.clock,
-                )
+        """The PayTrace connector, with its password fetched from the vault.
+
+        With an external store (values cached for ``[vault] cache_seconds``) the password is
+        looked at again on each call, and a rotated one gets a new client without a restart.
+        """
+        rotating = isinstance(self.vault, CachedSecrets)
+        if self._paytrace is not None and not rotating:
+            return self._paytrace
+        pt = self.settings.paytrace
+        password = (await self.vault.get(pt.password_secret)).get_secret_value()
+        digest = hashlib.sha256(password.encode()).digest()
+        if self._paytrace is not None and digest == self._paytrace_password:
+            return self._paytrace
+        if self._paytrace is not None:
+            self._retired.append(self._paytrace)  # closed at exit: requests may be in flight
+        self._paytrace_password = digest
+        self._paytrace = PayTraceClient(
+            pt.base_url,
+            pt.username,
+            password,
+            pt.integrator_id,
+            timeout=pt.timeout_seconds,
+            vendor_timezone=pt.timezone,
+            currency=pt.currency,
+            correlation_field=pt.correlation_field or None,
+            paths=PayTracePaths(
+                check_export=pt.check_export_path,
+                recurring_through=pt.recurring_through,
+            ),
+            clock=self.clock,
+        )
         return self._paytrace
 
     async def payment_lookup(self) -> PayTraceGateway:
@@ -256,8 +283,10 @@ class Container:
             await migrate(self.database)
 
     async def aclose(self) -> None:
-        if self._paytrace is not None:
-            await self._paytrace.aclose()
+        for paytrace in [*self._retired, *([self._paytrace] if self._paytrace else [])]:
+            await paytrace.aclose()
+        if isinstance(self.vault, CachedSecrets):
+            await self.vault.aclose()
         if self._d365 is not None:
             await self._d365.aclose()
             await self._d365.credential.aclose()

@@ -1,4 +1,4 @@
-"""``payledger secrets``: manage the encrypted vault without ever showing a value."""
+"""``payledger secrets``: manage the selected secret store without ever showing a value."""
 
 from __future__ import annotations
 
@@ -61,12 +61,30 @@ def list_secrets(ctx: typer.Context) -> None:
     console.print(table)
 
 
+@app.command("get-info")
+def get_info(ctx: typer.Context, name: str) -> None:
+    """Show whether a secret exists, when it was created and changed, and its version."""
+
+    async def go(container: Container) -> SecretInfo:
+        return await container.vault.info(name)
+
+    info = with_container(settings_from(ctx), go)
+    provider = settings_from(ctx).vault.provider
+    console.print(f"secret [bold]{info.name}[/bold] in the {provider} store")
+    console.print(f"  created  {info.created_at.isoformat(timespec='seconds')}")
+    if info.rotated_at:
+        console.print(f"  changed  {info.rotated_at.isoformat(timespec='seconds')}")
+    if info.version:
+        console.print(f"  version  {info.version}")
+
+
 @app.command("rotate")
 def rotate(ctx: typer.Context, actor: Annotated[str, typer.Option()] = "cli") -> None:
-    """Re-encrypt every secret under a new master key, then retire the old key."""
+    """Re-encrypt every secret under a new master key, then retire the old key (database
+    provider only: an external store keeps its own keys)."""
 
     async def go(container: Container) -> int:
-        return await container.vault.rotate_master_key(actor=actor)
+        return await container.database_vault().rotate_master_key(actor=actor)
 
     count = with_container(settings_from(ctx), go)
     console.print(f"master key rotated; {count} secret(s) re-encrypted")

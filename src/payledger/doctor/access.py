@@ -16,10 +16,11 @@ from sqlalchemy.engine import make_url
 from payledger.adapters.d365 import D365Client, ServiceMetadata
 from payledger.adapters.d365.auth import check_certificate
 from payledger.adapters.db.migrate import current_revision, head_revision
-from payledger.adapters.vault import SecretNotFound
+from payledger.adapters.vault import DatabaseSecretProvider, SecretNotFound
 from payledger.adapters.vault.keys import MASTER_KEY_ENV
 from payledger.config import D365Settings, Settings
 from payledger.doctor.report import ACCESS, Finding, attempt, fail, ok, skip
+from payledger.doctor.secret_store import probe_secret_store
 from payledger.domain.errors import AuthError, ConfigError
 
 if TYPE_CHECKING:
@@ -63,8 +64,12 @@ def _needed_secrets(settings: Settings) -> list[str]:
 
 
 async def probe_vault(container: Container) -> list[Finding]:
-    """The master key (present, not readable by others) and the secrets the connectors need."""
-    keys, needed = container.vault.keys, _needed_secrets(container.settings)
+    """The master key (present, not readable by others) and the secrets the connectors need;
+    for an external store, its access and those secrets."""
+    vault, needed = container.vault, _needed_secrets(container.settings)
+    if not isinstance(vault, DatabaseSecretProvider):
+        return await probe_secret_store(container, needed)
+    keys = vault.keys
     try:
         present = keys.keys()
     except ConfigError as exc:

@@ -84,6 +84,19 @@ class DatabaseSecretProvider:
                 )
             return bool(result.rowcount)
 
+    async def info(self, name: str) -> SecretInfo:
+        async with self.database.transaction() as conn:
+            row = (
+                await conn.execute(
+                    select(secrets.c.name, secrets.c.created_at, secrets.c.rotated_at).where(
+                        secrets.c.name == name
+                    )
+                )
+            ).one_or_none()
+        if row is None:
+            raise SecretNotFound(f"secret {name!r} is not in the vault")
+        return SecretInfo(row.name, row.created_at, row.rotated_at)
+
     async def list(self) -> list[SecretInfo]:
         async with self.database.transaction() as conn:
             rows = await conn.execute(

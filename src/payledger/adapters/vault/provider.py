@@ -22,6 +22,8 @@ class SecretInfo:
     name: str
     created_at: datetime
     rotated_at: datetime | None
+    version: str | None = None
+    """The store's version id (Key Vault, HashiCorp Vault); None for the database."""
 
 
 class SecretProvider(Protocol):
@@ -36,8 +38,20 @@ class SecretProvider(Protocol):
         """
         ...
 
-    async def set(self, name: str, value: str, *, actor: str) -> None: ...
+    async def set(self, name: str, value: str, *, actor: str) -> None:
+        """Store ``value`` under ``name``; a store that keeps versions adds one."""
+        ...
 
-    async def delete(self, name: str, *, actor: str) -> bool: ...
+    async def delete(self, name: str, *, actor: str) -> bool:
+        """Delete the secret; False when there was none."""
+        ...
+
+    async def info(self, name: str) -> SecretInfo:
+        """What may be shown about one secret (never its value).
+
+        Raises:
+            SecretNotFound: no secret has that name.
+        """
+        ...
 
     async def list(self) -> list[SecretInfo]: ...

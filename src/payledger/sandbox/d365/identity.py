@@ -64,9 +64,11 @@ class IdentityEndpoints:
             )
 
     def _resource(self, request: Request, requested: str) -> str:
-        """The resource a token is asked for; it must be this environment's URL."""
-        known = base_url(self.state, request).casefold()
-        if requested.rstrip("/").casefold() != known:
+        """The resource a token is asked for: this environment's URL or another resource
+        of the tenant (``other_resources``, e.g. Key Vault's)."""
+        known = {base_url(self.state, request).casefold()}
+        known |= {other.rstrip("/").casefold() for other in self.state.settings.other_resources}
+        if requested.rstrip("/").casefold() not in known:
             raise TokenError(
                 "invalid_resource",
                 500011,

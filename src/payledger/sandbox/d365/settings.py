@@ -70,6 +70,8 @@ class D365SandboxSettings:
     client_certificate_pem: str | None = None
     """Public certificate that the default client may also authenticate with."""
     extra_clients: list[SandboxClient] = field(default_factory=list)
+    other_resources: tuple[str, ...] = ("https://vault.azure.net",)
+    """Resources besides F&O the tenant issues tokens for (the Key Vault sandbox checks them)."""
     token_lifetime_s: int = 3599
     default_company: str = "usmf"
     companies: tuple[str, ...] = ("usmf", "usrt", "demf")
