@@ -9,6 +9,7 @@ systemd secrets).
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import re
 import tomllib
@@ -189,6 +190,49 @@ class LoggingSettings(_Section):
     @classmethod
     def _empty_is_none(cls, value: Any) -> Any:
         return None if value == "" else value
+
+
+class TracingSettings(_Section):
+    """OpenTelemetry traces: ingest, jobs, flows and every PayTrace and D365 request."""
+
+    enabled: bool = False
+    """Trace ``serve`` and ``worker``; off, nothing of the SDK is even imported."""
+    exporter: Literal["otlp", "console", "none"] = "otlp"
+    """``otlp`` (OTLP/HTTP, needs ``payledger[otlp]``), ``console`` (one JSON span per line on
+    stdout) or ``none`` (trace ids in logs and through the queue, spans sent nowhere)."""
+    endpoint: str = ""
+    """OTLP/HTTP traces URL; empty: ``OTEL_EXPORTER_OTLP_TRACES_ENDPOINT``, else the standard
+    ``http://localhost:4318/v1/traces``. Headers (API keys) only from the environment."""
+    service_name: str = Field("payledger", min_length=1)
+    """``service.name`` of every span."""
+    sample_ratio: float = Field(1.0, ge=0, le=1)
+    """Share of new traces kept; a trace continued from a job keeps its first decision."""
+
+    @field_validator("endpoint")
+    @classmethod
+    def _a_url(cls, value: str) -> str:
+        if value and not value.startswith(("http://", "https://")):
+            raise ValueError("must be an http(s):// URL, e.g. http://collector:4318/v1/traces")
+        return value
+
+    @model_validator(mode="after")
+    def _exporter_installed(self) -> TracingSettings:
+        if self.enabled and self.exporter == "otlp" and not _importable(OTLP_EXPORTER):
+            raise ValueError(
+                'exporter "otlp" needs the OTLP exporter: pip install "payledger[otlp]" '
+                '(or choose exporter = "console" or "none")'
+            )
+        return self
+
+
+OTLP_EXPORTER = "opentelemetry.exporter.otlp.proto.http.trace_exporter"
+
+
+def _importable(module: str) -> bool:
+    try:
+        return importlib.util.find_spec(module) is not None
+    except ModuleNotFoundError:  # a parent package is missing
+        return False
 
 
 class PayTraceSettings(_Section):
@@ -774,6 +818,7 @@ class Settings(BaseSettings):
     service: ServiceSettings = ServiceSettings()
     vault: VaultSettings = VaultSettings()
     logging: LoggingSettings = LoggingSettings()
+    tracing: TracingSettings = TracingSettings()
     paytrace: PayTraceSettings = PayTraceSettings()
     d365: D365Settings = D365Settings()
     posting: PostingSettings = PostingSettings()

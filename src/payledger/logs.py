@@ -46,6 +46,25 @@ def redact_processor(
     return event
 
 
+def add_trace_ids(
+    _logger: Any, _method: str, event: MutableMapping[str, Any]
+) -> MutableMapping[str, Any]:
+    """structlog processor: ``trace_id`` and ``span_id`` of the span recording now, if any.
+
+    OpenTelemetry is looked up, not imported: a process that never loaded it (tracing off,
+    no engine) has no span, and its log lines pay a dictionary look-up.
+    """
+    trace = sys.modules.get("opentelemetry.trace")
+    if trace is None:
+        return event
+    span = trace.get_current_span()
+    if span.is_recording():
+        context = span.get_span_context()
+        event["trace_id"] = format(context.trace_id, "032x")
+        event["span_id"] = format(context.span_id, "016x")
+    return event
+
+
 class RedactingFormatter(logging.Formatter):
     """Redacts whatever a handler renders, tracebacks included, from any library."""
 
@@ -73,6 +92,7 @@ def configure_logging(
     """
     shared: list[Any] = [
         structlog.contextvars.merge_contextvars,
+        add_trace_ids,
         structlog.stdlib.add_log_level,
         structlog.stdlib.add_logger_name,
         structlog.processors.TimeStamper(fmt="iso", utc=True),

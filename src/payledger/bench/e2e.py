@@ -19,14 +19,17 @@ import math
 import resource
 import time
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
 
+from opentelemetry.sdk.trace import ReadableSpan
+from opentelemetry.sdk.trace.export import SpanExporter, SpanExportResult
 from sqlalchemy import ColumnElement, and_, func, select
 
+from payledger import tracing
 from payledger.adapters.db.migrate import migrate
 from payledger.adapters.db.tables import inbox, journals, postings
 from payledger.bench.sandbox_process import SandboxProcess, d365_sandbox_process
@@ -37,6 +40,7 @@ from payledger.config import (
     LoggingSettings,
     PostingSettings,
     Settings,
+    TracingSettings,
     VaultSettings,
     WorkerSettings,
 )
@@ -55,6 +59,7 @@ from payledger.mapping import source_document
 from payledger.sandbox.d365.settings import realistic_faults
 from payledger.sandbox.faults import FaultSettings
 from payledger.stores.payment_events import SqlPaymentEventStore
+from payledger.tracing.setup import build_provider
 
 LATENCY_MODEL = realistic_faults()
 """The latency model every figure is measured under (and the ceiling is computed from)."""
@@ -87,6 +92,8 @@ class E2EOptions:
     workers: int = 2
     concurrency: int = 64
     postgres_url: str | None = None
+    tracing: bool = False
+    """Trace the run (SDK provider, every span scrubbed and handed to a counting exporter)."""
 
 
 @dataclass(frozen=True)
@@ -129,6 +136,8 @@ class E2EResult:
     concurrency_limit: tuple[float, float] = (math.nan, math.nan)
     """The D365 connector's adaptive limit on requests in flight, before and after the
     at-once run (it starts at 4 and grows with each success)."""
+    spans: int | None = None
+    """Spans exported, when the run was traced."""
 
     @property
     def ceiling(self) -> float:
@@ -175,7 +184,8 @@ def bench_settings(workdir: Path, sandbox: SandboxProcess, options: E2EOptions) 
 async def run_e2e(workdir: Path, options: E2EOptions) -> E2EResult:
     """Naive writes, then N events at once, then a steady ``rate`` for ``seconds``."""
     tag = uuid.uuid4().hex[:4]
-    with d365_sandbox_process(workdir) as sandbox:
+    counter = _CountingExporter()
+    with d365_sandbox_process(workdir) as sandbox, _traced(options.tracing, counter):
         await asyncio.to_thread(sandbox.set_faults, **_model_settings())
         container = build(bench_settings(workdir, sandbox, options))
         try:
@@ -197,7 +207,36 @@ async def run_e2e(workdir: Path, options: E2EOptions) -> E2EResult:
         latency=latency,
         peak_rss_mb=round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
         concurrency_limit=(limit_before, limit_after),
+        spans=counter.spans if options.tracing else None,
     )
+
+
+class _CountingExporter(SpanExporter):
+    """Counts the spans it is handed and keeps none: the cost measured is payledger's."""
+
+    def __init__(self) -> None:
+        self.spans = 0
+
+    def export(self, spans: Sequence[ReadableSpan]) -> SpanExportResult:
+        self.spans += len(spans)
+        return SpanExportResult.SUCCESS
+
+
+@contextlib.contextmanager
+def _traced(on: bool, exporter: SpanExporter) -> Iterator[None]:
+    """With ``on``, trace the run as ``serve`` and ``worker`` would, spans batched in the
+    background; the provider is shut down (its last spans exported) before figures are read."""
+    if not on:
+        yield
+        return
+    settings = TracingSettings(enabled=True, exporter="none")
+    provider = build_provider(settings, role="bench", exporter=exporter)
+    tracing.install(provider)
+    try:
+        yield
+    finally:
+        tracing.install(None)
+        provider.shutdown()
 
 
 def _model_settings() -> dict[str, float]:

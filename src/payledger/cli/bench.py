@@ -467,6 +467,14 @@ def e2e(
     postgres_url: Annotated[
         str | None, typer.Option(help="An empty PostgreSQL database (else SQLite in a temp dir).")
     ] = None,
+    tracing: Annotated[
+        bool,
+        typer.Option(
+            "--tracing",
+            help="Trace the run (OpenTelemetry SDK, spans scrubbed and counted, not sent): "
+            "compare with a run without it for tracing's cost.",
+        ),
+    ] = False,
 ) -> None:
     """Payments posted to the D365 sandbox per second, requests per payment and latency.
 
@@ -489,6 +497,7 @@ def e2e(
         max_wait_ms=max_wait_ms,
         parallel=parallel,
         postgres_url=postgres_url,
+        tracing=tracing,
     )
     with tempfile.TemporaryDirectory(prefix="payledger-e2e-") as tmp:
         workdir = Path(tmp)
@@ -597,6 +606,12 @@ def _run_rows(r: E2EResult) -> list[Row]:
             None,
         ),
         ("peak RSS (payledger process)", f"{r.peak_rss_mb:,.0f} MB", "", None),
+        (
+            "tracing",
+            "off" if r.spans is None else f"on: {r.spans:,} spans exported",
+            "",
+            None,
+        ),
     ]
 
 

@@ -13,6 +13,7 @@ from payledger.bootstrap import Container, run_scheduler
 from payledger.cli.common import console, opened, run, settings_from, setup_logging, with_container
 from payledger.doctor.startup import require_valid_templates
 from payledger.stores.postings import replay_dead_postings
+from payledger.tracing import traced_process
 from payledger.web import serving
 from payledger.web.serving import serve_together
 
@@ -39,7 +40,8 @@ def serve(
                 serving.config(app, host or settings.service.host, port or settings.service.port)
             )
 
-    run(go())
+    with traced_process(settings.tracing, role="serve"):
+        run(go())
 
 
 def worker(
@@ -67,7 +69,8 @@ def worker(
         console.print(f"worker [bold]{work.name}[/bold] running; Ctrl-C to stop")
         await asyncio.gather(work.run(), run_scheduler(container, stop))
 
-    with_container(settings, go)
+    with traced_process(settings.tracing, role="worker"):
+        with_container(settings, go)
 
 
 def migrate_command(ctx: typer.Context) -> None:

@@ -49,6 +49,8 @@ class Job:
     max_attempts: int
     dedupe_key: str | None = None
     ordering_key: str | None = None
+    trace_context: str | None = None
+    """W3C ``traceparent`` of the span that enqueued the job: its run continues that trace."""
 
 
 def require_json(document: Any, what: str) -> None:

@@ -29,9 +29,10 @@ from payledger.domain.errors import PayLedgerError, RateLimited
 from payledger.engine.jobs import Job, JobStatus, NewJob, Outcome
 from payledger.engine.ports import JobQueue
 from payledger.engine.retry import Backoff
+from payledger.tracing import current_traceparent
 
 _ACTIVE = (JobStatus.PENDING.value, JobStatus.RUNNING.value)
-_SHARED = ("status", "attempts", "created_at", "history")
+_SHARED = ("status", "attempts", "created_at", "history", "trace_context")
 """Columns every new job starts with the same value in (see ``Queue._row``)."""
 
 
@@ -63,7 +64,7 @@ class Queue(JobQueue):
         self.max_attempts = max_attempts
         self._claims: dict[bool, Any] = {}
 
-    def _row(self, job: NewJob, now: datetime) -> dict[str, Any]:
+    def _row(self, job: NewJob, now: datetime, trace_context: str | None) -> dict[str, Any]:
         return {
             "kind": job.kind,
             "payload": dict(job.payload),
@@ -75,20 +76,21 @@ class Queue(JobQueue):
             "max_attempts": job.max_attempts or self.max_attempts,
             "created_at": now,
             "history": [],
+            "trace_context": trace_context,
         }
 
     async def enqueue(self, conn: AsyncConnection, job: NewJob) -> int | None:
         """Add ``job`` in the caller's transaction; None when its dedupe key already exists."""
         statement = insert_ignoring_duplicates(jobs, self.database.dialect)
-        row = self._row(job, self.clock.now())
+        row = self._row(job, self.clock.now(), current_traceparent())
         result = await conn.execute(statement.values(row).returning(jobs.c.id))
         job_id: int | None = result.scalar_one_or_none()
         return job_id
 
     async def enqueue_many(self, conn: AsyncConnection, new_jobs: Iterable[NewJob]) -> None:
         """Add many jobs in one round trip; duplicates by dedupe key are skipped."""
-        now = self.clock.now()
-        rows = [self._row(job, now) for job in new_jobs]
+        now, trace_context = self.clock.now(), current_traceparent()
+        rows = [self._row(job, now, trace_context) for job in new_jobs]
         if rows:
             shared = {name: rows[0][name] for name in _SHARED}
             varying = [{k: v for k, v in row.items() if k not in shared} for row in rows]
@@ -166,6 +168,7 @@ class Queue(JobQueue):
                 jobs.c.max_attempts,
                 jobs.c.dedupe_key,
                 jobs.c.ordering_key,
+                jobs.c.trace_context,
             )
         )
 

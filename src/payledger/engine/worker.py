@@ -19,12 +19,14 @@ from contextvars import ContextVar
 from dataclasses import dataclass
 
 import structlog
+from opentelemetry.trace import Span
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from payledger.domain.errors import PayLedgerError
 from payledger.engine.jobs import BatchHandler, Handler, Job, Outcome
 from payledger.engine.metrics import EngineMetrics
 from payledger.engine.queue import Queue
+from payledger.tracing import fail, span
 
 log = structlog.get_logger(__name__)
 
@@ -199,33 +201,39 @@ class Worker:
     async def _execute(self, job: Job) -> None:
         handler = self.handlers.get(job.kind)
         error: BaseException | None = None
-        with structlog.contextvars.bound_contextvars(job_id=job.id, job_kind=job.kind):
+        with (
+            structlog.contextvars.bound_contextvars(job_id=job.id, job_kind=job.kind),
+            _job_span([job]) as current,
+        ):
             try:
                 if handler is None:
                     raise UnknownJobKind(f"no handler registered for job kind {job.kind!r}")
                 await handler(job)
             except Exception as exc:
                 error = exc
+                fail(current, type(exc).__name__)
                 log.warning(
                     "job.failed", attempt=job.attempts, error=f"{type(exc).__name__}: {exc}"
                 )
         self._finished(job, error)
 
     async def _execute_batch(self, handler: BatchHandler, batch: list[Job]) -> None:
-        try:
-            errors = await handler(batch)
-        except Exception as exc:
-            errors = {job.id: exc for job in batch}
-        for job in batch:
-            error = errors.get(job.id)
-            if error is not None:
-                with structlog.contextvars.bound_contextvars(job_id=job.id, job_kind=job.kind):
-                    log.warning(
-                        "job.failed",
-                        attempt=job.attempts,
-                        error=f"{type(error).__name__}: {error}",
-                    )
-            self._finished(job, error)
+        with _job_span(batch) as current:
+            try:
+                errors = await handler(batch)
+            except Exception as exc:
+                errors = {job.id: exc for job in batch}
+            for job in batch:
+                error = errors.get(job.id)
+                if error is not None:
+                    fail(current, type(error).__name__)
+                    with structlog.contextvars.bound_contextvars(job_id=job.id, job_kind=job.kind):
+                        log.warning(
+                            "job.failed",
+                            attempt=job.attempts,
+                            error=f"{type(error).__name__}: {error}",
+                        )
+                self._finished(job, error)
 
     def _finished(self, job: Job, error: BaseException | None) -> None:
         self._running.pop(job.id, None)
@@ -273,3 +281,22 @@ class Worker:
             async with self.queue.database.transaction() as conn:
                 await self.queue.settle(conn, self.name, outcomes)
             self._count_settled(outcomes)
+
+
+def _job_span(batch: list[Job]) -> contextlib.AbstractContextManager[Span]:
+    """The span of one run of ``batch`` (one job, or a batch handler's jobs of one kind): it
+    continues the trace of the first job's enqueuer and links those of the others, so a
+    payment's trace goes on in whichever process claims its job."""
+    first = batch[0]
+    others = {job.trace_context for job in batch[1:]} - {first.trace_context}
+    return span(
+        f"job {first.kind}",
+        parent=first.trace_context,
+        links=sorted(context for context in others if context),
+        attributes={
+            "payledger.job.kind": first.kind,
+            "payledger.job.id": first.id if len(batch) == 1 else None,
+            "payledger.job.attempt": first.attempts if len(batch) == 1 else None,
+            "payledger.job.batch_size": len(batch) if len(batch) > 1 else None,
+        },
+    )

@@ -11,6 +11,7 @@ from fastapi import FastAPI
 
 from payledger import __version__
 from payledger.bootstrap import Container, run_scheduler
+from payledger.tracing.asgi import TracingMiddleware
 from payledger.web.console import install_console
 from payledger.web.errors import install_error_handlers
 from payledger.web.middleware import CorrelationIdMiddleware, InboundGuardMiddleware
@@ -77,4 +78,5 @@ def create_app(container: Container, *, embedded_worker: bool | None = None) -> 
         InboundGuardMiddleware, max_body_bytes=container.settings.service.max_body_bytes
     )
     app.add_middleware(CorrelationIdMiddleware)
+    app.add_middleware(TracingMiddleware)  # outermost: the span covers the guard's refusals
     return app

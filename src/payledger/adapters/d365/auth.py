@@ -27,6 +27,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from payledger.adapters.d365.errors import SYSTEM, map_errors
 from payledger.adapters.d365.throttle import AdaptiveConcurrency
 from payledger.domain.errors import AuthError
+from payledger.tracing.http import traced_transport
 
 MICROSOFT_AUTHORITY = "https://login.microsoftonline.com"
 
@@ -169,7 +170,8 @@ class MsalHttpBridge:
 def _http_client(
     transport: httpx.AsyncBaseTransport | None, verify: Any, timeout: float
 ) -> httpx.AsyncClient:
-    return httpx.AsyncClient(transport=transport, verify=verify, timeout=timeout)
+    traced = traced_transport(transport, system="entra", verify=verify)
+    return httpx.AsyncClient(transport=traced, verify=verify, timeout=timeout)
 
 
 class EntraIdCredential:

@@ -30,6 +30,7 @@ from payledger.adapters.d365.odata import (
 )
 from payledger.adapters.d365.throttle import RetryPolicy
 from payledger.domain.errors import AmbiguousOutcome, RateLimited, TransientError
+from payledger.tracing.http import traced_transport
 
 _JSON = "application/json;odata.metadata=minimal"
 
@@ -94,7 +95,11 @@ class D365Client:
         }
         if max_page_size:
             self._headers["Prefer"] = f"odata.maxpagesize={max_page_size}"
-        self._http = httpx.AsyncClient(transport=transport, verify=verify, timeout=timeout)
+        self._http = httpx.AsyncClient(
+            transport=traced_transport(transport, system="d365", verify=verify),
+            verify=verify,
+            timeout=timeout,
+        )
         self._metadata: ServiceMetadata | None = None
         self._rng = random.Random()
 

@@ -66,6 +66,7 @@ jobs = Table(
     Column("finished_at", UTCDateTime),
     Column("last_error", Text),
     Column("history", JsonDoc, nullable=False),
+    Column("trace_context", String(55)),  # W3C traceparent of the span that enqueued it
     Index(
         "ix_jobs_claimable",
         "run_at",

@@ -45,6 +45,7 @@ from payledger.adapters.paytrace.outcomes import DECLINE_CODES
 from payledger.adapters.paytrace.schemas import PayTraceEnvelope, PayTraceToken
 from payledger.domain import AmbiguousOutcome, RateLimited, RejectedError, TransientError
 from payledger.domain.clock import Clock, SystemClock
+from payledger.tracing.http import traced_transport
 
 Model = TypeVar("Model", bound=PayTraceEnvelope)
 Lookup = Callable[[], Awaitable[Any]]
@@ -159,7 +160,7 @@ class PayTraceSession:
         self._http = httpx.AsyncClient(
             base_url=base_url,
             timeout=timeout,
-            transport=transport,
+            transport=traced_transport(transport, system="paytrace"),
             headers={"Accept": "application/json"},
         )
         self._username = username
