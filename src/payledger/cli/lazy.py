@@ -79,7 +79,8 @@ COMMANDS: dict[str, Entry] = {
         "payledger.cli.bench:app", "Benchmarks (figures for the closing note; not tests)."
     ),
     "mapping": Entry(
-        "payledger.cli.mapping:app", "Check templates against D365 and PayTrace; preview them."
+        "payledger.cli.mapping:app",
+        "Check and preview templates; list, diff, activate, export and import their versions.",
     ),
     "shadow": Entry(
         "payledger.cli.shadow:app",

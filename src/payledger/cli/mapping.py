@@ -11,6 +11,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from payledger.bootstrap import Container
+from payledger.cli import mapping_versions
 from payledger.cli.common import console, errors, opened, run, settings_from
 from payledger.config import Settings
 from payledger.doctor.validate import template_issues
@@ -32,8 +33,15 @@ from payledger.templates import load_templates, template_settings
 
 T = TypeVar("T")
 app = typer.Typer(
-    help="Check templates against D365 and PayTrace; preview them.", no_args_is_help=True
+    help="Check and preview templates; list, diff, activate, export and import their versions.",
+    no_args_is_help=True,
 )
+app.command("versions")(mapping_versions.versions_command)
+app.command("diff")(mapping_versions.diff_command)
+app.command("activate")(mapping_versions.activate_command)
+app.command("rollback")(mapping_versions.rollback_command)
+app.command("export")(mapping_versions.export_command)
+app.command("import")(mapping_versions.import_command)
 
 
 @app.command("check")
