@@ -481,6 +481,8 @@ class MappingSettings(_Section):
 
     templates_dir: Path | None = None
     """A folder of YAML templates; one named like a default template replaces it."""
+    versions_check_seconds: float = Field(2.0, ge=0)
+    """How long a process keeps its templates before checking for a new activation."""
 
 
 class AlertWebhookSettings(_Section):

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import ssl
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -31,6 +31,11 @@ from payledger.adapters.paytrace.gateway import PayTraceGateway
 from payledger.adapters.vault import DatabaseSecretProvider, SecretNotFound, SecretProvider
 from payledger.adapters.vault.cache import CachedSecrets
 from payledger.alerts import AlertCenter, watch_batch_handlers, watch_handlers
+from payledger.bootstrap.templates_in_force import (
+    TemplatesInForce,
+    refreshing,
+    refreshing_batches,
+)
 from payledger.config import Settings
 from payledger.domain.clock import Clock
 from payledger.domain.errors import ConfigError
@@ -42,8 +47,19 @@ from payledger.engine.queue import Queue
 from payledger.engine.schedule import Schedule, Scheduler
 from payledger.engine.worker import Worker, WorkerOptions, worker_name
 from payledger.flows.post_payment import PostingTemplates
-from payledger.mapping import StaticCatalog, Template, compile_template, paytrace_entities
-from payledger.templates import load_templates, template_settings
+from payledger.mapping import (
+    CompiledTemplate,
+    SchemaCatalog,
+    StaticCatalog,
+    Template,
+    paytrace_entities,
+)
+from payledger.stores.template_versions import SqlTemplateVersions
+from payledger.stores.template_versions_model import version_label
+from payledger.templates import load_templates, offline_catalog, seed_sources, template_settings
+
+POSTING_TEMPLATES = ("d365_payment_journal_line", "d365_order_payment_status")
+"""The templates a payment's postings are mapped with (journal line, order update)."""
 
 
 @dataclass
@@ -76,6 +92,7 @@ class Container:
     _d365: D365Client | None = None
     _posting_ledger: D365PostingLedger | ShadowLedger | None = None
     _posting_templates: PostingTemplates | None = None
+    _templates_in_force: TemplatesInForce | None = None
 
     def database_vault(self) -> DatabaseSecretProvider:
         """The database provider, for what only it has (the master key)."""
@@ -224,13 +241,33 @@ class Container:
         return self._posting_ledger
 
     def posting_templates(self) -> PostingTemplates:
-        if self._posting_templates is None:
-            templates, values = self.templates(), self.template_settings()
-            self._posting_templates = PostingTemplates(
-                journal_line=compile_template(templates["d365_payment_journal_line"], values),
-                order_status=compile_template(templates["d365_order_payment_status"], values),
+        """The posting flow's templates as in force now (rebuilt when a version changes)."""
+        live = self.templates_in_force
+        versions = live.versions(POSTING_TEMPLATES)
+        cached = self._posting_templates
+        if cached is None or cached.versions != versions:
+            cached = self._posting_templates = PostingTemplates(
+                journal_line=live.compiled(POSTING_TEMPLATES[0]),
+                order_status=live.compiled(POSTING_TEMPLATES[1]),
+                versions=versions,
             )
-        return self._posting_templates
+        return cached
+
+    async def pinned_posting_templates(self, pins: Mapping[str, int]) -> PostingTemplates:
+        """The posting flow's templates with those in ``pins`` at the version given there."""
+        live = self.templates_in_force
+        versions = live.versions(POSTING_TEMPLATES) | {
+            name: version_label(name, version) for name, version in pins.items()
+        }
+
+        async def chosen(name: str) -> CompiledTemplate:
+            return await live.pinned(name, pins[name]) if name in pins else live.compiled(name)
+
+        return PostingTemplates(
+            journal_line=await chosen(POSTING_TEMPLATES[0]),
+            order_status=await chosen(POSTING_TEMPLATES[1]),
+            versions=versions,
+        )
 
     async def schema_catalog(self) -> StaticCatalog:
         """What templates may write: the live D365 ``$metadata`` plus the PayTrace targets."""
@@ -240,8 +277,38 @@ class Container:
             d365_entities, paytrace_entities(self.settings.paytrace.discretionary_titles)
         )
 
+    async def template_catalog(self) -> SchemaCatalog:
+        """What a template version is validated against before it is activated: the live
+        D365 ``$metadata`` when ``[d365]`` is enabled, else the PayTrace targets (D365 on
+        trust)."""
+        if self.settings.d365.enabled:
+            return await self.schema_catalog()
+        return offline_catalog(self.settings)
+
+    def template_versions(self) -> SqlTemplateVersions:
+        """The saved versions of every template and which one is active."""
+        return self.templates_in_force.store
+
+    @property
+    def templates_in_force(self) -> TemplatesInForce:
+        if self._templates_in_force is None:
+            settings = self.settings
+            store = SqlTemplateVersions(self.database, self.clock, lambda: seed_sources(settings))
+            self._templates_in_force = TemplatesInForce(
+                lambda: load_templates(settings),
+                store,
+                self.template_settings(),
+                check_seconds=settings.mapping.versions_check_seconds,
+            )
+        return self._templates_in_force
+
     def templates(self) -> dict[str, Template]:
-        return load_templates(self.settings)
+        """The templates in force in this process (see :meth:`refresh_templates`)."""
+        return self.templates_in_force.templates()
+
+    async def refresh_templates(self, *, force: bool = False) -> bool:
+        """Pick up template activations made in any process (a cached generation check)."""
+        return await self.templates_in_force.refresh(force=force)
 
     def template_settings(self) -> dict[str, Any]:
         return template_settings(self.settings)
@@ -264,23 +331,27 @@ class Container:
             priority_kinds=tuple(self.priority_kinds),
             kinds=tuple(kinds),
         )
-        handlers = watch_handlers(self.handlers, self.alerts)
+        live = self.templates_in_force
+        handlers = refreshing(watch_handlers(self.handlers, self.alerts), live)
+        batch_handlers = watch_batch_handlers(self.batch_handlers, self.alerts)
         return Worker(
             self.queue,
             handlers,
             options=options,
             metrics=self.metrics,
             name=name,
-            batch_handlers=watch_batch_handlers(self.batch_handlers, self.alerts),
+            batch_handlers=refreshing_batches(batch_handlers, live),
         )
 
     def scheduler(self, name: str | None = None) -> Scheduler:
         return Scheduler(self.queue, self.schedules, name=name or worker_name())
 
     async def prepare(self) -> None:
-        """Migrate the embedded SQLite database; PostgreSQL is migrated by ``payledger migrate``."""
+        """Migrate the embedded SQLite database (PostgreSQL is migrated by ``payledger
+        migrate``) and read which template versions are active."""
         if self.database.is_sqlite:
             await migrate(self.database)
+        await self.refresh_templates(force=True)
 
     async def aclose(self) -> None:
         for paytrace in [*self._retired, *([self._paytrace] if self._paytrace else [])]:

@@ -70,7 +70,9 @@ async def sales_desk(container: Container) -> D365SalesDesk:
 
 
 async def order_parts(container: Container) -> OrderParts:
-    """What placing and completing a shop order work with (D365 is connected, not PayTrace)."""
+    """What placing and completing a shop order work with (D365 is connected, not PayTrace),
+    with the templates in force now."""
+    await container.refresh_templates()
     return OrderParts(
         rules=order_rules(container.settings),
         templates=order_templates(container),

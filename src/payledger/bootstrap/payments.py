@@ -84,7 +84,9 @@ def charge_request_template(container: Container) -> CompiledTemplate:
 
 
 async def charge_ports(container: Container) -> ChargeContext:
-    """The ports charging works with: PayTrace, D365 receivables and payledger's records."""
+    """The ports charging works with: PayTrace, D365 receivables and payledger's records
+    (with the templates in force now: an API request is no job, so it checks here)."""
+    await container.refresh_templates()
     return charge_context(
         await card_gateway(container),
         await receivables(container),

@@ -16,7 +16,7 @@ from payledger.engine.worker import stop_requested
 from payledger.flows.post_journals import FlushJournals, FlushResult, flush_journals
 from payledger.flows.post_payment import PostingRules, post_payment
 from payledger.flows.recognise_schedule_charges import recognise_schedule_charge
-from payledger.stores.postings import SqlPostingStore, flush_job
+from payledger.stores.postings import PINNED_VERSIONS, SqlPostingStore, flush_job
 from payledger.stores.subscription_imports import SqlImportedSubscriptions
 from payledger.stores.summary import SqlSummaryStore
 
@@ -54,17 +54,19 @@ def process_payments(container: Container) -> BatchHandler:
         batch = store.batch()
         templates, ledger = container.posting_templates(), await container.posting_ledger()
 
-        async def one(inbox_id: int) -> Payment:
+        async def one(job: Job) -> Payment:
+            inbox_id = inbox_ids[job.id]
             event = events.get(inbox_id)
             if event is None:
                 raise DomainError(f"inbox event {inbox_id} does not exist")
             payment = payment_from_dict(event["payload"])
+            pins = pinned_versions(job)
             try:
                 await post_payment(
                     inbox_id,
                     payment,
                     rules=rules,
-                    templates=templates,
+                    templates=await container.pinned_posting_templates(pins) if pins else templates,
                     ledger=ledger,
                     store=batch,
                     details=details,
@@ -76,9 +78,7 @@ def process_payments(container: Container) -> BatchHandler:
                 await recognise_schedule_charge(payment, schedules)
             return payment
 
-        results = await asyncio.gather(
-            *(one(inbox_ids[job.id]) for job in jobs), return_exceptions=True
-        )
+        results = await asyncio.gather(*(one(job) for job in jobs), return_exceptions=True)
         await batch.commit()
         for result in results:
             if isinstance(result, Payment):
@@ -89,6 +89,13 @@ def process_payments(container: Container) -> BatchHandler:
         }
 
     return process_many
+
+
+def pinned_versions(job: Job) -> dict[str, int]:
+    """The template versions a replay asked this job to map with (``--template-version
+    original``), by template name; empty: the versions in force."""
+    pins = job.payload.get(PINNED_VERSIONS) or {}
+    return {str(name): int(version) for name, version in pins.items()}
 
 
 def process_payment(container: Container) -> Handler:

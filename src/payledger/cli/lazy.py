@@ -84,7 +84,7 @@ COMMANDS: dict[str, Entry] = {
     ),
     "mapping": Entry(
         "payledger.cli.mapping:app",
-        "Check templates against D365 and PayTrace; preview them; suggest sources for fields.",
+        "Check, preview and version templates; suggest sources for unmapped fields.",
     ),
     "shadow": Entry(
         "payledger.cli.shadow:app",

@@ -11,6 +11,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from payledger.bootstrap import Container
+from payledger.cli import mapping_versions
 from payledger.cli.common import console, errors, opened, run, settings_from
 from payledger.cli.mapping_suggest import suggest_command
 from payledger.config import Settings
@@ -33,10 +34,16 @@ from payledger.templates import load_templates, template_settings
 
 T = TypeVar("T")
 app = typer.Typer(
-    help="Check templates against D365 and PayTrace; preview them; suggest sources for fields.",
+    help="Check, preview and version templates; suggest sources for unmapped fields.",
     no_args_is_help=True,
 )
 app.command("suggest")(suggest_command)
+app.command("versions")(mapping_versions.versions_command)
+app.command("diff")(mapping_versions.diff_command)
+app.command("activate")(mapping_versions.activate_command)
+app.command("rollback")(mapping_versions.rollback_command)
+app.command("export")(mapping_versions.export_command)
+app.command("import")(mapping_versions.import_command)
 
 
 @app.command("check")

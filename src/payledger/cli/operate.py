@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import signal
+from enum import StrEnum
 from typing import Annotated
 
 import typer
@@ -16,6 +17,13 @@ from payledger.stores.postings import replay_dead_postings
 from payledger.tracing import traced_process
 from payledger.web import serving
 from payledger.web.serving import serve_together
+
+
+class TemplateChoice(StrEnum):
+    """Which template version a replayed posting is mapped with."""
+
+    CURRENT = "current"
+    ORIGINAL = "original"
 
 
 def serve(
@@ -107,11 +115,20 @@ def replay(
     actor: Annotated[
         str, typer.Option(help="Who is replaying (written to the audit log).")
     ] = "cli",
+    template_version: Annotated[
+        TemplateChoice,
+        typer.Option(
+            "--template-version",
+            help="Map dead postings again with the templates in force (current) or with the "
+            "version recorded on each posting (original).",
+        ),
+    ] = TemplateChoice.CURRENT,
 ) -> None:
     """Return dead letters to work after the data or configuration was fixed.
 
     Dead jobs go back to the queue with a fresh retry budget; dead postings are mapped again
-    from their payment event with the current configuration and templates.
+    from their payment event with the current configuration and templates (or, with
+    ``--template-version original``, the template version that mapped them first).
     """
     if not (job_id or kind or error or posting or postings or all_):
         raise typer.BadParameter(
@@ -128,7 +145,10 @@ def replay(
         replayed_postings = 0
         if posting or postings or all_:
             replayed_postings = await replay_dead_postings(
-                container.queue, actor=actor, references=posting or None
+                container.queue,
+                actor=actor,
+                references=posting or None,
+                original_templates=template_version is TemplateChoice.ORIGINAL,
             )
         return jobs, replayed_postings
 

@@ -7,60 +7,23 @@ discretionary titles, or offline against the PayTrace targets only. ``payledger 
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from payledger.config import Settings
 from payledger.doctor.report import VALIDATE, Finding, attempt, fail, ok
 from payledger.domain.errors import ConfigError
 from payledger.mapping import (
-    EntitySchema,
-    FieldType,
     Issue,
-    PropertySchema,
-    StaticCatalog,
     Template,
     TemplateError,
     load_template_file,
-    paytrace_entities,
     title_issues,
     validate_templates,
 )
-from payledger.templates import load_templates
+from payledger.templates import load_templates, offline_catalog
 
 if TYPE_CHECKING:
     from payledger.bootstrap import Container
-
-
-class _AnyProperties(Mapping[str, PropertySchema]):
-    """Every name is a property of unknown type: a D365 entity whose $metadata is not read."""
-
-    _ANY = PropertySchema(FieldType.ANY)
-
-    def __getitem__(self, name: str) -> PropertySchema:
-        return self._ANY
-
-    def __contains__(self, name: object) -> bool:
-        return True
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(())
-
-    def __len__(self) -> int:
-        return 0
-
-
-@dataclass(frozen=True)
-class _OfflineCatalog:
-    """PayTrace targets as configured; any D365 entity and field is taken on trust."""
-
-    paytrace: StaticCatalog
-
-    def entity(self, system: str, name: str) -> EntitySchema | None:
-        if system == "d365":
-            return EntitySchema(name, _AnyProperties(), "d365")
-        return self.paytrace.entity(system, name)
 
 
 def _templates_in_force(settings: Settings) -> tuple[list[Template], list[Issue]]:
@@ -97,12 +60,9 @@ async def template_issues(container: Container, *, offline: bool | None = None) 
         return issues
     if offline is None:
         offline = not settings.d365.enabled
-    catalog = (
-        _OfflineCatalog(StaticCatalog.of(paytrace_entities(titles)))
-        if offline
-        else await container.schema_catalog()
-    )
-    return issues + validate_templates(templates, catalog, container.template_settings())
+    catalog = offline_catalog(settings) if offline else await container.schema_catalog()
+    in_force = container.templates().values()  # the seeds, or the active saved versions
+    return issues + validate_templates(in_force, catalog, container.template_settings())
 
 
 async def validate_mapping(container: Container, *, offline: bool) -> Finding:

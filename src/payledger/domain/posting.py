@@ -208,6 +208,9 @@ class Posting:
     line_number: int | None = None
     attempts: int = 0
     last_error: str = ""
+    template_version: str = ""
+    """The template version that mapped ``payload`` (``d365_payment_journal_line@3``,
+    ``...@default``); empty when no template did (a removal's key)."""
 
     @property
     def is_line(self) -> bool:

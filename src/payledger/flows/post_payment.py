@@ -8,7 +8,8 @@ owed lines in batches, so a payment costs a fraction of one request.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -57,6 +58,12 @@ class PostingRules:
 class PostingTemplates:
     journal_line: CompiledTemplate
     order_status: CompiledTemplate | None = None
+    versions: Mapping[str, str] = field(default_factory=dict)
+    """Each template's version by template name (``d365_payment_journal_line@3``), recorded
+    on the postings it maps."""
+
+    def version_of(self, template: CompiledTemplate) -> str:
+        return self.versions.get(template.name, "")
 
 
 @dataclass(frozen=True)
@@ -298,6 +305,7 @@ def _line_posting(
         payload=payload,
         customer_account=account,
         target_reference=line.target_reference,
+        template_version=templates.version_of(templates.journal_line),
     )
 
 
@@ -341,4 +349,5 @@ def _order_posting(
         business_day=business_day(payment, rules.timezone),
         amount=update.amount,
         payload=templates.order_status.map(document),
+        template_version=templates.version_of(templates.order_status),
     )

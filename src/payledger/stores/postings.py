@@ -28,6 +28,10 @@ from payledger.engine.jobs import NewJob
 from payledger.engine.queue import Queue
 from payledger.mapping.jsonio import dumps, loads
 from payledger.stores.payment_events import PROCESS_PAYMENT
+from payledger.stores.template_versions_model import parse_label
+
+PINNED_VERSIONS = "template_versions"
+"""The key of a replayed payment job's payload naming the template versions to map with."""
 
 FLUSH_JOURNALS = "journal.flush"
 """The job kind that writes a company's owed postings to the ledger."""
@@ -61,6 +65,7 @@ def posting_row(posting: Posting, inbox_id: int | None, now: datetime) -> dict[s
         "customer_account": posting.customer_account,
         "payload": dumps(posting.payload),
         "target_reference": posting.target_reference,
+        "template_version": posting.template_version,
         "inbox_id": inbox_id,
         "created_at": now,
         "updated_at": now,
@@ -83,6 +88,7 @@ def _posting(row: Any) -> Posting:
         line_number=row.line_number,
         attempts=row.attempts,
         last_error=row.last_error or "",
+        template_version=row.template_version,
     )
 
 
@@ -484,12 +490,18 @@ def _in_flight() -> Any:
 
 
 async def replay_dead_postings(
-    queue: Queue, *, actor: str, references: Sequence[str] | None = None
+    queue: Queue,
+    *,
+    actor: str,
+    references: Sequence[str] | None = None,
+    original_templates: bool = False,
 ) -> int:
     """Process the events behind dead postings again, after the data or mapping was fixed.
 
     The dead posting is removed (its history stays in the audit log) and its inbox event gets
-    a new processing job, so the current configuration and templates map it afresh.
+    a new processing job, so the current configuration and templates map it afresh; with
+    ``original_templates`` the template version recorded on the posting maps it again instead
+    (the other templates the event needs are the current ones).
     """
     now = queue.clock.now()
     filters = [postings.c.state == PostingState.DEAD.value]
@@ -499,10 +511,14 @@ async def replay_dead_postings(
         dead = (await conn.execute(select(postings).where(*filters))).all()
         for row in dead:
             await conn.execute(postings.delete().where(postings.c.id == row.id))
+            pinned = parse_label(row.template_version) if original_templates else None
             if row.inbox_id is not None:
+                payload: dict[str, Any] = {"inbox_id": row.inbox_id}
+                if pinned is not None:
+                    payload[PINNED_VERSIONS] = {pinned[0]: pinned[1]}
                 job = NewJob(
                     PROCESS_PAYMENT,
-                    {"inbox_id": row.inbox_id},
+                    payload,
                     dedupe_key=f"inbox:{row.inbox_id}:replay:{now.isoformat()}",
                     ordering_key=f"replay:{row.gateway_txn_id}",
                 )
@@ -513,6 +529,11 @@ async def replay_dead_postings(
                 actor=actor,
                 action="posting.replay",
                 subject=row.reference,
-                detail={"error": row.last_error, "inbox_id": row.inbox_id},
+                detail={
+                    "error": row.last_error,
+                    "inbox_id": row.inbox_id,
+                    "template_version": row.template_version,
+                    "templates": "original" if pinned is not None else "current",
+                },
             )
     return len(dead)

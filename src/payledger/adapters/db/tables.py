@@ -143,6 +143,8 @@ postings = Table(
     Column("created_at", UTCDateTime, nullable=False),
     Column("updated_at", UTCDateTime, nullable=False),
     Column("posted_at", UTCDateTime),
+    # the template version that mapped the payload: d365_payment_journal_line@3, ...@default
+    Column("template_version", String(160), nullable=False, server_default=""),
     UniqueConstraint("gateway_txn_id", "operation"),
     Index("ix_postings_state_company", "state", "company", "id"),
 )
@@ -511,4 +513,44 @@ dunning_card_links = Table(
     Column("posts", Integer, nullable=False, server_default="0"),
     Column("created_at", UTCDateTime, nullable=False),
     Column("used_at", UTCDateTime),
+)
+
+template_versions = Table(
+    "template_versions",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("template", String(120), nullable=False),
+    Column("version", Integer, nullable=False),  # 1, 2, ...; 0 is the seed, never stored
+    Column("body", Text, nullable=False),  # the YAML as saved
+    Column("author", String(120), nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("comment", Text, nullable=False, server_default=""),
+    Column("based_on", Integer, nullable=False),  # the version the author started from
+    Column("checksum", String(64), nullable=False),  # sha256 hex of body
+    UniqueConstraint("template", "version"),
+)
+
+template_activations = Table(
+    "template_activations",
+    metadata,
+    # the highest id is the generation a process compares to see an activation
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("template", String(120), nullable=False),
+    Column("version", Integer, nullable=False),
+    Column("previous", Integer, nullable=False),  # the version in force before (0: the seed)
+    Column("action", String(16), nullable=False),  # activate, rollback
+    Column("actor", String(120), nullable=False),
+    Column("at", UTCDateTime, nullable=False),
+    Column("comment", Text, nullable=False, server_default=""),
+    Index("ix_template_activations_template_id", "template", "id"),
+)
+
+template_active = Table(
+    "template_active",
+    metadata,
+    Column("template", String(120), primary_key=True),  # one version in force per template
+    Column("version", Integer, nullable=False),
+    Column("activation_id", BigInteger, nullable=False),
+    Column("activated_by", String(120), nullable=False),
+    Column("activated_at", UTCDateTime, nullable=False),
 )
