@@ -59,3 +59,22 @@ def test_the_admin_scope_is_offered_and_accepted(workdir):
     assert created.returncode == 0, created.stderr
     listed = payledger(workdir, "tokens", "list", env={"COLUMNS": "200"})
     assert "support" in listed.stdout and "admin" in listed.stdout
+
+
+def test_a_role_grants_its_scope_and_those_below_and_is_listed(workdir):
+    created = payledger(workdir, "tokens", "create", "--name", "finance", "--role", "mapper")
+    assert created.returncode == 0, created.stderr
+    assert "read operate map" in created.stderr and "console role: mapper" in created.stderr
+    listed = payledger(workdir, "tokens", "list", env={"COLUMNS": "200"})
+    assert "read operate map" in listed.stdout and "mapper" in listed.stdout
+
+
+def test_an_unknown_role_or_no_power_at_all_is_refused(workdir):
+    unknown = payledger(workdir, "tokens", "create", "--name", "x", "--role", "root")
+    assert unknown.returncode == 2 and "root" in unknown.stderr and "viewer" in unknown.stderr
+    neither = payledger(workdir, "tokens", "create", "--name", "x")
+    assert neither.returncode == 2 and "--role" in neither.stderr
+    assert (
+        not (workdir / "var/payledger.db").exists()
+        or "x" not in payledger(workdir, "tokens", "list", env={"COLUMNS": "200"}).stdout.split()
+    )

@@ -10,7 +10,16 @@ from rich.table import Table
 
 from payledger.bootstrap import Container
 from payledger.cli.common import console, errors, settings_from, with_container
-from payledger.stores.api_clients import ApiClients, IssuedToken, Scope, TokenInfo
+from payledger.domain.errors import DomainError
+from payledger.stores.api_clients import (
+    ApiClients,
+    IssuedToken,
+    Role,
+    Scope,
+    TokenInfo,
+    role_of,
+    scopes_of_role,
+)
 
 app = typer.Typer(
     help="Create, list and revoke API tokens (stored hashed; a token is shown once).",
@@ -23,32 +32,53 @@ def create(
     ctx: typer.Context,
     name: Annotated[str, typer.Option("--name", help="The API client (e.g. the shop's name).")],
     scope: Annotated[
-        list[str],
+        list[str] | None,
         typer.Option(
             "--scope",
             help=f"Repeat for several: {', '.join(s.value for s in Scope)}.",
         ),
-    ],
+    ] = None,
+    role: Annotated[
+        str | None,
+        typer.Option(
+            "--role",
+            help=f"A console role ({', '.join(r.value for r in Role)}): the scopes of that "
+            "role and of the roles below it (e.g. operator: read operate). Adds to --scope.",
+        ),
+    ] = None,
     expires_days: Annotated[
         float | None, typer.Option(help="Days until the token stops working (default: never).")
     ] = None,
     actor: Annotated[str, typer.Option(help="Recorded in the audit log.")] = "cli",
 ) -> None:
-    """Make a token for client NAME and print it once: it cannot be shown again."""
+    """Make a token for client NAME and print it once: it cannot be shown again.
+
+    Give its powers with --scope (repeatable), --role (a console role, as shorthand), or both.
+    """
     if expires_days is not None and expires_days <= 0:
         raise typer.BadParameter("must be more than 0", param_hint="--expires-days")
     expires_in = timedelta(days=expires_days) if expires_days else None
+    scopes = list(scope or [])
+    if role is not None:
+        try:
+            scopes += scopes_of_role(role)
+        except DomainError as exc:
+            raise typer.BadParameter(str(exc), param_hint="--role") from None
+    if not scopes:
+        raise typer.BadParameter("give --scope or --role", param_hint="--scope/--role")
 
     async def go(container: Container) -> IssuedToken:
         async with container.database.transaction() as conn:
             return await ApiClients(container.clock).issue(
-                conn, name, scope, actor=actor, expires_in=expires_in
+                conn, name, scopes, actor=actor, expires_in=expires_in
             )
 
     issued = with_container(settings_from(ctx), go)  # a bad name or scope: exit status 2
+    console_role = role_of(issued.scopes)
     errors.print(
         f"token {issued.token_id} for client [bold]{issued.client}[/bold] "
-        f"({' '.join(issued.scopes)}); store it now, it is not shown again:"
+        f"({' '.join(issued.scopes)}; console role: "
+        f"{console_role.value if console_role else 'none'}); store it now, it is not shown again:"
     )
     typer.echo(issued.secret)
 
@@ -62,13 +92,16 @@ def list_tokens(ctx: typer.Context) -> None:
             return await ApiClients(container.clock).list(conn)
 
     infos = with_container(settings_from(ctx), go)
-    table = Table("id", "client", "token", "scopes", "created", "expires", "last used", "state")
+    table = Table(
+        "id", "client", "token", "scopes", "role", "created", "expires", "last used", "state"
+    )
     for info in infos:
         table.add_row(
             str(info.token_id),
             info.client,
             f"{info.prefix}…",
             " ".join(info.scopes),
+            role.value if (role := role_of(info.scopes)) else "",
             info.created_at.isoformat(timespec="seconds"),
             info.expires_at.isoformat(timespec="seconds") if info.expires_at else "never",
             info.last_used_at.isoformat(timespec="seconds") if info.last_used_at else "",

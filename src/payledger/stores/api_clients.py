@@ -14,7 +14,7 @@ import hashlib
 import hmac
 import re
 import secrets
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -41,10 +41,61 @@ class Scope(StrEnum):
     READ = "read"
     """Read payments, orders and their status."""
     OPERATE = "operate"
-    """Operate the web console: replay dead letters."""
+    """Operate the web console: replay dead letters, approve journals, act on dunning cases
+    and subscriptions (the console's ``operator`` role)."""
+    MAP = "map"
+    """Edit mapping templates in the web console (the ``mapper`` role)."""
     ADMIN = "admin"
     """Read every client's payments and orders (others see only their own); with
-    ``payments:write``, also capture, void and refund any client's payments."""
+    ``payments:write``, also capture, void and refund any client's payments. In the web
+    console: the ``admin`` role."""
+
+
+class Role(StrEnum):
+    """What a console session may do; each role may do all that the roles below it may."""
+
+    VIEWER = "viewer"
+    """Sees every console page."""
+    OPERATOR = "operator"
+    """Also acts on dead letters, journals, dunning cases and subscriptions."""
+    MAPPER = "mapper"
+    """Also edits mapping templates."""
+    ADMIN = "admin"
+    """Everything."""
+
+    @property
+    def rank(self) -> int:
+        return list(Role).index(self)
+
+    def includes(self, other: Role) -> bool:
+        """Whether this role may do what ``other`` may."""
+        return self.rank >= other.rank
+
+
+ROLE_SCOPES: Mapping[Role, Scope] = {
+    Role.ADMIN: Scope.ADMIN,
+    Role.MAPPER: Scope.MAP,
+    Role.OPERATOR: Scope.OPERATE,
+    Role.VIEWER: Scope.READ,
+}
+"""The scope that grants each console role, highest role first."""
+
+
+def role_of(scopes: Iterable[Scope]) -> Role | None:
+    """The console role a token's scopes grant (the highest), or None: no console access."""
+    held = frozenset(scopes)
+    return next((role for role, scope in ROLE_SCOPES.items() if scope in held), None)
+
+
+def scopes_of_role(name: str) -> tuple[Scope, ...]:
+    """The scopes ``tokens create --role NAME`` grants: the role's scope and those of the roles
+    below it (so an operator may also ``read`` through the API); an unknown role raises
+    :class:`DomainError` naming it."""
+    known = {role.value: role for role in Role}
+    role = known.get(name.strip().lower())
+    if role is None:
+        raise DomainError(f"unknown role {name!r}; use one of: {', '.join(known)}")
+    return tuple(ROLE_SCOPES[below] for below in Role if role.includes(below))
 
 
 @dataclass(frozen=True)

@@ -2,23 +2,24 @@
 
 Dashboard, payments and each payment's timeline, dead letters with replay, journals (approved
 for posting in ``after_review`` mode), subscriptions with pause, resume and cancel,
-reconciliation reports, mapping preview and connections.
-Operators sign in with an API token (:mod:`.access`); forms carry a per-session CSRF token and
-are refused when the browser says another site sent them (:mod:`.origin`); every value is
-escaped and card numbers are masked (:mod:`.render`).
+reconciliation reports, mapping preview, the flows drawn as diagrams, and connections.
+People sign in with an API token whose scopes give them a role (:mod:`.access`); forms carry
+a per-session CSRF token and are refused when the browser says another site sent them
+(:mod:`.origin`); every value is escaped and card numbers are masked (:mod:`.render`).
 """
 
 from __future__ import annotations
 
 from urllib.parse import urlencode
 
-from fastapi import Depends, FastAPI, Request
+from fastapi import APIRouter, Depends, FastAPI, Request
 from fastapi.responses import RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 
 from payledger.web.console import (
     routes_auth,
     routes_dunning,
+    routes_flows,
     routes_journals,
     routes_operate,
     routes_pages,
@@ -31,7 +32,22 @@ from payledger.web.console.render import STATIC_DIR, console_base, page
 
 PREFIX = "/console"
 
-__all__ = ["PREFIX", "install_console"]
+__all__ = ["PREFIX", "ROUTERS", "install_console"]
+
+ROUTERS: tuple[APIRouter, ...] = tuple(
+    module.router
+    for module in (
+        routes_auth,
+        routes_pages,
+        routes_operate,
+        routes_journals,
+        routes_recon,
+        routes_subscriptions,
+        routes_dunning,
+        routes_flows,
+    )
+)
+"""Every router of the console, each mounted under :data:`PREFIX`."""
 
 
 async def _problem_page(request: Request, exc: Exception) -> Response:
@@ -50,17 +66,9 @@ async def _to_login(request: Request, _exc: Exception) -> Response:
 
 def install_console(app: FastAPI) -> None:
     """Serve the console under ``/console`` on ``app``."""
-    for module in (
-        routes_auth,
-        routes_pages,
-        routes_operate,
-        routes_journals,
-        routes_recon,
-        routes_subscriptions,
-        routes_dunning,
-    ):
+    for router in ROUTERS:
         app.include_router(
-            module.router,
+            router,
             prefix=PREFIX,
             include_in_schema=False,
             dependencies=[Depends(same_origin_only)],  # before the session: it runs first

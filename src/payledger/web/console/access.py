@@ -1,14 +1,18 @@
-"""Who may use the console: sign-in with an API token, session cookies, CSRF, operator powers.
+"""Who may use the console: sign-in with an API token, session cookies, CSRF, roles.
 
-An operator signs in by pasting an API token (``payledger tokens create``). A token with the
-``read`` scope may look; one with the ``operate`` scope may also replay dead letters. Signing
-in opens a session on the server; the cookie names it, never the token. Every request looks
-the session up with its token, so signing out, or revoking the token, ends it at once.
+A person signs in by pasting an API token (``payledger tokens create --role ...``). The token's
+scopes give the session one role, the highest it holds: ``admin`` > ``map`` (mapper) >
+``operate`` (operator) > ``read`` (viewer). Each page and action depends on the least role it
+needs (:func:`require_role`; the aliases :data:`ViewerDep` ... :data:`AdminDep`), and a lower
+role gets a 403 page naming the role needed. Signing in opens a session on the server; the
+cookie names it, never the token. Every request looks the session up with its token, so
+signing out, or revoking the token, ends it at once.
 """
 
 from __future__ import annotations
 
 import secrets
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Annotated
 
@@ -17,7 +21,7 @@ from fastapi import Depends, Request
 from payledger.adapters.vault import SecretNotFound
 from payledger.bootstrap import Container
 from payledger.domain.errors import ConfigError
-from payledger.stores.api_clients import ApiClients, Scope
+from payledger.stores.api_clients import ROLE_SCOPES, ApiClients, Role, role_of
 from payledger.stores.console_sessions import ConsoleSessions
 from payledger.web.console.session import (
     SESSION_COOKIE,
@@ -28,11 +32,6 @@ from payledger.web.console.session import (
     same_token,
 )
 from payledger.web.deps import ContainerDep
-
-VIEW_SCOPES = frozenset({Scope.READ, Scope.OPERATE})
-"""Any of these lets a token sign in to the console."""
-OPERATE_SCOPE = Scope.OPERATE
-"""Needed to replay dead letters."""
 
 
 class ConsoleProblem(Exception):
@@ -55,8 +54,12 @@ class ConsoleUser:
 
     name: str
     token_id: int
-    can_operate: bool
+    role: Role
     csrf: str
+
+    def may(self, role: Role) -> bool:
+        """Whether this person may do what ``role`` may (templates ask before showing an action)."""
+        return self.role.includes(role)
 
 
 async def session_key(container: Container) -> bytes:
@@ -82,7 +85,7 @@ async def sign_in(container: Container, token: str) -> str | None:
     sessions = ConsoleSessions(container.clock)
     async with container.database.transaction() as conn:
         client = await ApiClients(container.clock).authenticate(conn, token.strip())
-        if client is None or not (client.scopes & VIEW_SCOPES):
+        if client is None or role_of(client.scopes) is None:
             return None
         await sessions.prune(conn)
         return await sessions.open(conn, client.name, client.token_id, lifetime=SESSION_LIFETIME)
@@ -107,14 +110,10 @@ async def console_user(request: Request, container: ContainerDep) -> ConsoleUser
         raise LoginRequired
     async with container.database.transaction() as conn:
         session = await ConsoleSessions(container.clock).find(conn, session_id)
-    if session is None:
+    role = role_of(session.scopes) if session is not None else None
+    if session is None or role is None:
         raise LoginRequired
-    user = ConsoleUser(
-        session.user,
-        session.token_id,
-        OPERATE_SCOPE in session.scopes,
-        csrf_token(session_id, key),
-    )
+    user = ConsoleUser(session.user, session.token_id, role, csrf_token(session_id, key))
     request.state.console_user = user
     return user
 
@@ -132,11 +131,37 @@ def check_csrf(user: ConsoleUser, submitted: str) -> None:
         )
 
 
-def require_operator(user: ConsoleUser) -> None:
-    if not user.can_operate:
+def refuse_below(user: ConsoleUser, needed: Role) -> None:
+    """A 403 page naming the role ``needed`` when ``user``'s role is lower."""
+    if not user.may(needed):
         raise ConsoleProblem(
             403,
-            "Operator access needed",
-            f"{user.name} signed in with a token without the {OPERATE_SCOPE.value} scope; "
-            "replaying needs one (payledger tokens create --scope operate)",
+            f"{needed.value.capitalize()} access needed",
+            f"{user.name} is signed in as {user.role.value}; this needs the {needed.value} "
+            f"role: a token with the {ROLE_SCOPES[needed].value} scope "
+            f"(payledger tokens create --role {needed.value})",
         )
+
+
+def require_role(needed: Role) -> Callable[[Request, ConsoleUser], Awaitable[ConsoleUser]]:
+    """The dependency of a page or action that ``needed`` (or a higher role) may use.
+
+    A form's CSRF token is checked before the role, so a forged request learns nothing about
+    the session it rode on.
+    """
+
+    async def signed_in_as(request: Request, user: ConsoleUserDep) -> ConsoleUser:
+        if request.method not in ("GET", "HEAD", "OPTIONS"):
+            submitted = (await request.form()).get("csrf", "")
+            check_csrf(user, submitted if isinstance(submitted, str) else "")
+        refuse_below(user, needed)
+        return user
+
+    return signed_in_as
+
+
+ViewerDep = Annotated[ConsoleUser, Depends(require_role(Role.VIEWER))]
+OperatorDep = Annotated[ConsoleUser, Depends(require_role(Role.OPERATOR))]
+MapperDep = Annotated[ConsoleUser, Depends(require_role(Role.MAPPER))]
+"""For the mapping studio's edits."""
+AdminDep = Annotated[ConsoleUser, Depends(require_role(Role.ADMIN))]

@@ -21,6 +21,8 @@ from starlette.responses import Response
 
 from payledger.domain.card_data import redact_card_numbers
 from payledger.mapping import dumps
+from payledger.stores.api_clients import Role
+from payledger.web.console.nav import menu
 
 TEMPLATES_DIR = Path(__file__).parent / "templates"
 STATIC_DIR = Path(__file__).parent / "static"
@@ -92,6 +94,7 @@ def _environment() -> jinja2.Environment:
     environment.filters["age"] = age
     environment.filters["json"] = lambda value: "" if value is None else dumps(value)
     environment.filters["segment"] = lambda value: quote(str(value), safe="")
+    environment.globals["Role"] = Role
     return environment
 
 
@@ -112,9 +115,11 @@ def page(
     headers: Mapping[str, str] | None = None,
 ) -> Response:
     """A console page from ``templates/name`` with the security headers."""
+    user = getattr(request.state, "console_user", None)
     values = {
         "base": console_base(request),
-        "user": getattr(request.state, "console_user", None),
+        "user": user,
+        "menu": menu(user.role) if user is not None else [],
         **(context or {}),
     }
     return templates.TemplateResponse(

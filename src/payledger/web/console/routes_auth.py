@@ -9,7 +9,7 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
 
 from payledger.web.console.access import (
-    ConsoleUserDep,
+    ViewerDep,
     check_csrf,
     session_key,
     sign_in,
@@ -103,8 +103,8 @@ async def login(
     if session_id is None:
         return _login_page(
             request,
-            error="Sign-in refused: that token is unknown, revoked or expired, or lacks the "
-            "read or operate scope.",
+            error="Sign-in refused: that token is unknown, revoked or expired, or has no console "
+            "role (it needs the read, operate, map or admin scope).",
             next_path=next,
             status=401,
         )
@@ -119,7 +119,7 @@ async def login(
 @router.post("/logout")
 async def logout(
     request: Request,
-    user: ConsoleUserDep,
+    user: ViewerDep,
     container: ContainerDep,
     csrf: Annotated[str, Form()] = "",
 ) -> Response:

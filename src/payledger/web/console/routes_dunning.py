@@ -18,9 +18,9 @@ from payledger.stores.dunning import SqlDunning
 from payledger.views.dunning import STATUSES, at_risk, case_audit, case_list, recovery_by_week
 from payledger.web.console.access import (
     ConsoleProblem,
-    ConsoleUserDep,
+    OperatorDep,
+    ViewerDep,
     check_csrf,
-    require_operator,
 )
 from payledger.web.console.ids import shown
 from payledger.web.console.render import console_base, page
@@ -35,7 +35,7 @@ ACTIONS = {"retry": "retried", "stop": "stopped", "paid-elsewhere": "marked paid
 
 @router.get("/dunning")
 async def dunning_page(
-    request: Request, user: ConsoleUserDep, container: ContainerDep, status: str = ""
+    request: Request, user: ViewerDep, container: ContainerDep, status: str = ""
 ) -> Response:
     """Dunning cases, the amounts at risk by currency and the recovery rate by ISO week."""
     chosen = status if status in STATUSES else ""
@@ -56,7 +56,7 @@ async def _case(container: ContainerDep, given: str) -> DunningCase:
 
 @router.get("/dunning/{given}")
 async def case_detail(
-    request: Request, user: ConsoleUserDep, container: ContainerDep, given: str, done: str = ""
+    request: Request, user: ViewerDep, container: ContainerDep, given: str, done: str = ""
 ) -> Response:
     """One case: invoice, status, next retry, its attempts and audit trail, and its actions."""
     case = await _case(container, given)
@@ -71,7 +71,7 @@ async def case_detail(
 @router.post("/dunning/{given}/{action}")
 async def act(
     request: Request,
-    user: ConsoleUserDep,
+    user: OperatorDep,
     container: ContainerDep,
     given: str,
     action: str,
@@ -81,7 +81,6 @@ async def act(
 ) -> Response:
     """Retry now, stop, or mark paid elsewhere the version of the case the operator saw."""
     check_csrf(user, csrf)
-    require_operator(user)
     if action not in ACTIONS:
         raise ConsoleProblem(404, "No such action", f"dunning cases cannot {shown(action)}")
     case = await _case(container, given)

@@ -12,9 +12,9 @@ from payledger.bootstrap.journals import journal_book, post_mode, request_post
 from payledger.domain.posting import PostMode
 from payledger.web.console.access import (
     ConsoleProblem,
-    ConsoleUserDep,
+    OperatorDep,
+    ViewerDep,
     check_csrf,
-    require_operator,
 )
 from payledger.web.console.ids import shown
 from payledger.web.console.render import console_base, page
@@ -27,7 +27,7 @@ JOURNALS_SHOWN = 100
 
 @router.get("/journals")
 async def journals_page(
-    request: Request, user: ConsoleUserDep, container: ContainerDep, done: str = ""
+    request: Request, user: ViewerDep, container: ContainerDep, done: str = ""
 ) -> Response:
     """The latest journals with their lines, state and last error."""
     shown_journals = await journal_book(container).overview(limit=JOURNALS_SHOWN)
@@ -44,14 +44,13 @@ async def journals_page(
 @router.post("/journals/approve")
 async def approve(
     request: Request,
-    user: ConsoleUserDep,
+    user: OperatorDep,
     container: ContainerDep,
     csrf: Annotated[str, Form()] = "",
     batch_number: Annotated[str, Form()] = "",
 ) -> Response:
     """Approve a journal for posting (``after_review``); the worker posts it once ready."""
     check_csrf(user, csrf)
-    require_operator(user)
     if post_mode(container) is not PostMode.AFTER_REVIEW:
         raise ConsoleProblem(
             409,

@@ -26,9 +26,9 @@ from payledger.views.overview import overview
 from payledger.views.timeline import event_postings
 from payledger.web.console.access import (
     ConsoleProblem,
-    ConsoleUserDep,
+    OperatorDep,
+    ViewerDep,
     check_csrf,
-    require_operator,
 )
 from payledger.web.console.ids import row_id, shown
 from payledger.web.console.render import console_base, page
@@ -41,7 +41,7 @@ DEAD_LETTERS_SHOWN = 200
 
 @router.get("/dead-letters")
 async def dead_letters(
-    request: Request, user: ConsoleUserDep, container: ContainerDep, done: str = ""
+    request: Request, user: ViewerDep, container: ContainerDep, done: str = ""
 ) -> Response:
     """Dead jobs and dead postings, newest first, each with a Replay button."""
     seen = await overview(container.database, dead_limit=DEAD_LETTERS_SHOWN)
@@ -52,7 +52,7 @@ async def dead_letters(
 @router.post("/dead-letters/replay")
 async def replay(
     request: Request,
-    user: ConsoleUserDep,
+    user: OperatorDep,
     container: ContainerDep,
     csrf: Annotated[str, Form()] = "",
     job_id: Annotated[str, Form()] = "",
@@ -60,7 +60,6 @@ async def replay(
 ) -> Response:
     """Return one dead job or dead posting to work, as ``payledger replay`` does (audited)."""
     check_csrf(user, csrf)
-    require_operator(user)
     actor = f"console:{user.name}"
     if job_id and not reference:
         job = row_id(job_id)
@@ -120,7 +119,7 @@ async def _sample_of_event(container: Container, given: str) -> str:
 @router.get("/mapping")
 async def mapping_form(
     request: Request,
-    user: ConsoleUserDep,
+    user: ViewerDep,
     container: ContainerDep,
     template: str = "",
     event: str = "",
@@ -141,7 +140,7 @@ async def mapping_form(
 @router.post("/mapping")
 async def mapping_preview(
     request: Request,
-    user: ConsoleUserDep,
+    user: ViewerDep,
     container: ContainerDep,
     csrf: Annotated[str, Form()] = "",
     template: Annotated[str, Form()] = "",

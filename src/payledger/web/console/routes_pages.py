@@ -10,7 +10,7 @@ from fastapi.responses import Response
 from payledger.views.cash import FLOWS, cash_picture
 from payledger.views.overview import Overview, overview
 from payledger.views.timeline import payment_timeline, recent_payments
-from payledger.web.console.access import ConsoleProblem, ConsoleUserDep
+from payledger.web.console.access import ConsoleProblem, ViewerDep
 from payledger.web.console.connections import connection_checks, system_status
 from payledger.web.console.render import page
 from payledger.web.deps import ContainerDep
@@ -46,7 +46,7 @@ def dashboard_numbers(seen: Overview) -> dict[str, Any]:
 
 
 @router.get("/")
-async def dashboard(request: Request, user: ConsoleUserDep, container: ContainerDep) -> Response:
+async def dashboard(request: Request, user: ViewerDep, container: ContainerDep) -> Response:
     """What is waiting, what was posted, what needs a human, whether both ends answer, and the
     cash of today and of this week."""
     seen = await overview(container.database, dead_limit=0)
@@ -74,7 +74,7 @@ async def dashboard(request: Request, user: ConsoleUserDep, container: Container
 
 @router.get("/payments")
 async def payments(
-    request: Request, user: ConsoleUserDep, container: ContainerDep, q: str = ""
+    request: Request, user: ViewerDep, container: ContainerDep, q: str = ""
 ) -> Response:
     """The latest payments, or those whose transaction id contains ``q``."""
     search = q.strip()[:64]
@@ -84,7 +84,7 @@ async def payments(
 
 @router.get("/payments/{gateway_txn_id}")
 async def payment(
-    request: Request, gateway_txn_id: str, user: ConsoleUserDep, container: ContainerDep
+    request: Request, gateway_txn_id: str, user: ViewerDep, container: ContainerDep
 ) -> Response:
     """Everything stored about one payment, in order: events, jobs, postings, audit."""
     timeline = await payment_timeline(container.database, gateway_txn_id)
@@ -96,7 +96,7 @@ async def payment(
 
 
 @router.get("/connections")
-async def connections(request: Request, user: ConsoleUserDep, container: ContainerDep) -> Response:
+async def connections(request: Request, user: ViewerDep, container: ContainerDep) -> Response:
     """Database, vault, PayTrace and D365 access, checked now (as ``payledger doctor``)."""
     checks = await connection_checks(container)
     return page(request, "connections.html", {"checks": checks})

@@ -10,7 +10,7 @@ from fastapi.responses import Response
 
 from payledger.bootstrap import Container
 from payledger.stores.reconciliation import load_run, recent_runs
-from payledger.web.console.access import ConsoleProblem, ConsoleUserDep
+from payledger.web.console.access import ConsoleProblem, ViewerDep
 from payledger.web.console.ids import row_id, shown
 from payledger.web.console.render import SECURITY_HEADERS, page
 from payledger.web.deps import ContainerDep
@@ -21,7 +21,7 @@ RUNS_SHOWN = 50
 
 
 @router.get("/reconciliation")
-async def runs(request: Request, user: ConsoleUserDep, container: ContainerDep) -> Response:
+async def runs(request: Request, user: ViewerDep, container: ContainerDep) -> Response:
     """The latest reconciliation runs, newest first."""
     found = await recent_runs(container.database, RUNS_SHOWN)
     return page(request, "reconciliation.html", {"runs": found})
@@ -39,18 +39,14 @@ async def _run_with_report(container: Container, given: str) -> dict[str, Any]:
 
 
 @router.get("/reconciliation/{run_id}")
-async def run(
-    request: Request, run_id: str, user: ConsoleUserDep, container: ContainerDep
-) -> Response:
+async def run(request: Request, run_id: str, user: ViewerDep, container: ContainerDep) -> Response:
     """One run: verdict, totals per class, card type and batch, and the items to look at."""
     found = await _run_with_report(container, run_id)
     return page(request, "reconciliation_run.html", {"run": found, "report": found["report"]})
 
 
 @router.get("/reconciliation/{run_id}/report.{kind}")
-async def download(
-    run_id: str, kind: str, user: ConsoleUserDep, container: ContainerDep
-) -> Response:
+async def download(run_id: str, kind: str, user: ViewerDep, container: ContainerDep) -> Response:
     """The run's report as CSV (for a spreadsheet) or JSON."""
     found = await _run_with_report(container, run_id)
     if kind == "csv":

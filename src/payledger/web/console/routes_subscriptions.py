@@ -25,9 +25,9 @@ from payledger.stores.subscriptions import SqlSubscriptions
 from payledger.views.subscriptions import subscription_audit, subscription_page
 from payledger.web.console.access import (
     ConsoleProblem,
-    ConsoleUserDep,
+    OperatorDep,
+    ViewerDep,
     check_csrf,
-    require_operator,
 )
 from payledger.web.console.ids import shown
 from payledger.web.console.render import console_base, page
@@ -42,7 +42,7 @@ STATUSES = [status.value for status in SubscriptionStatus]
 
 @router.get("/subscriptions")
 async def subscriptions_page(
-    request: Request, user: ConsoleUserDep, container: ContainerDep, status: str = ""
+    request: Request, user: ViewerDep, container: ContainerDep, status: str = ""
 ) -> Response:
     """Subscriptions with status, amount and next charge date; filtered by status."""
     chosen = status if status in STATUSES else ""
@@ -60,7 +60,7 @@ async def _subscription(container: ContainerDep, given: str) -> Subscription:
 
 @router.get("/subscriptions/{given}")
 async def subscription_detail(
-    request: Request, user: ConsoleUserDep, container: ContainerDep, given: str, done: str = ""
+    request: Request, user: ViewerDep, container: ContainerDep, given: str, done: str = ""
 ) -> Response:
     """One subscription: plan, status, next charge, billed periods, audit trail, actions."""
     subscription = await _subscription(container, given)
@@ -91,7 +91,7 @@ async def _act(action: str, subscription: Subscription, actor: str, ports: Chang
 @router.post("/subscriptions/{given}/{action}")
 async def change(
     request: Request,
-    user: ConsoleUserDep,
+    user: OperatorDep,
     container: ContainerDep,
     given: str,
     action: str,
@@ -100,7 +100,6 @@ async def change(
 ) -> Response:
     """Pause, resume or cancel (now or at period end) the version the operator saw."""
     check_csrf(user, csrf)
-    require_operator(user)
     if action not in ("pause", "resume", "cancel", "cancel-at-period-end"):
         raise ConsoleProblem(404, "No such action", f"subscriptions cannot {shown(action)}")
     subscription = await _subscription(container, given)
