@@ -171,12 +171,13 @@ def undescribed(kinds: tuple[JobKind, ...] = JOB_KINDS) -> list[str]:
 
 
 async def active_template_versions(container: Container) -> Mapping[str, str]:
-    """The active version label of every template in force, by name.
-
-    The one place that says which version is active: until template versions are stored,
-    every template in force is its ``default``.
-    """
-    return {name: DEFAULT_VERSION for name in container.templates()}
+    """The active version label of every template in force, by name: a saved version's
+    number (``3``), or ``default`` for a template still on its seed file."""
+    saved = await container.template_versions().active()
+    return {
+        name: str(saved[name].version) if name in saved else DEFAULT_VERSION
+        for name in container.templates()
+    }
 
 
 @dataclass(frozen=True)

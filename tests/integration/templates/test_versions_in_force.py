@@ -12,6 +12,7 @@ from sqlalchemy import update
 
 from payledger.adapters.db.tables import postings
 from payledger.bootstrap import Container, build
+from payledger.bootstrap.flow_map import active_template_versions
 from payledger.bootstrap.templates_in_force import TemplatesInForce
 from payledger.config import (
     D365Settings,
@@ -181,3 +182,12 @@ async def test_a_replay_maps_with_the_current_version_or_the_original_one(two_pr
     current = await worked(worker, "T-1")
     assert current.template_version == f"{NAME}@{second}"
     assert current.payload["TransactionText"].startswith("Pay ")
+
+
+async def test_the_flow_view_shows_the_version_in_force(two_processes):
+    first, second = two_processes
+    assert (await active_template_versions(second))[NAME] == "default"
+    version = await save_and_activate(first, worded("Card"))
+    versions = await active_template_versions(second)
+    assert versions[NAME] == str(version)
+    assert versions["d365_customer"] == "default"

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from payledger.adapters.db.migrate import migrate
 from payledger.bootstrap import Container, JobKind, build
 from payledger.bootstrap.flow_map import (
     FLOWS,
@@ -66,6 +67,7 @@ def test_named_templates_and_entity_sets_exist():
 @pytest.fixture
 async def container(tmp_path: Path) -> AsyncIterator[Container]:
     built = build(settings(tmp_path, d365={"entity_sets": {"invoices": "SalesInvoiceV3"}}))
+    await built.prepare()
     yield built
     await built.aclose()
 
@@ -104,6 +106,7 @@ async def test_the_payment_flow_is_drawn_from_sources_through_kinds_to_entities(
 
 async def test_enabled_kinds_are_drawn_on(tmp_path: Path):
     built = build(settings(tmp_path, d365={"enabled": True}, paytrace={"enabled": True}))
+    await migrate(built.database)
     try:
         views = {view.name: view for view in await flow_views(built)}
     finally:
