@@ -24,6 +24,7 @@ from payledger.adapters.d365.auth import ClientCertificate, D365Credential, chec
 from payledger.adapters.d365.catalog import entities_from_metadata
 from payledger.adapters.d365.posting import D365PostingLedger
 from payledger.adapters.d365.shadow import ShadowLedger
+from payledger.adapters.d365.throttle import AdaptiveConcurrency
 from payledger.adapters.db.database import Database
 from payledger.adapters.db.migrate import migrate
 from payledger.adapters.paytrace import PayTraceClient, PayTracePaths
@@ -31,6 +32,7 @@ from payledger.adapters.paytrace.gateway import PayTraceGateway
 from payledger.adapters.vault import DatabaseSecretProvider, SecretNotFound, SecretProvider
 from payledger.adapters.vault.cache import CachedSecrets
 from payledger.alerts import AlertCenter, watch_batch_handlers, watch_handlers
+from payledger.bootstrap.rotating_credential import RotatingCredential
 from payledger.bootstrap.templates_in_force import (
     TemplatesInForce,
     refreshing,
@@ -165,8 +167,27 @@ class Container:
         check_certificate(certificate, self.clock.now())
         return certificate
 
-    async def _d365_credential(self, verify: Any) -> D365Credential:
-        """The ``[d365] auth`` credential, with its secret or certificate from the vault."""
+    def _d365_secret_names(self) -> tuple[str, ...]:
+        """The vault secrets the ``[d365] auth`` credential is made from."""
+        d = self.settings.d365
+        if d.auth == "entra_certificate":
+            return (d.private_key_secret, d.certificate_secret)
+        return (d.client_secret_secret,)
+
+    async def _d365_credential(
+        self, verify: Any, limiter: AdaptiveConcurrency | None = None
+    ) -> D365Credential:
+        """The ``[d365] auth`` credential, with its secret or certificate from the vault.
+
+        With an external store, the credential follows the store: a rotated secret or
+        certificate is used from the next token on, without a restart.
+        """
+        if isinstance(self.vault, CachedSecrets) and limiter is None:
+            return RotatingCredential(
+                self.vault,
+                self._d365_secret_names(),
+                lambda shared: self._d365_credential(verify, shared),
+            )
         d = self.settings.d365
         resource = d.resource or d.base_url
         if d.auth == "entra_certificate":
@@ -177,6 +198,7 @@ class Container:
                 certificate=await self.d365_certificate(),
                 authority_host=d.authority_host,
                 verify=verify,
+                limiter=limiter,
             )
         secret = (await self.vault.get(d.client_secret_secret)).get_secret_value()
         if d.auth == "adfs":
@@ -186,6 +208,7 @@ class Container:
                 client_secret=secret,
                 resource=resource,
                 verify=verify,
+                limiter=limiter,
             )
         return EntraIdCredential(
             tenant=d.tenant,
@@ -194,6 +217,7 @@ class Container:
             client_secret=secret,
             authority_host=d.authority_host,
             verify=verify,
+            limiter=limiter,
         )
 
     async def d365_client(self) -> D365Client:

@@ -100,6 +100,7 @@ def sections(stack: Stack, tmp_path: Path, provider: str) -> dict[str, Any]:
         "d365": {
             "tenant": TENANT,
             "client_id": CLIENT_ID,
+            "base_url": stack.d365,
             "authority_host": stack.d365,
             "ca_file": str(stack.cert),
         },
@@ -154,6 +155,35 @@ async def test_a_rotated_paytrace_password_is_used_after_the_cache_expires(opene
     fresh = await container.paytrace_client()
     assert fresh is not stale
     assert await fresh.tokens.get()  # logged in with the rotated password, no restart
+
+
+@pytest.mark.parametrize("provider", PROVIDERS)
+async def test_a_rotated_d365_client_secret_is_used_without_a_restart(opened, provider):
+    clock = ManualClock(datetime(2026, 3, 24, 17, 0, tzinfo=UTC))
+    container = await opened(provider, clock)
+    assert isinstance(container.vault, CachedSecrets)
+    await container.vault.set("d365-client-secret", STALE, actor="test")
+    credential = (await container.d365_client()).credential
+    with pytest.raises(AuthError):
+        await credential.token()
+
+    await container.vault.inner.set("d365-client-secret", CLIENT_SECRET, actor="operator")
+    clock.advance(seconds=301)
+    assert await credential.token()  # the same client, now with the rotated secret
+
+
+@pytest.mark.parametrize("provider", PROVIDERS)
+async def test_a_refused_d365_token_rereads_the_secret_at_once(opened, provider):
+    clock = ManualClock(datetime(2026, 3, 24, 17, 0, tzinfo=UTC))
+    container = await opened(provider, clock)
+    await container.vault.set("d365-client-secret", STALE, actor="test")
+    credential = (await container.d365_client()).credential
+    with pytest.raises(AuthError):
+        await credential.token()
+
+    await container.vault.inner.set("d365-client-secret", CLIENT_SECRET, actor="operator")
+    await credential.invalidate()  # what the client does when D365 answers 401
+    assert await credential.token()  # within cache_seconds, yet the rotated secret is used
 
 
 @pytest.mark.parametrize("provider", PROVIDERS)
