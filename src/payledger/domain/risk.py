@@ -57,6 +57,10 @@ class RiskSubject:
     """For a refund: the sale it returns."""
     original_card_token: str = ""
     """For a refund: the card the sale was made on."""
+    original_amount: Money | None = None
+    """For a refund: the sale's amount, when known."""
+    original_occurred_at: datetime | None = None
+    """For a refund: when the sale was made, when known."""
 
 
 @dataclass(frozen=True)
