@@ -2,7 +2,7 @@
 
 Dashboard, payments and each payment's timeline, dead letters with replay, journals (approved
 for posting in ``after_review`` mode), subscriptions with pause, resume and cancel,
-reconciliation reports, mapping preview and connections.
+reconciliation reports, the risk review queue, mapping preview and connections.
 Operators sign in with an API token (:mod:`.access`); forms carry a per-session CSRF token and
 are refused when the browser says another site sent them (:mod:`.origin`); every value is
 escaped and card numbers are masked (:mod:`.render`).
@@ -23,6 +23,7 @@ from payledger.web.console import (
     routes_operate,
     routes_pages,
     routes_recon,
+    routes_risk,
     routes_subscriptions,
 )
 from payledger.web.console.access import ConsoleProblem, LoginRequired
@@ -58,6 +59,7 @@ def install_console(app: FastAPI) -> None:
         routes_recon,
         routes_subscriptions,
         routes_dunning,
+        routes_risk,
     ):
         app.include_router(
             module.router,
