@@ -844,6 +844,26 @@ class RiskSettings(_Section):
     """The rules (``[risk.rules]``)."""
     model: RiskModelSettings = RiskModelSettings()
     """The anomaly model (``[risk.model]``)."""
+    history_days: int = Field(90, ge=1, le=3660)
+    """How far back the history a subject is scored against reaches (the longest window
+    any rule uses)."""
+    burst_count: int = Field(10, ge=2)
+    """Declines, or authorizations up to ``small_authorization``, within ``burst_seconds``
+    that make an attack alert."""
+    burst_seconds: int = Field(60, ge=1, le=86400)
+    """The window a burst is counted in."""
+    small_authorization: Decimal = Field(Decimal("2.00"), ge=0)
+    """Authorizations up to this amount count towards a burst (card testing)."""
+    train_cron: str = "30 3 * * *"
+    """When ``risk.train`` retrains the model on the stored events (``""``: never)."""
+    train_events: int = Field(1_000_000, ge=1)
+    """The most recent events a training run reads."""
+
+    @model_validator(mode="after")
+    def _alert_before_review(self) -> RiskSettings:
+        if self.alert_at > self.review_at:
+            raise ValueError("alert_at must not exceed review_at")
+        return self
 
 
 class ReconcileSettings(_Section):

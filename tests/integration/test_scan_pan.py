@@ -16,6 +16,7 @@ from sqlalchemy import (
     Boolean,
     Column,
     DateTime,
+    Float,
     Integer,
     LargeBinary,
     String,
@@ -210,6 +211,8 @@ def _generic_row(table: Table, n: int, target: Column[Any], card: Any) -> dict[s
             row[column.name] = n * 1000 + len(row)
         elif isinstance(column.type, Boolean):
             row[column.name] = False
+        elif isinstance(column.type, Float):  # a score: holds no card number
+            row[column.name] = 0.5
         else:  # short and unique per row
             row[column.name] = f"{n:x}{len(row):x}"[: getattr(column.type, "length", None)]
     return row

@@ -24,6 +24,7 @@ from payledger.bootstrap import (
     payments,
     posting,
     reconcile,
+    risk,
     subscriptions,
     webhooks,
 )
@@ -123,6 +124,12 @@ JOB_KINDS: tuple[JobKind, ...] = (
         dunning_notices.send_notices_job,
         enabled=dunning.dunning_enabled,
         schedule=dunning_notices.notices_schedule,
+    ),
+    JobKind(
+        risk.TRAIN_RISK,
+        risk.train_risk_job,
+        enabled=risk.risk_enabled,
+        schedule=risk.train_schedule,
     ),
 )
 

@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from datetime import timedelta
 
 from payledger.bootstrap.container import Container
+from payledger.bootstrap.risk import payment_screen
 from payledger.domain.codec import payment_from_dict
 from payledger.domain.errors import DomainError, MappingError
 from payledger.domain.model import Payment
@@ -16,6 +17,7 @@ from payledger.engine.worker import stop_requested
 from payledger.flows.post_journals import FlushJournals, FlushResult, flush_journals
 from payledger.flows.post_payment import PostingRules, post_payment
 from payledger.flows.recognise_schedule_charges import recognise_schedule_charge
+from payledger.flows.screen_payment import Verdict, screen_payment
 from payledger.stores.postings import PINNED_VERSIONS, SqlPostingStore, flush_job
 from payledger.stores.subscription_imports import SqlImportedSubscriptions
 from payledger.stores.summary import SqlSummaryStore
@@ -46,6 +48,7 @@ def process_payments(container: Container) -> BatchHandler:
     store, rules, metrics = posting_store(container), posting_rules(container), container.metrics
     details = SqlSummaryStore(container.queue) if rules.summary else None
     schedules = SqlImportedSubscriptions(container.database, container.clock)
+    screen = payment_screen(container)
 
     async def process_many(jobs: Sequence[Job]) -> dict[int, BaseException | None]:
         inbox_ids = {job.id: int(job.payload["inbox_id"]) for job in jobs}
@@ -60,6 +63,12 @@ def process_payments(container: Container) -> BatchHandler:
             if event is None:
                 raise DomainError(f"inbox event {inbox_id} does not exist")
             payment = payment_from_dict(event["payload"])
+            screening = screen()
+            if screening is not None and await screen_payment(inbox_id, payment, screening) in (
+                Verdict.HELD,
+                Verdict.REJECTED,
+            ):
+                return payment  # held for review (or rejected): nothing is owed yet
             pins = pinned_versions(job)
             try:
                 await post_payment(

@@ -107,6 +107,10 @@ COMMANDS: dict[str, Entry] = {
         "payledger.cli.dunning:app",
         "Dunning cases (declined charges retried): list, show, retry now, stop.",
     ),
+    "risk": Entry(
+        "payledger.cli.risk:app",
+        "Risk screening: the review queue (list, approve, reject), training, status.",
+    ),
 }
 
 

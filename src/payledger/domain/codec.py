@@ -87,6 +87,16 @@ def payment_to_dict(payment: Payment) -> dict[str, Any]:
         "auth_code": payment.auth_code,
         "custom_fields": dict(payment.custom_fields),
         "recurring": payment.recurring,
+        **{name: value for name, value in _checks(payment).items() if value},
+    }
+
+
+def _checks(payment: Payment) -> dict[str, str]:
+    """The screening facts the gateway gave; absent ones are left out of the document."""
+    return {
+        "avs_result": payment.avs_result,
+        "csc_result": payment.csc_result,
+        "ip_address": payment.ip_address,
     }
 
 
@@ -110,4 +120,7 @@ def payment_from_dict(data: dict[str, Any]) -> Payment:
         auth_code=data["auth_code"],
         custom_fields=dict(data["custom_fields"]),
         recurring=bool(data.get("recurring", False)),  # absent in events stored before
+        avs_result=data.get("avs_result", ""),
+        csc_result=data.get("csc_result", ""),
+        ip_address=data.get("ip_address", ""),
     )

@@ -122,6 +122,12 @@ class Payment:
     custom_fields: dict[str, str] = field(default_factory=dict)
     recurring: bool = False
     """Made by the gateway's own recurring schedule, not by a request of payledger's."""
+    avs_result: str = ""
+    """The gateway's address check (AVS) answer as given, when it gave one."""
+    csc_result: str = ""
+    """The gateway's card security code check answer as given, when it gave one."""
+    ip_address: str = ""
+    """Where the request came from, when the gateway says."""
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "occurred_at", aware_utc(self.occurred_at))

@@ -1,4 +1,5 @@
-"""What happened to one payment: its inbox events, jobs, postings and audit entries.
+"""What happened to one payment: its inbox events, jobs, postings, risk scores, reviews and
+audit entries.
 
 The web console shows these; every query is read-only. Payments are found through their
 inbox events, whose stable ids carry the gateway transaction id (``source:txn:...``); the
@@ -15,7 +16,14 @@ from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from payledger.adapters.db.database import Database
-from payledger.adapters.db.tables import audit_log, inbox, jobs, postings
+from payledger.adapters.db.tables import (
+    audit_log,
+    inbox,
+    jobs,
+    postings,
+    risk_assessments,
+    risk_reviews,
+)
 
 PAYMENT_SCAN_LIMIT = 2000
 """Recent events read to build the payments list (a list, not a report)."""
@@ -73,10 +81,14 @@ class Timeline:
     jobs: list[dict[str, Any]] = field(default_factory=list)
     postings: list[dict[str, Any]] = field(default_factory=list)
     audit: list[dict[str, Any]] = field(default_factory=list)
+    risk: list[dict[str, Any]] = field(default_factory=list)
+    """Its screened events: score, action, reasons (``[{code, detail, weight}]``)."""
+    reviews: list[dict[str, Any]] = field(default_factory=list)
+    """Its review-queue items (a held posting), with who decided and when."""
 
     @property
     def found(self) -> bool:
-        return bool(self.events or self.postings or self.audit)
+        return bool(self.events or self.postings or self.audit or self.risk)
 
     def entries(self) -> list[Entry]:
         """Everything above as one story, oldest first."""
@@ -87,6 +99,8 @@ class Timeline:
             Entry(row["at"], "audit", f"{row['action']} by {row['actor']}", "", row["subject"])
             for row in self.audit
         ]
+        story += [_risk_entry(row) for row in self.risk]
+        story += [entry for review in self.reviews for entry in _review_entries(review)]
         return sorted(story, key=lambda entry: entry.at)
 
 
@@ -126,6 +140,31 @@ def _job_entries(job: dict[str, Any]) -> list[Entry]:
     if job["finished_at"] is not None:
         detail = _text(job["last_error"]) if job["status"] == "dead" else ""
         entries.append(Entry(job["finished_at"], "job", f"{name} finished", job["status"], detail))
+    return entries
+
+
+def _risk_entry(row: dict[str, Any]) -> Entry:
+    title = f"{row['kind']} scored {row['score']:.2f}"
+    if row["model_version"]:
+        title += f" (model {row['model_version']})"
+    return Entry(row["assessed_at"], "risk", title, row["action"], reason_text(row["reasons"]))
+
+
+def reason_text(reasons: Any) -> str:
+    """``code: detail`` of each reason, highest weight first."""
+    listed = [r for r in reasons or [] if isinstance(r, dict)]
+    listed.sort(key=lambda r: -float(r.get("weight", 0) or 0))
+    return "; ".join(f"{r.get('code', '')}: {r.get('detail', '')}" for r in listed)
+
+
+def _review_entries(review: dict[str, Any]) -> list[Entry]:
+    name = f"{review['item_kind']} held for review #{review['id']}"
+    entries = [Entry(review["created_at"], "risk", name, "pending", "")]
+    if review["decided_at"] is not None:
+        title = f"review #{review['id']} {review['state']} by {review['decided_by']}"
+        entries.append(
+            Entry(review["decided_at"], "risk", title, review["state"], review["comment"])
+        )
     return entries
 
 
@@ -242,18 +281,25 @@ async def payment_timeline(database: Database, gateway_txn_id: str) -> Timeline:
             .order_by(postings.c.id)
         )
         timeline.postings = [dict(row._mapping) for row in found_postings]
-        timeline.jobs = await _jobs_of(conn, [event.inbox_id for event in timeline.events])
+        timeline.jobs = await _jobs_of(
+            conn, [event.inbox_id for event in timeline.events], gateway_txn_id
+        )
+        timeline.risk, timeline.reviews = await _risk_of(conn, gateway_txn_id)
         timeline.audit = await _audit_of(
             conn, gateway_txn_id, [posting["reference"] for posting in timeline.postings]
         )
     return timeline
 
 
-async def _jobs_of(conn: AsyncConnection, inbox_ids: list[int]) -> list[dict[str, Any]]:
+async def _jobs_of(
+    conn: AsyncConnection, inbox_ids: list[int], gateway_txn_id: str
+) -> list[dict[str, Any]]:
     if not inbox_ids:
         return []
     keys = [f"inbox:{inbox_id}" for inbox_id in inbox_ids]
     replays = [jobs.c.dedupe_key.startswith(f"{key}:", autoescape=True) for key in keys]
+    released = f"risk-release:posting:{gateway_txn_id}:"
+    replays.append(jobs.c.dedupe_key.startswith(released, autoescape=True))
     rows = await conn.execute(
         select(
             jobs.c.id,
@@ -271,6 +317,22 @@ async def _jobs_of(conn: AsyncConnection, inbox_ids: list[int]) -> list[dict[str
         .order_by(jobs.c.id)
     )
     return [dict(row._mapping) for row in rows]
+
+
+async def _risk_of(
+    conn: AsyncConnection, gateway_txn_id: str
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    scored = await conn.execute(
+        select(risk_assessments)
+        .where(risk_assessments.c.transaction_id == gateway_txn_id)
+        .order_by(risk_assessments.c.id)
+    )
+    held = await conn.execute(
+        select(risk_reviews)
+        .where(risk_reviews.c.transaction_id == gateway_txn_id)
+        .order_by(risk_reviews.c.id)
+    )
+    return [dict(row._mapping) for row in scored], [dict(row._mapping) for row in held]
 
 
 async def _audit_of(

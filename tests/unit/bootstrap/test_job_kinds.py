@@ -14,6 +14,7 @@ from payledger.bootstrap.dunning import RETRY_DUNNING, retry_schedule
 from payledger.bootstrap.jobs import JOB_KINDS
 from payledger.bootstrap.journals import POST_JOURNALS
 from payledger.bootstrap.payments import POLL_PAYTRACE
+from payledger.bootstrap.risk import TRAIN_RISK
 from payledger.bootstrap.subscriptions import BILL_SUBSCRIPTIONS, billing_schedule
 from payledger.config import DatabaseSettings, LoggingSettings, Settings, VaultSettings
 from payledger.stores.notices import SEND_NOTICES
@@ -42,6 +43,7 @@ async def everything_on(tmp_path: Path) -> AsyncIterator[Container]:
             reconcile={"enabled": True},
             subscriptions={"enabled": True},
             dunning={"enabled": True},
+            risk={"mode": "shadow"},
         )
     )
     yield container
@@ -74,6 +76,7 @@ async def test_with_everything_enabled_every_row_is_registered(everything_on):
         "subscriptions-bill",
         "dunning-retry",
         "dunning-notices",
+        "risk-train",
     ]
 
 
@@ -91,6 +94,7 @@ async def test_disabled_systems_leave_their_kinds_and_schedules_out(everything_o
         BILL_SUBSCRIPTIONS,
         RETRY_DUNNING,
         SEND_NOTICES,
+        TRAIN_RISK,
     }
     assert set(everything_off.handlers) == {row.kind for row in JOB_KINDS} - off
     assert everything_off.batch_handlers == {}

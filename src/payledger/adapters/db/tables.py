@@ -9,6 +9,7 @@ from sqlalchemy import (
     BigInteger,
     Boolean,
     Column,
+    Float,
     Index,
     Integer,
     LargeBinary,
@@ -553,4 +554,73 @@ template_active = Table(
     Column("activation_id", BigInteger, nullable=False),
     Column("activated_by", String(120), nullable=False),
     Column("activated_at", UTCDateTime, nullable=False),
+)
+
+risk_assessments = Table(
+    "risk_assessments",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("transaction_id", String(64), nullable=False),
+    Column("kind", String(16), nullable=False),  # sale, authorization, refund, decline
+    Column("score", Float, nullable=False),
+    Column("action", String(8), nullable=False),  # allow, alert, review
+    Column("reasons", JsonDoc, nullable=False),  # [{code, detail, weight}]
+    Column("model_version", String(64), nullable=False, server_default=""),
+    Column("assessed_at", UTCDateTime, nullable=False),
+    # the subject, as the history windows query it (a card is its token, never a number)
+    Column("customer_id", String(80), nullable=False, server_default=""),
+    Column("card_token", String(120), nullable=False, server_default=""),
+    Column("billing_zip", String(16), nullable=False, server_default=""),
+    Column("ip_address", String(45), nullable=False, server_default=""),
+    Column("avs_result", String(80), nullable=False, server_default=""),
+    Column("csc_result", String(40), nullable=False, server_default=""),
+    Column("amount", String(32), nullable=False),
+    Column("currency", String(3), nullable=False),
+    Column("occurred_at", UTCDateTime, nullable=False),
+    Column("invoice_ref", String(80), nullable=False, server_default=""),
+    Column("original_transaction_id", String(64), nullable=False, server_default=""),
+    # one assessment per screened event, however often it is processed
+    UniqueConstraint("transaction_id", "kind"),
+    Index("ix_risk_assessments_customer_id_occurred_at", "customer_id", "occurred_at"),
+    Index("ix_risk_assessments_card_token_occurred_at", "card_token", "occurred_at"),
+    Index("ix_risk_assessments_billing_zip_occurred_at", "billing_zip", "occurred_at"),
+    Index("ix_risk_assessments_ip_address_occurred_at", "ip_address", "occurred_at"),
+    Index("ix_risk_assessments_kind_occurred_at", "kind", "occurred_at"),
+    Index("ix_risk_assessments_invoice_ref", "invoice_ref"),
+    Index("ix_risk_assessments_occurred_at", "occurred_at"),
+)
+
+risk_reviews = Table(
+    "risk_reviews",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("item_kind", String(16), nullable=False),  # posting, charge, refund
+    Column("item_ref", String(120), nullable=False),  # the transaction, or the charge's key
+    Column("transaction_id", String(64), nullable=False, server_default=""),
+    Column("state", String(10), nullable=False),  # pending, approved, rejected
+    Column("score", Float, nullable=False),
+    Column("reasons", JsonDoc, nullable=False),
+    Column("amount", String(32), nullable=False),
+    Column("currency", String(3), nullable=False),
+    Column("customer_id", String(80), nullable=False, server_default=""),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("decided_by", String(120)),
+    Column("decided_at", UTCDateTime),
+    Column("comment", Text, nullable=False, server_default=""),
+    # one review per held item, however often it is held
+    UniqueConstraint("item_kind", "item_ref"),
+    Index("ix_risk_reviews_state_created_at", "state", "created_at"),
+)
+
+risk_releases = Table(
+    "risk_releases",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("review_id", BigInteger, nullable=False),
+    Column("job_kind", String(80), nullable=False),
+    Column("payload", JsonDoc, nullable=False),
+    Column("dedupe_key", String(200), nullable=False),  # the released job's, so once ever
+    Column("created_at", UTCDateTime, nullable=False),
+    UniqueConstraint("dedupe_key"),
+    Index("ix_risk_releases_review_id", "review_id"),
 )

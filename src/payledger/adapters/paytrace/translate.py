@@ -134,6 +134,9 @@ def payment_from_export(
         auth_code=record.approval_code,
         custom_fields=dict(record.discretionary_data),
         recurring=bool(recurring_through) and record.created.through == recurring_through,
+        avs_result=record.avs_response.strip(),
+        csc_result=record.csc_response.strip(),
+        ip_address=record.created.from_ip.strip(),
     )
 
 
@@ -184,6 +187,8 @@ def payment_from_result(
         invoice_ref=invoice_ref,
         auth_code=result.approval_code,
         custom_fields=dict(result.discretionary_data),
+        avs_result=result.avs_response.strip(),
+        csc_result=result.csc_response.strip(),
     )
 
 

@@ -22,6 +22,7 @@ NAVIGATION: tuple[Link, ...] = (
     Link("/journals", "Journals"),
     Link("/subscriptions", "Subscriptions"),
     Link("/dunning", "Dunning"),
+    Link("/risk", "Risk review"),
     Link("/reconciliation", "Reconciliation"),
     Link("/mapping", "Mapping preview"),
     Link("/flows", "Flows"),

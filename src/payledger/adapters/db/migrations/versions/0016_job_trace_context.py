@@ -5,7 +5,7 @@ path from its webhook to its D365 line is one trace. Nullable: jobs enqueued out
 span (or with tracing off) carry none.
 
 Revision ID: 0016
-Revises: 0014
+Revises: 0015
 Create Date: 2026-12-07
 """
 
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0016"
-down_revision = "0014"
+down_revision = "0015"
 branch_labels = None
 depends_on = None
 
