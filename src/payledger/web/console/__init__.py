@@ -2,7 +2,8 @@
 
 Dashboard, payments and each payment's timeline, dead letters with replay, journals (approved
 for posting in ``after_review`` mode), subscriptions with pause, resume and cancel,
-reconciliation reports, the risk review queue, mapping preview, the flows drawn as diagrams, and connections.
+reconciliation reports, the risk review queue, mapping preview, the flows drawn as diagrams,
+and connections.
 People sign in with an API token whose scopes give them a role (:mod:`.access`); forms carry
 a per-session CSRF token and are refused when the browser says another site sent them
 (:mod:`.origin`); every value is escaped and card numbers are masked (:mod:`.render`).
