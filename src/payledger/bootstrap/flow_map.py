@@ -23,6 +23,7 @@ from payledger.bootstrap.housekeeping import PURGE_IDEMPOTENCY_KEYS
 from payledger.bootstrap.jobs import JOB_KINDS, JobKind
 from payledger.bootstrap.journals import POST_JOURNALS
 from payledger.bootstrap.payments import POLL_PAYTRACE
+from payledger.bootstrap.risk import TRAIN_RISK
 from payledger.bootstrap.subscriptions import BILL_SUBSCRIPTIONS
 from payledger.bootstrap.webhooks import FETCH_HINTED
 from payledger.stores.business_events import PROCESS_BUSINESS_EVENT
@@ -117,6 +118,7 @@ JOB_TOUCHES: Mapping[str, Touches] = {
     ),
     RETRY_DUNNING: Touches((Source.SCHEDULE,), templates=(CHARGE_REQUEST,)),
     SEND_NOTICES: Touches((Source.SCHEDULE,), after=(RETRY_DUNNING,), reads=(d365("customers"),)),
+    TRAIN_RISK: Touches((Source.SCHEDULE,)),
     RUN_RECONCILIATION: Touches(
         (Source.SCHEDULE,),
         templates=("d365_payment_journal_summary_line", "d365_payment_journal_summary_fee"),
@@ -155,6 +157,7 @@ FLOWS: tuple[Flow, ...] = (
     Flow("customers", "Customers and card tokens", (SYNC_CUSTOMERS,)),
     Flow("billing", "Recurring billing", (BILL_SUBSCRIPTIONS,)),
     Flow("dunning", "Dunning", (RETRY_DUNNING, SEND_NOTICES)),
+    Flow("risk", "Risk model retrained on the merchant's history", (TRAIN_RISK,)),
     Flow("reconciliation", "Settlement reconciliation", (RUN_RECONCILIATION, POST_DEPOSIT)),
     Flow(
         "housekeeping",

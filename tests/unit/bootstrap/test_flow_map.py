@@ -31,8 +31,8 @@ def test_every_job_kind_is_described_and_placed_in_a_flow():
 
 
 def test_a_new_job_kind_without_a_description_is_named():
-    new = JobKind("risk.train", lambda _container: None)  # type: ignore[arg-type, return-value]
-    assert undescribed((*JOB_KINDS, new)) == ["risk.train"]
+    new = JobKind("fraud.retrain", lambda _container: None)  # type: ignore[arg-type, return-value]
+    assert undescribed((*JOB_KINDS, new)) == ["fraud.retrain"]
 
 
 def test_each_kind_sits_in_one_flow_after_kinds_of_that_flow_only():
