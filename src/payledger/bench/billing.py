@@ -162,8 +162,8 @@ def _quiet(d365: SandboxProcess, paytrace: str) -> None:
 
 async def _seed(container: Container, options: BillingBenchOptions) -> list[int]:
     """Vault customers at PayTrace and N subscriptions due now (inserted in bulk)."""
-    await container.prepare()
     await migrate(container.database)
+    await container.prepare()
     await container.vault.set("paytrace-password", "demo123", actor="bench")
     await container.vault.set("d365-client-secret", "payledger-secret", actor="bench")
     client = await container.paytrace_client()

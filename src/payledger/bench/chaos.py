@@ -192,8 +192,8 @@ async def run_chaos(
         config = _config(workdir, database_url, sandbox)
         container = build(load_settings(config))
         try:
-            await container.prepare()
             await migrate(container.database)
+            await container.prepare()
             await container.vault.set("d365-client-secret", "payledger-secret", actor="chaos")
             sandbox.set_faults(**FAULTS)
             crew = Workers(config, workers)

@@ -249,8 +249,8 @@ def _model_settings() -> dict[str, float]:
 
 
 async def _prepare(container: Container) -> None:
-    await container.prepare()
     await migrate(container.database)
+    await container.prepare()
     async with container.database.transaction() as conn:
         used = await conn.scalar(select(func.count()).select_from(postings)) or 0
         used += await conn.scalar(select(func.count()).select_from(journals)) or 0
