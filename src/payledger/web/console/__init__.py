@@ -2,7 +2,8 @@
 
 Dashboard, payments and each payment's timeline, dead letters with replay, journals (approved
 for posting in ``after_review`` mode), subscriptions with pause, resume and cancel,
-reconciliation reports, mapping preview, the flows drawn as diagrams, and connections.
+reconciliation reports, mapping preview, the mapping studio, the flows drawn as diagrams,
+and connections.
 People sign in with an API token whose scopes give them a role (:mod:`.access`); forms carry
 a per-session CSRF token and are refused when the browser says another site sent them
 (:mod:`.origin`); every value is escaped and card numbers are masked (:mod:`.render`).
@@ -24,6 +25,7 @@ from payledger.web.console import (
     routes_operate,
     routes_pages,
     routes_recon,
+    routes_studio,
     routes_subscriptions,
 )
 from payledger.web.console.access import ConsoleProblem, LoginRequired
@@ -45,6 +47,7 @@ ROUTERS: tuple[APIRouter, ...] = tuple(
         routes_subscriptions,
         routes_dunning,
         routes_flows,
+        routes_studio,
     )
 )
 """Every router of the console, each mounted under :data:`PREFIX`."""

@@ -24,6 +24,7 @@ NAVIGATION: tuple[Link, ...] = (
     Link("/dunning", "Dunning"),
     Link("/reconciliation", "Reconciliation"),
     Link("/mapping", "Mapping preview"),
+    Link("/studio", "Mapping studio", Role.MAPPER),
     Link("/flows", "Flows"),
     Link("/connections", "Connections"),
 )
