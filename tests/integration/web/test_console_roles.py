@@ -105,6 +105,9 @@ def test_the_walk_covers_every_console_form():
         "/console/mapping",
         "/console/subscriptions/{given}/{action}",
         "/console/dunning/{given}/{action}",
+        "/console/studio/{name}",
+        "/console/studio/{name}/activate",
+        "/console/studio/{name}/rollback",
     }
 
 
@@ -161,10 +164,11 @@ async def test_a_viewer_is_refused_every_action_with_the_role_it_needs(browser, 
     for path in console_forms():
         if path in ("/console/logout", "/console/mapping"):
             continue  # open to every role: signing out, and a preview that writes nothing
+        needed = "mapper" if path.startswith("/console/studio") else "operator"
         refused = await browser.post(filled(path), data=form(csrf_of(page)))
         assert refused.status_code == 403, path
-        assert "Operator access needed" in refused.text, path
-        assert "signed in as viewer" in refused.text and "--role operator" in refused.text
+        assert f"{needed.capitalize()} access needed" in refused.text, path
+        assert "signed in as viewer" in refused.text and f"--role {needed}" in refused.text
     assert await everything(container) == before
 
 

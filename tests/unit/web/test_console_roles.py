@@ -64,6 +64,9 @@ def test_the_menu_shows_only_links_the_role_may_follow():
     assert [link.label for link in menu(Role.ADMIN, links)] == ["Dashboard", "Studio"]
 
 
-def test_every_page_in_the_menu_is_open_to_viewers_today():
-    assert menu(Role.VIEWER) == list(NAVIGATION)
-    assert "/flows" in [link.path for link in NAVIGATION]
+def test_the_menu_offers_the_mapping_studio_to_mappers_only():
+    assert [link for link in NAVIGATION if link not in menu(Role.VIEWER)] == [
+        Link("/studio", "Mapping studio", Role.MAPPER)
+    ]
+    assert menu(Role.MAPPER) == list(NAVIGATION)
+    assert "/flows" in [link.path for link in menu(Role.VIEWER)]

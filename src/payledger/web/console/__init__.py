@@ -2,7 +2,8 @@
 
 Dashboard, payments and each payment's timeline, dead letters with replay, journals (approved
 for posting in ``after_review`` mode), subscriptions with pause, resume and cancel,
-reconciliation reports, the risk review queue, mapping preview, the flows drawn as diagrams,
+reconciliation reports, the risk review queue, mapping preview, the mapping studio, the flows
+drawn as diagrams,
 and connections.
 People sign in with an API token whose scopes give them a role (:mod:`.access`); forms carry
 a per-session CSRF token and are refused when the browser says another site sent them
@@ -26,6 +27,7 @@ from payledger.web.console import (
     routes_pages,
     routes_recon,
     routes_risk,
+    routes_studio,
     routes_subscriptions,
 )
 from payledger.web.console.access import ConsoleProblem, LoginRequired
@@ -48,6 +50,7 @@ ROUTERS: tuple[APIRouter, ...] = tuple(
         routes_dunning,
         routes_risk,
         routes_flows,
+        routes_studio,
     )
 )
 """Every router of the console, each mounted under :data:`PREFIX`."""

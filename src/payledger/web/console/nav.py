@@ -25,6 +25,7 @@ NAVIGATION: tuple[Link, ...] = (
     Link("/risk", "Risk review"),
     Link("/reconciliation", "Reconciliation"),
     Link("/mapping", "Mapping preview"),
+    Link("/studio", "Mapping studio", Role.MAPPER),
     Link("/flows", "Flows"),
     Link("/connections", "Connections"),
 )
