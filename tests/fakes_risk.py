@@ -114,6 +114,10 @@ class FakeRiskStore(RiskStore, ReviewQueue, TrainingEvents, HeldItems):
                 return subject.card_token
         return ""
 
+    async def screened(self, transaction_id: str) -> RiskSubject | None:
+        found = [s for (txn, _kind), (s, _a) in self.assessed.items() if txn == transaction_id]
+        return found[0] if found else None
+
     async def history(self, subject: RiskSubject, since: datetime) -> RiskHistory:
         earlier = sorted(
             (
@@ -203,6 +207,9 @@ class FakeRiskStore(RiskStore, ReviewQueue, TrainingEvents, HeldItems):
 
     async def review(self, kind: HeldKind, ref: str) -> ReviewItem | None:
         return self._find(kind, ref)
+
+    async def reviews_under(self, kind: HeldKind, ref_prefix: str) -> list[ReviewItem]:
+        return [i for i in self.reviews.values() if i.kind is kind and i.ref.startswith(ref_prefix)]
 
     async def hold_item(
         self,

@@ -34,6 +34,7 @@ from payledger.flows.charge_request import ChargeRequests
 from payledger.flows.ports import CardGateway, ChargeRecords, Receivables
 from payledger.flows.ports.risk import HeldKind
 from payledger.flows.screen_charge import ItemScreen, Screened, item_made, pending_id, screen_item
+from payledger.flows.screen_refund import screen_refund
 from payledger.mapping import CompiledTemplate
 
 
@@ -314,9 +315,13 @@ async def void_payment(txn_id: str, client: str, ctx: ChargeContext) -> ChargeRe
 
 
 async def refund_payment(
-    txn_id: str, amount: Decimal | None, client: str, ctx: ChargeContext
+    txn_id: str, amount: Decimal | None, client: str, ctx: ChargeContext, *, review_key: str = ""
 ) -> tuple[ChargeRecord, ChargeRecord]:
-    """Refund a settled sale or capture, fully or partly; returns (refund, original now)."""
+    """Refund a settled sale or capture, fully or partly; returns (refund, original now).
+
+    With ``review_key`` and screening on (``ctx.items``), the refund is screened first under
+    that key and may be held for review (raises ``Held``, ``Rejected`` or ``RefundWaiting``:
+    nothing was sent to the gateway)."""
     record = await _existing(txn_id, ctx.records)
     left = refundable(record)
     if not left.is_positive:
@@ -329,15 +334,27 @@ async def refund_payment(
         raise AmountRefused("the amount must be more than 0")
     if left < to_refund:
         raise AmountRefused(f"{to_refund} is more than the {left} left to refund")
+    screened = None
+    if ctx.items is not None and review_key:
+        screened = await screen_refund(record, to_refund, review_key, ctx.items, ctx.now)
     payment = await ctx.gateway.refund(record, to_refund)
-    refund = record_of(payment, client, _refs(record), ctx.now)
+    if screened is not None and ctx.items is not None:
+        await item_made(screened, payment, ctx.items)
+    return await record_refund(record, payment, client, ctx)
+
+
+async def record_refund(
+    original: ChargeRecord, payment: Payment, client: str, ctx: ChargeContext
+) -> tuple[ChargeRecord, ChargeRecord]:
+    """Record the gateway's refund ``payment`` of ``original``; (refund, original now)."""
+    refund = record_of(payment, client, _refs(original), ctx.now)
     try:
-        original = await ctx.records.save_refund(
+        now = await ctx.records.save_refund(
             refund, event=_event(ctx.gateway, payment), actor=f"api:{client}"
         )
     except PayLedgerError as exc:
-        raise ChargeNotRecorded(refund, exc, original=record) from exc
-    return refund, original
+        raise ChargeNotRecorded(refund, exc, original=original) from exc
+    return refund, now
 
 
 def _refs(record: ChargeRecord) -> ChargeReferences:

@@ -1,11 +1,12 @@
 """Screen a charge or refund payledger itself is about to make, before the gateway is called.
 
 Automatic charges (auto-pay, subscription billing, dunning retries) and refunds through the
-payments API are scored as the payment they would make. In ``enforce`` mode a ``review``
-score holds the item in the review queue under its key, with the job that makes it once it
-is decided: that job runs the same step again, which finds the decision here (approved: made,
-exactly once through the step's own once-only machinery; rejected: never made). ``shadow``
-scores only. A scorer that fails never holds anything (one ``risk-model`` alert says so).
+payments API (:mod:`payledger.flows.screen_refund` builds their subject) are scored as the
+payment they would make. In ``enforce`` mode a ``review`` score holds the item in the review
+queue under its key, with the job that makes it once it is decided: that job runs the same
+step again, which finds the decision here (approved: made, exactly once through the step's
+own once-only machinery; rejected: never made). ``shadow`` scores only. A scorer that fails
+never holds anything (one ``risk-model`` alert says so).
 
 The assessment is stored under the gateway transaction once the item is made, so the
 payment's own screening in ``payment.process`` finds it instead of scoring it again, and an
@@ -90,12 +91,14 @@ async def screen_item(
         if item.state is ReviewState.PENDING:
             await alert_on(subject, assessment, screen)
     elif item.state is ReviewState.PENDING:  # held before: this attempt is released too
-        item = await items.holds.hold_item(kind, ref, subject, _assessment_of(item), items.release)
+        item = await items.holds.hold_item(
+            kind, ref, subject, review_assessment(item), items.release
+        )
     if item.state is ReviewState.PENDING:
         raise Held(item)
     if item.state is ReviewState.REJECTED:
         raise Rejected(item)
-    return Screened(kind, ref, _assessment_of(item), reviewed=True)
+    return Screened(kind, ref, review_assessment(item), reviewed=True)
 
 
 async def item_made(screened: Screened, payment: Payment, items: ItemScreen) -> None:
@@ -128,8 +131,14 @@ async def _assess(subject: RiskSubject, screen: Screen) -> Assessment:
         return Assessment(0.0, Action.ALLOW, (failed,))
 
 
-def _assessment_of(item: ReviewItem) -> Assessment:
+def review_assessment(item: ReviewItem) -> Assessment:
+    """The assessment a held item was reviewed on."""
     return Assessment(item.score, Action.REVIEW, item.reasons)
+
+
+def is_made(item: ReviewItem) -> bool:
+    """The held item was made: its review carries the gateway's transaction id."""
+    return item.transaction_id not in ("", pending_id(item.kind, item.ref))
 
 
 def pending_id(kind: HeldKind, ref: str) -> str:
@@ -142,7 +151,9 @@ __all__ = [
     "ItemScreen",
     "Rejected",
     "Screened",
+    "is_made",
     "item_made",
     "pending_id",
+    "review_assessment",
     "screen_item",
 ]

@@ -125,6 +125,18 @@ class SqlReviewQueue:
             row = (await conn.execute(query)).one_or_none()
         return review_item(row) if row is not None else None
 
+    async def reviews_under(self, kind: HeldKind, ref_prefix: str) -> list[ReviewItem]:
+        query = (
+            select(rr)
+            .where(
+                rr.c.item_kind == kind.value,
+                rr.c.item_ref.startswith(ref_prefix[:120], autoescape=True),
+            )
+            .order_by(rr.c.id)
+        )
+        async with self.database.transaction() as conn:
+            return [review_item(row) for row in await conn.execute(query)]
+
     async def hold_item(
         self,
         kind: HeldKind,

@@ -116,6 +116,10 @@ class RiskStore(Protocol):
         """The card token an earlier screened event of ``transaction_id`` used ("" unknown)."""
         ...
 
+    async def screened(self, transaction_id: str) -> RiskSubject | None:
+        """The first screened event of ``transaction_id`` (e.g. the sale a refund returns)."""
+        ...
+
     async def history(self, subject: RiskSubject, since: datetime) -> RiskHistory:
         """Earlier events than ``subject`` from ``since`` on, as :class:`RiskHistory` says."""
         ...
@@ -175,6 +179,10 @@ class HeldItems(Protocol):
 
     async def review(self, kind: HeldKind, ref: str) -> ReviewItem | None:
         """The review of (``kind``, ``ref``), if one was opened."""
+        ...
+
+    async def reviews_under(self, kind: HeldKind, ref_prefix: str) -> list[ReviewItem]:
+        """The reviews of ``kind`` whose ref starts with ``ref_prefix``, oldest first."""
         ...
 
     async def hold_item(
