@@ -19,6 +19,7 @@ from payledger.domain.charges import (
     Receivable,
     ReceivableKind,
 )
+from payledger.domain.errors import AmbiguousOutcome
 from payledger.domain.model import Outcome, Payment, PaymentKind, PaymentStatus
 from payledger.domain.money import Money
 from payledger.flows.charge_request import ChargeRequests
@@ -68,6 +69,10 @@ class FakeCardGateway(CardGateway):
         """The request of each charge, as the flow mapped it."""
         self.lost_charges: list[Payment] = []
         """Charges made by an earlier, interrupted attempt (found by :meth:`find_charge`)."""
+        self.refunds: list[Payment] = []
+        """Refunds made, found by :meth:`find_refund`."""
+        self.lose_next_refund = False
+        """The next refund is made but its answer is lost (raises ``AmbiguousOutcome``)."""
         self._next = 1001
         self._fail_next = list(fail_next or [])
 
@@ -124,9 +129,24 @@ class FakeCardGateway(CardGateway):
 
     async def refund(self, original: ChargeRecord, amount: Money) -> Payment:
         self.calls.append(("refund", amount))
-        return self._payment(
+        payment = self._payment(
             self._txn(), PaymentKind.REFUND, amount, original_txn_id=original.gateway_txn_id
         )
+        self.refunds.append(payment)
+        if self.lose_next_refund:
+            self.lose_next_refund = False
+            raise AmbiguousOutcome("answer lost", system="fakepay", operation="refund")
+        return payment
+
+    async def find_refund(
+        self, original: ChargeRecord, amount: Money, since: datetime
+    ) -> Payment | None:
+        found = [
+            p
+            for p in self.refunds
+            if p.original_txn_id == original.gateway_txn_id and p.amount == amount
+        ]
+        return found[-1] if found else None
 
     async def find_charge(self, refs: ChargeReferences, since: datetime) -> Payment | None:
         found = [p for p in self.lost_charges if p.invoice_ref == refs.invoice_number]

@@ -23,8 +23,10 @@ from payledger.domain.risk import (
 from payledger.flows.ports.risk import (
     Burst,
     Decided,
+    HeldItems,
     HeldKind,
     ModelInfo,
+    ReleaseJob,
     ReviewItem,
     ReviewQueue,
     ReviewState,
@@ -86,9 +88,10 @@ class FakeRiskTrainer(RiskTrainer):
 
 
 @final
-class FakeRiskStore(RiskStore, ReviewQueue, TrainingEvents):
+class FakeRiskStore(RiskStore, ReviewQueue, TrainingEvents, HeldItems):
     """Assessments, reviews and their releases in memory; ``released`` lists the inbox ids
-    approvals released, in order (a release is listed once, like the SQL store's job)."""
+    approvals released, in order (a release is listed once, like the SQL store's job);
+    ``jobs`` the release jobs of held charges and refunds, enqueued once on a decision."""
 
     def __init__(self) -> None:
         self.assessed: dict[tuple[str, SubjectKind], tuple[RiskSubject, Assessment]] = {}
@@ -97,6 +100,8 @@ class FakeRiskStore(RiskStore, ReviewQueue, TrainingEvents):
         self.events: dict[int, str] = {}
         """Inbox id -> ``held`` / ``rejected``."""
         self.released: list[int] = []
+        self.item_releases: dict[int, list[ReleaseJob]] = {}
+        self.jobs: list[ReleaseJob] = []
         self._ids = itertools.count(1)
 
     async def assessment(self, transaction_id: str, kind: SubjectKind) -> Assessment | None:
@@ -108,6 +113,10 @@ class FakeRiskStore(RiskStore, ReviewQueue, TrainingEvents):
             if txn == transaction_id and subject.card_token:
                 return subject.card_token
         return ""
+
+    async def screened(self, transaction_id: str) -> RiskSubject | None:
+        found = [s for (txn, _kind), (s, _a) in self.assessed.items() if txn == transaction_id]
+        return found[0] if found else None
 
     async def history(self, subject: RiskSubject, since: datetime) -> RiskHistory:
         earlier = sorted(
@@ -188,12 +197,52 @@ class FakeRiskStore(RiskStore, ReviewQueue, TrainingEvents):
         state = ReviewState.APPROVED if approve else ReviewState.REJECTED
         item = replace(item, state=state, decided_by=actor, decided_at=at, comment=comment)
         self.reviews[item_id] = item
+        self.jobs += self.item_releases.pop(item_id, [])
         held = self.held.get(item_id, [])
         if approve:
             self.released += held
         else:
             self.events.update({inbox_id: state.value for inbox_id in held})
         return Decided(item, applied=True, released=len(held) if approve else 0)
+
+    async def review(self, kind: HeldKind, ref: str) -> ReviewItem | None:
+        return self._find(kind, ref)
+
+    async def reviews_under(self, kind: HeldKind, ref_prefix: str) -> list[ReviewItem]:
+        return [i for i in self.reviews.values() if i.kind is kind and i.ref.startswith(ref_prefix)]
+
+    async def hold_item(
+        self,
+        kind: HeldKind,
+        ref: str,
+        subject: RiskSubject,
+        assessment: Assessment,
+        release: ReleaseJob,
+    ) -> ReviewItem:
+        item = self._find(kind, ref)
+        if item is None:
+            item = ReviewItem(
+                id=next(self._ids),
+                kind=kind,
+                ref=ref,
+                transaction_id=subject.transaction_id,
+                state=ReviewState.PENDING,
+                score=assessment.score,
+                reasons=assessment.reasons,
+                amount=subject.amount,
+                customer_id=subject.customer_id,
+                created_at=subject.occurred_at,
+            )
+            self.reviews[item.id] = item
+        releases = self.item_releases.setdefault(item.id, [])
+        if item.state is ReviewState.PENDING and release not in releases:
+            releases.append(release)
+        return item
+
+    async def link(self, kind: HeldKind, ref: str, transaction_id: str) -> None:
+        item = self._find(kind, ref)
+        if item is not None:
+            self.reviews[item.id] = replace(item, transaction_id=transaction_id)
 
     async def training_events(self, limit: int) -> list[RiskSubject]:
         subjects = sorted((s for s, _ in self.assessed.values()), key=lambda s: s.occurred_at)

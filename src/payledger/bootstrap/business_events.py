@@ -10,6 +10,7 @@ from payledger.bootstrap.attempts import is_last_attempt
 from payledger.bootstrap.container import Container
 from payledger.bootstrap.dunning import missed_charges
 from payledger.bootstrap.payments import charge_ports
+from payledger.bootstrap.risk import item_screen
 from payledger.engine.jobs import Handler, Job
 from payledger.flows.auto_pay import pay_posted_invoice
 from payledger.stores.business_events import (
@@ -69,9 +70,11 @@ async def _park(
 
 
 def process_business_event(container: Container) -> Handler:
-    """Charge the invoice a stored business event names; park the event on the last attempt."""
+    """Charge the invoice a stored business event names; park the event on the last attempt.
+    A charge the risk screen holds leaves the event ``held``: the review's decision runs this
+    job again, which charges it (approved) or marks it ``rejected``."""
     events = BusinessEvents(container.queue)
-    acting = (EventStatus.RECEIVED, EventStatus.CHARGING, EventStatus.PARKED)
+    acting = (EventStatus.RECEIVED, EventStatus.CHARGING, EventStatus.PARKED, EventStatus.HELD)
 
     async def process(job: Job) -> None:
         row_id = int(job.payload["business_event_id"])
@@ -84,7 +87,12 @@ def process_business_event(container: Container) -> Handler:
             result = await pay_posted_invoice(
                 posted,
                 company=container.settings.d365.company,
-                ctx=await charge_ports(container),
+                ctx=await charge_ports(
+                    container,
+                    screened_by=item_screen(
+                        container, PROCESS_BUSINESS_EVENT, {"business_event_id": row_id}
+                    ),
+                ),
                 attempts=_Attempts(container, events, row_id),
                 dunning=await missed_charges(container),
             )

@@ -20,6 +20,7 @@ from payledger.adapters.d365.collections import D365Collections
 from payledger.adapters.d365.free_text_invoices import D365SubscriptionMirror
 from payledger.bootstrap.container import Container
 from payledger.bootstrap.payments import charge_ports
+from payledger.bootstrap.risk import item_screen
 from payledger.config import Settings
 from payledger.domain.dunning import (
     CollectionsStage,
@@ -117,7 +118,7 @@ async def dunning_ports(
     of ``POST /api/v1/payments`` (built anew for each attempt)."""
 
     async def charging() -> ChargeContext:
-        return await charge_ports(container)
+        return await charge_ports(container, screened_by=item_screen(container, RETRY_DUNNING))
 
     return DunningPorts(
         store=SqlDunning(container.database, container.clock),

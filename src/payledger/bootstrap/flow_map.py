@@ -23,6 +23,7 @@ from payledger.bootstrap.housekeeping import PURGE_IDEMPOTENCY_KEYS
 from payledger.bootstrap.jobs import JOB_KINDS, JobKind
 from payledger.bootstrap.journals import POST_JOURNALS
 from payledger.bootstrap.payments import POLL_PAYTRACE
+from payledger.bootstrap.refunds import REFUND_HELD
 from payledger.bootstrap.risk import TRAIN_RISK
 from payledger.bootstrap.subscriptions import BILL_SUBSCRIPTIONS
 from payledger.bootstrap.webhooks import FETCH_HINTED
@@ -119,6 +120,7 @@ JOB_TOUCHES: Mapping[str, Touches] = {
     RETRY_DUNNING: Touches((Source.SCHEDULE,), templates=(CHARGE_REQUEST,)),
     SEND_NOTICES: Touches((Source.SCHEDULE,), after=(RETRY_DUNNING,), reads=(d365("customers"),)),
     TRAIN_RISK: Touches((Source.SCHEDULE,)),
+    REFUND_HELD: Touches((Source.OPERATOR,), reads=(paytrace("transactions export"),)),
     RUN_RECONCILIATION: Touches(
         (Source.SCHEDULE,),
         templates=("d365_payment_journal_summary_line", "d365_payment_journal_summary_fee"),
@@ -158,6 +160,7 @@ FLOWS: tuple[Flow, ...] = (
     Flow("billing", "Recurring billing", (BILL_SUBSCRIPTIONS,)),
     Flow("dunning", "Dunning", (RETRY_DUNNING, SEND_NOTICES)),
     Flow("risk", "Risk model retrained on the merchant's history", (TRAIN_RISK,)),
+    Flow("refund-review", "Refunds held for risk review, made once approved", (REFUND_HELD,)),
     Flow("reconciliation", "Settlement reconciliation", (RUN_RECONCILIATION, POST_DEPOSIT)),
     Flow(
         "housekeeping",

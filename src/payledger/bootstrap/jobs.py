@@ -24,6 +24,7 @@ from payledger.bootstrap import (
     payments,
     posting,
     reconcile,
+    refunds,
     risk,
     subscriptions,
     webhooks,
@@ -131,6 +132,7 @@ JOB_KINDS: tuple[JobKind, ...] = (
         enabled=risk.risk_enabled,
         schedule=risk.train_schedule,
     ),
+    JobKind(refunds.REFUND_HELD, refunds.release_held_refund),
 )
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import timedelta
 
 import structlog
@@ -15,6 +16,7 @@ from payledger.engine.jobs import Handler, Job
 from payledger.engine.schedule import Schedule
 from payledger.flows.charge_payment import ChargeContext, charge_context
 from payledger.flows.poll_payments import PollPayments, poll_payments
+from payledger.flows.screen_charge import ItemScreen
 from payledger.mapping import CompiledTemplate, StaticCatalog, compile_template, paytrace_entities
 from payledger.stores.charge_records import SqlChargeRecords
 from payledger.stores.payment_events import SqlPaymentEventStore
@@ -83,14 +85,18 @@ def charge_request_template(container: Container) -> CompiledTemplate:
     )
 
 
-async def charge_ports(container: Container) -> ChargeContext:
+async def charge_ports(
+    container: Container, *, screened_by: ItemScreen | None = None
+) -> ChargeContext:
     """The ports charging works with: PayTrace, D365 receivables and payledger's records
-    (with the templates in force now: an API request is no job, so it checks here)."""
+    (with the templates in force now: an API request is no job, so it checks here); with
+    ``screened_by``, payledger's own charges are screened first and may be held."""
     await container.refresh_templates()
-    return charge_context(
+    ctx = charge_context(
         await card_gateway(container),
         await receivables(container),
         SqlChargeRecords(container.inbox),
         container.clock,
         charge_request_template(container),
     )
+    return replace(ctx, items=screened_by) if screened_by is not None else ctx

@@ -4,8 +4,10 @@ the ``risk.train`` job. With ``[risk] mode = "off"`` nothing here is built."""
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable
+import weakref
+from collections.abc import Callable, Mapping
 from datetime import timedelta
+from typing import Any
 
 import structlog
 
@@ -14,8 +16,9 @@ from payledger.bootstrap.container import Container
 from payledger.config import RiskSettings, Settings
 from payledger.engine.jobs import Handler, Job
 from payledger.engine.schedule import Schedule
-from payledger.flows.ports.risk import Decided, ModelInfo, RiskScorer, RiskTrainer
+from payledger.flows.ports.risk import Decided, ModelInfo, ReleaseJob, RiskScorer, RiskTrainer
 from payledger.flows.review_risk import decide_review
+from payledger.flows.screen_charge import ItemScreen
 from payledger.flows.screening import Screen, ScreenPolicy
 from payledger.flows.train_risk import train_risk_model
 from payledger.stores.risk import SqlRiskStore
@@ -71,6 +74,30 @@ def payment_screen(container: Container) -> Callable[[], Screen | None]:
         )
 
     return screen
+
+
+_SCREENS: dict[int, Callable[[], Screen | None]] = {}
+"""Each container's screen, built once (the scorer loads the model)."""
+
+
+def shared_screen(container: Container) -> Screen | None:
+    """The container's screen, shared by its charges and refunds; None when screening is off."""
+    key = id(container)
+    if key not in _SCREENS:
+        _SCREENS[key] = payment_screen(container)
+        weakref.finalize(container, _SCREENS.pop, key, None)
+    return _SCREENS[key]()
+
+
+def item_screen(
+    container: Container, job_kind: str, payload: Mapping[str, Any] | None = None
+) -> ItemScreen | None:
+    """What screens payledger's own charges and refunds, held ones made by the job
+    ``job_kind`` (``payload``); None when screening is off."""
+    screen = shared_screen(container)
+    if screen is None:
+        return None
+    return ItemScreen(screen, review_queue(container), ReleaseJob(job_kind, dict(payload or {})))
 
 
 async def decide(

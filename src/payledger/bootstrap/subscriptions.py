@@ -14,6 +14,7 @@ from payledger.bootstrap.container import Container
 from payledger.bootstrap.customers import customer_directory
 from payledger.bootstrap.dunning import subscription_dunning
 from payledger.bootstrap.payments import charge_ports
+from payledger.bootstrap.risk import item_screen
 from payledger.config import Settings
 from payledger.engine.jobs import Handler, Job
 from payledger.engine.schedule import Schedule
@@ -81,7 +82,9 @@ async def billing_ports(
         store=SqlSubscriptions(container.database, container.clock),
         invoicing=await invoicing(container),
         mirror=status_mirror,
-        charging=await charge_ports(container),
+        charging=await charge_ports(
+            container, screened_by=item_screen(container, BILL_SUBSCRIPTIONS)
+        ),
         clock=container.clock,
         dunning=await subscription_dunning(container, status_mirror),
     )

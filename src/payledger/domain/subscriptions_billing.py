@@ -30,6 +30,8 @@ class EntryStatus(StrEnum):
     DECLINED = "declined"
     FAILED = "failed"
     """Not charged, and retrying will not help (e.g. the card on file is gone); see error."""
+    REJECTED = "rejected"
+    """Never charged: an operator rejected the charge in the risk review; see error."""
     SKIPPED = "skipped"
     """Not billed: missed while payledger was down (``catch_up = "latest"``) or nothing owed."""
     GATEWAY_PAID = "gateway_paid"

@@ -36,6 +36,7 @@ from payledger.flows.charge_payment import (
     record_of,
 )
 from payledger.flows.ports import ChargeAttempts, MissedCharges
+from payledger.flows.screen_charge import Held, Rejected
 
 AUTO_PAY_CLIENT = "d365-auto-pay"
 """The client name auto-pay charges are recorded (and audited) under."""
@@ -49,6 +50,11 @@ class AutoPayOutcome(StrEnum):
     FAILED = "failed"
     """Not charged: the gateway refused the charge (e.g. the customer profile is gone), or the
     event's invoice or customer is no valid D365 id; a person must look."""
+    HELD = "held"
+    """Not charged yet: the risk screen holds the charge for review; the approval charges it
+    (once), through the same step. Not a decline."""
+    REJECTED = "rejected"
+    """Never charged: an operator rejected the charge in the risk review."""
 
 
 @dataclass(frozen=True)
@@ -130,6 +136,12 @@ class InvoiceCharge:
     client: str
     since: datetime
     """No charge of this invoice was made before this (where a cut-off one is looked for)."""
+    review_key: str = ""
+    """The key the risk screen holds this charge under ("" : ``<client>:<invoice>``)."""
+
+    @property
+    def held_as(self) -> str:
+        return self.review_key or f"{self.client}:{self.invoice_number}"
 
 
 async def charge_invoice_once(
@@ -149,9 +161,14 @@ async def charge_invoice_once(
                 number=charge.invoice_number,
                 card=charge.card,
                 client=charge.client,
+                review_key=charge.held_as,
             ),
             ctx,
         )
+    except Held as exc:  # waiting for an operator: not charged, not declined
+        return AutoPayResult(AutoPayOutcome.HELD, str(exc))
+    except Rejected as exc:
+        return AutoPayResult(AutoPayOutcome.REJECTED, str(exc))
     except Busy as exc:  # a charge through the API is running: look again once it is done
         raise TransientError(str(exc), system="payledger", operation=charge.client) from exc
     except (NotAllowed, AmountRefused, NotFound) as exc:

@@ -1,7 +1,8 @@
 """The billing run: every due subscription period invoiced in the ERP and charged, once.
 
 Each entry moves ``planned`` (claimed) -> ``invoiced`` (the free-text invoice is posted) ->
-``charged`` | ``declined`` | ``failed``, and every step is recorded before the next begins:
+``charged`` | ``declined`` | ``failed`` | ``rejected`` (the risk review refused the charge),
+and every step is recorded before the next begins:
 
 - the claim is the insert of the entry's row (:class:`SubscriptionStore`), so two runs never
   bill a period twice;
@@ -9,7 +10,8 @@ Each entry moves ``planned`` (claimed) -> ``invoiced`` (the free-text invoice is
   is found, never issued again;
 - the charge goes through :func:`~payledger.flows.auto_pay.charge_invoice_once`, the step
   auto-pay and the payments API use, which finds a charge an interrupted attempt made before
-  charging; the payment then settles the invoice through the ledger loop.
+  charging; the payment then settles the invoice through the ledger loop. A charge the risk
+  screen holds leaves the entry ``invoiced`` (outcome ``held``) until an operator decides.
 
 When the ERP or the gateway is down, the entry stays where it is and the run stops; the next
 run (or a run after a crash, once the lease lapses) continues each entry from its step.
@@ -52,7 +54,10 @@ _OUTCOMES = {
     AutoPayOutcome.CHARGED: EntryStatus.CHARGED,
     AutoPayOutcome.DECLINED: EntryStatus.DECLINED,
     AutoPayOutcome.FAILED: EntryStatus.FAILED,
+    AutoPayOutcome.REJECTED: EntryStatus.REJECTED,
 }
+HELD = "held"
+"""A run's outcome for an entry whose charge waits in the risk review (left ``invoiced``)."""
 
 
 @dataclass(frozen=True)
@@ -157,7 +162,7 @@ async def bill_entry(
             number = await _issue(item, cmd, ports.invoicing)
             await store.advance(entry.id, EntryStatus.INVOICED, invoice_number=number)
             entry = replace(entry, status=EntryStatus.INVOICED, invoice_number=number)
-        return (await _charge(ClaimedEntry(entry, item.subscription), ports)).value
+        return await _charge(ClaimedEntry(entry, item.subscription), ports)
     except PayLedgerError as exc:
         error = f"{type(exc).__name__}: {exc}"
         if exc.retryable:  # an outage: the rest of the run would meet it too
@@ -195,7 +200,7 @@ async def _issue(item: ClaimedEntry, cmd: BillSubscriptions, invoicing: FreeText
     return issued.number
 
 
-async def _charge(item: ClaimedEntry, ports: BillingPorts) -> EntryStatus:
+async def _charge(item: ClaimedEntry, ports: BillingPorts) -> str:
     entry, subscription = item.entry, item.subscription
     charge = InvoiceCharge(
         invoice_number=entry.invoice_number,
@@ -207,6 +212,9 @@ async def _charge(item: ClaimedEntry, ports: BillingPorts) -> EntryStatus:
     result = await charge_invoice_once(
         charge, ctx=ports.charging, attempts=_Attempts(ports.store, entry.id)
     )
+    if result.outcome is AutoPayOutcome.HELD:  # not charged yet: the approval runs it again
+        await ports.store.release(entry.id, result.reason)
+        return HELD
     if result.outcome is AutoPayOutcome.SKIPPED:  # nothing open on the invoice
         txn = await _paid_by(entry, ports)
         status = EntryStatus.CHARGED if txn else EntryStatus.FAILED
@@ -215,7 +223,7 @@ async def _charge(item: ClaimedEntry, ports: BillingPorts) -> EntryStatus:
     error = "" if status is EntryStatus.CHARGED else result.reason
     await ports.store.advance(entry.id, status, gateway_txn_id=txn, error=error)
     await _settle(item, status, result.reason, ports)
-    return status
+    return status.value
 
 
 async def _paid_by(entry: BillingEntry, ports: BillingPorts) -> str:

@@ -20,6 +20,7 @@ from payledger.domain.charges import (
     PaymentState,
     Receivable,
     ReceivableKind,
+    StoredCard,
     open_amount,
     refundable,
 )
@@ -28,8 +29,12 @@ from payledger.domain.erp_keys import check_erp_id
 from payledger.domain.errors import DomainError, PayLedgerError
 from payledger.domain.model import Payment, PaymentKind
 from payledger.domain.money import Money
+from payledger.domain.risk import RiskSubject, SubjectKind
 from payledger.flows.charge_request import ChargeRequests
 from payledger.flows.ports import CardGateway, ChargeRecords, Receivables
+from payledger.flows.ports.risk import HeldKind
+from payledger.flows.screen_charge import ItemScreen, Screened, item_made, pending_id, screen_item
+from payledger.flows.screen_refund import screen_refund
 from payledger.mapping import CompiledTemplate
 
 
@@ -76,6 +81,9 @@ class Charge:
     """When given, must be the receivable's currency."""
     capture: bool = True
     """False: authorize only (capture later)."""
+    review_key: str = ""
+    """When given (payledger's own charges), the charge is screened first under this key
+    and may be held for review (:mod:`payledger.flows.screen_charge`)."""
 
 
 @dataclass(frozen=True)
@@ -95,6 +103,8 @@ class ChargeContext:
     now: datetime
     requests: ChargeRequests
     """How a charge's gateway request is built (the charge request template)."""
+    items: ItemScreen | None = None
+    """Screens payledger's own charges and refunds before they are made (None: off)."""
 
 
 def charge_context(
@@ -213,13 +223,35 @@ async def _charge_held(cmd: Charge, ctx: ChargeContext) -> Charged:
         sales_order_number=receivable.sales_order_number,
     )
     request = await ctx.requests.for_receivable(receivable, amount, cmd.card)
+    screened = await _screen(cmd, refs, amount, ctx)
     payment = await ctx.gateway.charge(
         amount, cmd.card, capture=cmd.capture, refs=refs, request=request
     )
+    if screened is not None and ctx.items is not None:
+        await item_made(screened, payment, ctx.items)
     record = record_of(payment, cmd.client, refs, ctx.now)
     action = "payment.charged" if payment.is_approved else "payment.declined"
     await _save(ctx, record, payment, cmd.client, action)
     return Charged(record, receivable, open_)
+
+
+async def _screen(
+    cmd: Charge, refs: ChargeReferences, amount: Money, ctx: ChargeContext
+) -> Screened | None:
+    """Screen one of payledger's own charges; raises ``Held`` or ``Rejected`` to stop it."""
+    if ctx.items is None or not cmd.review_key:
+        return None
+    card = cmd.card.customer_id if isinstance(cmd.card, StoredCard) else ""
+    subject = RiskSubject(
+        transaction_id=pending_id(HeldKind.CHARGE, cmd.review_key),
+        kind=SubjectKind.SALE if cmd.capture else SubjectKind.AUTHORIZATION,
+        amount=amount,
+        occurred_at=ctx.now,
+        customer_id=card,
+        card_token=card,
+        invoice_ref=refs.invoice_number or refs.sales_order_number,
+    )
+    return await screen_item(HeldKind.CHARGE, cmd.review_key, subject, ctx.items)
 
 
 async def _save(
@@ -283,9 +315,13 @@ async def void_payment(txn_id: str, client: str, ctx: ChargeContext) -> ChargeRe
 
 
 async def refund_payment(
-    txn_id: str, amount: Decimal | None, client: str, ctx: ChargeContext
+    txn_id: str, amount: Decimal | None, client: str, ctx: ChargeContext, *, review_key: str = ""
 ) -> tuple[ChargeRecord, ChargeRecord]:
-    """Refund a settled sale or capture, fully or partly; returns (refund, original now)."""
+    """Refund a settled sale or capture, fully or partly; returns (refund, original now).
+
+    With ``review_key`` and screening on (``ctx.items``), the refund is screened first under
+    that key and may be held for review (raises ``Held``, ``Rejected`` or ``RefundWaiting``:
+    nothing was sent to the gateway)."""
     record = await _existing(txn_id, ctx.records)
     left = refundable(record)
     if not left.is_positive:
@@ -298,15 +334,27 @@ async def refund_payment(
         raise AmountRefused("the amount must be more than 0")
     if left < to_refund:
         raise AmountRefused(f"{to_refund} is more than the {left} left to refund")
+    screened = None
+    if ctx.items is not None and review_key:
+        screened = await screen_refund(record, to_refund, review_key, ctx.items, ctx.now)
     payment = await ctx.gateway.refund(record, to_refund)
-    refund = record_of(payment, client, _refs(record), ctx.now)
+    if screened is not None and ctx.items is not None:
+        await item_made(screened, payment, ctx.items)
+    return await record_refund(record, payment, client, ctx)
+
+
+async def record_refund(
+    original: ChargeRecord, payment: Payment, client: str, ctx: ChargeContext
+) -> tuple[ChargeRecord, ChargeRecord]:
+    """Record the gateway's refund ``payment`` of ``original``; (refund, original now)."""
+    refund = record_of(payment, client, _refs(original), ctx.now)
     try:
-        original = await ctx.records.save_refund(
+        now = await ctx.records.save_refund(
             refund, event=_event(ctx.gateway, payment), actor=f"api:{client}"
         )
     except PayLedgerError as exc:
-        raise ChargeNotRecorded(refund, exc, original=record) from exc
-    return refund, original
+        raise ChargeNotRecorded(refund, exc, original=original) from exc
+    return refund, now
 
 
 def _refs(record: ChargeRecord) -> ChargeReferences:

@@ -6,7 +6,9 @@
   (case, attempt number) key, so two workers never make the same attempt. The charge goes
   through :func:`~payledger.flows.auto_pay.charge_invoice_once` (client ``dunning``, looking
   for a cut-off charge made since the attempt was claimed), so an attempt resumed after a
-  crash finds the charge at the gateway instead of charging again.
+  crash finds the charge at the gateway instead of charging again. A retry the risk screen
+  holds is released unmade (no attempt counted) until an operator decides; a rejected one
+  ends as a failed attempt (like a hard decline: the case waits for a new card).
 - Each step's customer notice and ERP collections stage (:class:`DunningParts`) follow once
   the case is stored; a failing one is an operator alert, never a lost case.
 """
@@ -214,12 +216,16 @@ async def _attempt(item: ClaimedAttempt, ports: DunningPorts, report: RetryRepor
         card=StoredCard(case.vault_customer_id),
         client=DUNNING_CLIENT,
         since=item.started_at,
+        review_key=f"{DUNNING_CLIENT}:{case.invoice_number}:{case.id}:{item.no}",
     )
     try:
         ctx = await ports.charging()
         result = await charge_invoice_once(
             charge, ctx=ctx, attempts=_Start(ports.store, item.attempt_id)
         )
+        if result.outcome is AutoPayOutcome.HELD:  # no retry counted: the approval runs it
+            await ports.store.release(item.attempt_id, result.reason)
+            return "held"
         attempt = await _attempt_of(item, result, ctx, ports.policy)
     except PayLedgerError as exc:  # an outage (or a refusal to look at): resumed next run
         error = f"{type(exc).__name__}: {exc}"
@@ -239,6 +245,7 @@ async def _attempt_of(
         AutoPayOutcome.DECLINED: AttemptOutcome.DECLINED,
         AutoPayOutcome.FAILED: AttemptOutcome.FAILED,
         AutoPayOutcome.SKIPPED: AttemptOutcome.NOTHING_OPEN,
+        AutoPayOutcome.REJECTED: AttemptOutcome.FAILED,  # refused by the merchant: hard
     }[result.outcome]
     txn = result.gateway_txn_id
     if outcome is AttemptOutcome.NOTHING_OPEN:  # paid by this attempt, before a crash?

@@ -29,6 +29,10 @@ class EventStatus:
     """Stored and acknowledged; payledger does not act on this kind of event."""
     CHARGING = "charging"
     """An auto-pay charge was started (the gateway may have acted)."""
+    HELD = "held"
+    """The charge waits in the risk review; the decision runs the event's job again."""
+    REJECTED = "rejected"
+    """An operator rejected the charge in the risk review: never charged."""
     PARKED = "parked"
     """Processing gave up (``outcome`` says why); the gateway may have acted. Replaying its
     job looks the charge up before charging, as for ``charging``. An alert was raised."""

@@ -56,6 +56,12 @@ class SqlRiskStore:
             )
         return str(found or "")
 
+    async def screened(self, transaction_id: str) -> RiskSubject | None:
+        query = select(ra).where(ra.c.transaction_id == transaction_id).order_by(ra.c.id).limit(1)
+        async with self.database.transaction() as conn:
+            row = (await conn.execute(query)).one_or_none()
+        return subject_of_row(row) if row is not None else None
+
     async def history(self, subject: RiskSubject, since: datetime) -> RiskHistory:
         async with self.database.transaction() as conn:
             windows = {

@@ -16,7 +16,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import and_, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from payledger.adapters.db.audit import record_audit
@@ -29,7 +29,7 @@ from payledger.domain.money import Money
 from payledger.domain.risk import Assessment, Reason, RiskSubject
 from payledger.engine.jobs import NewJob
 from payledger.engine.queue import Queue
-from payledger.flows.ports.risk import Decided, HeldKind, ReviewItem, ReviewState
+from payledger.flows.ports.risk import Decided, HeldKind, ReleaseJob, ReviewItem, ReviewState
 
 
 @dataclass(frozen=True)
@@ -104,12 +104,64 @@ class SqlReviewQueue:
             return state
 
     async def _locked(self, conn: AsyncConnection, kind: HeldKind, ref: str) -> Any:
-        query = select(rr.c.id, rr.c.state).where(
-            rr.c.item_kind == kind.value, rr.c.item_ref == ref[:120]
-        )
+        """The review of (``kind``, ``ref``), locked; a posting's is also the approved review
+        of the charge or refund that made its transaction."""
+        own = and_(rr.c.item_kind == kind.value, rr.c.item_ref == ref[:120])
+        if kind is HeldKind.POSTING:
+            made = and_(
+                rr.c.item_kind.in_((HeldKind.CHARGE.value, HeldKind.REFUND.value)),
+                rr.c.transaction_id == ref,
+                rr.c.state == ReviewState.APPROVED.value,
+            )
+            own = or_(own, made)
+        query = select(rr.c.id, rr.c.state).where(own).order_by(rr.c.id).limit(1)
         if not self.database.is_sqlite:
             query = query.with_for_update()
         return (await conn.execute(query)).one_or_none()
+
+    async def review(self, kind: HeldKind, ref: str) -> ReviewItem | None:
+        query = select(rr).where(rr.c.item_kind == kind.value, rr.c.item_ref == ref[:120])
+        async with self.database.transaction() as conn:
+            row = (await conn.execute(query)).one_or_none()
+        return review_item(row) if row is not None else None
+
+    async def reviews_under(self, kind: HeldKind, ref_prefix: str) -> list[ReviewItem]:
+        query = (
+            select(rr)
+            .where(
+                rr.c.item_kind == kind.value,
+                rr.c.item_ref.startswith(ref_prefix[:120], autoescape=True),
+            )
+            .order_by(rr.c.id)
+        )
+        async with self.database.transaction() as conn:
+            return [review_item(row) for row in await conn.execute(query)]
+
+    async def hold_item(
+        self,
+        kind: HeldKind,
+        ref: str,
+        subject: RiskSubject,
+        assessment: Assessment,
+        release: ReleaseJob,
+    ) -> ReviewItem:
+        """A charge or refund held (``HeldItems``): its release is keyed by what it runs, so
+        each attempt that met the pending review is released once."""
+        runs = ":".join(f"{k}={v}" for k, v in sorted(release.payload.items()))
+        key = f"risk-release:{kind.value}:{ref}:{release.job_kind}:{runs}"[:200]
+        held = Release(release.job_kind, dict(release.payload), key)
+        await self.hold(kind, ref, subject, assessment, held, open_review=True)
+        item = await self.review(kind, ref)
+        assert item is not None  # opened now or before, never deleted
+        return item
+
+    async def link(self, kind: HeldKind, ref: str, transaction_id: str) -> None:
+        async with self.database.transaction() as conn:
+            await conn.execute(
+                update(rr)
+                .where(rr.c.item_kind == kind.value, rr.c.item_ref == ref[:120])
+                .values(transaction_id=transaction_id[:64])
+            )
 
     async def items(self, state: ReviewState | None = ReviewState.PENDING) -> list[ReviewItem]:
         query = select(rr).order_by(rr.c.created_at, rr.c.id)
@@ -135,11 +187,11 @@ class SqlReviewQueue:
                 .returning(rr.c.id)
             )
             applied = changed.scalar_one_or_none() is not None
-            released = await self._settle(conn, item_id, state, at) if applied else 0
             row = (await conn.execute(select(rr).where(rr.c.id == item_id))).one_or_none()
             if row is None:
                 raise DomainError(f"review item {item_id} does not exist")
             item = review_item(row)
+            released = await self._settle(conn, item, at) if applied else 0
             if applied:
                 await record_audit(
                     conn,
@@ -157,14 +209,15 @@ class SqlReviewQueue:
                 )
         return Decided(item, applied, released)
 
-    async def _settle(
-        self, conn: AsyncConnection, item_id: int, state: ReviewState, at: datetime
-    ) -> int:
-        """Enqueue the releases of an approved item, or mark a rejected item's events."""
+    async def _settle(self, conn: AsyncConnection, item: ReviewItem, at: datetime) -> int:
+        """Enqueue the releases of an approved item, or mark a rejected posting's events. A
+        rejected charge or refund is released too: its step runs again, finds the rejection
+        and records it where its own state is kept (never making it)."""
+        item_id, state = item.id, item.state
         rows = (
             await conn.execute(select(rel).where(rel.c.review_id == item_id).order_by(rel.c.id))
         ).all()
-        if state is ReviewState.REJECTED:
+        if state is ReviewState.REJECTED and item.kind is HeldKind.POSTING:
             events = [int(r.payload["inbox_id"]) for r in rows if "inbox_id" in r.payload]
             await _mark_event(conn, events, state.value, at)
             return 0

@@ -25,6 +25,9 @@ from payledger.domain.charges import (
     StoredCard,
 )
 from payledger.domain.money import Money
+from payledger.flows.ports.risk import ReviewItem
+from payledger.flows.screen_charge import is_made
+from payledger.flows.screen_refund import refund_status
 from payledger.web.inbound import PositiveAmount
 
 DocumentNumber = Annotated[str, Field(min_length=1, max_length=40, pattern=r"^[A-Za-z0-9._/-]+$")]
@@ -124,6 +127,33 @@ class AmountChange(_Body):
     amount: PositiveAmount | None = None
 
 
+class RefundReviewPublic(BaseModel):
+    """A refund of this payment that was held for risk review, and where it stands."""
+
+    review_id: int
+    status: Literal["held", "approved", "refunded", "rejected"]
+    """``held``: waits for an operator; ``approved``: being refunded; ``refunded``: made
+    (``refund_id``); ``rejected``: never refunded."""
+    amount: Decimal
+    currency: str
+    refund_id: str | None
+    """The refund's PayTrace transaction id, once refunded."""
+    requested_at: datetime
+    decided_at: datetime | None
+
+    @classmethod
+    def of(cls, item: ReviewItem) -> RefundReviewPublic:
+        return cls(
+            review_id=item.id,
+            status=refund_status(item).value,
+            amount=item.amount.amount,
+            currency=item.amount.currency,
+            refund_id=item.transaction_id if is_made(item) else None,
+            requested_at=item.created_at,
+            decided_at=item.decided_at,
+        )
+
+
 class ApiPaymentPublic(BaseModel):
     """A payment made through payledger, as it stands now."""
 
@@ -147,6 +177,8 @@ class ApiPaymentPublic(BaseModel):
     original_id: str | None
     """For a refund: the payment it refunds."""
     created_at: datetime
+    refund_reviews: list[RefundReviewPublic] = Field(default_factory=list)
+    """Refunds of this payment held for risk review (listed by ``GET``; empty elsewhere)."""
 
     @classmethod
     def of(cls, record: ChargeRecord) -> ApiPaymentPublic:
@@ -176,6 +208,31 @@ class RefundPublic(BaseModel):
 
     refund: ApiPaymentPublic
     payment: ApiPaymentPublic
+
+
+class RefundHeldPublic(BaseModel):
+    """A refund held for risk review (``202``): nothing was refunded yet. The refund is made
+    once an operator approves it; ``GET /api/v1/payments/{payment_id}`` shows where it
+    stands (``refund_reviews``)."""
+
+    status: Literal["held_for_review"]
+    review_id: int
+    payment_id: str
+    amount: Decimal
+    currency: str
+    detail: str
+
+    @classmethod
+    def of(cls, item: ReviewItem, payment_id: str) -> RefundHeldPublic:
+        return cls(
+            status="held_for_review",
+            review_id=item.id,
+            payment_id=payment_id,
+            amount=item.amount.amount,
+            currency=item.amount.currency,
+            detail=f"the refund scored {item.score:.2f} in risk screening and waits for an "
+            "operator's review; it is made once approved, never if rejected",
+        )
 
 
 def money(amount: Decimal | None, currency: str) -> Money | None:

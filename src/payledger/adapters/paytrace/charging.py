@@ -172,6 +172,30 @@ class PayTraceCardGateway:
         custom = {**self._discretionary(refs), **payment.custom_fields}
         return replace(payment, custom_fields=custom)
 
+    async def find_refund(
+        self, original: ChargeRecord, amount: Money, since: datetime
+    ) -> Payment | None:
+        start, end = lookup_window(since, self.client.clock.now(), self.client.tz)
+        records = await self.client.export_transactions(start, end, transaction_type="REFUND")
+        details = self._refund_details(_refs(original))
+        refunds = [
+            record
+            for record in records
+            if record.amount == amount.amount
+            and self._created_since(record.created.at, since)
+            and (
+                str(record.original_transaction_id) == original.gateway_txn_id
+                if record.original_transaction_id is not None  # a sandbox extra: else by refs
+                else record.discretionary_data == (details.discretionary_data or {})
+                and record.customer_reference_id == (details.customer_reference_id or "")
+            )
+        ]
+        if not refunds:
+            return None
+        found = max(refunds, key=lambda record: record.transaction_id)
+        payment = payment_from_export(found, currency=self.currency, tz=self.client.tz)
+        return replace(payment, original_txn_id=original.gateway_txn_id, invoice_ref="")
+
     def _created_since(self, created: str, since: datetime) -> bool:
         return not created or parse_pacific(created, self.client.tz) >= since - LOOKUP_SKEW
 

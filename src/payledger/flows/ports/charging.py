@@ -62,6 +62,13 @@ class CardGateway(Protocol):
 
     async def refund(self, original: ChargeRecord, amount: Money) -> Payment: ...
 
+    async def find_refund(
+        self, original: ChargeRecord, amount: Money, since: datetime
+    ) -> Payment | None:
+        """A refund of ``amount`` of ``original`` made since ``since`` (to finish a refund
+        that was cut off after the gateway may have acted), or None."""
+        ...
+
     async def find_charge(self, refs: ChargeReferences, since: datetime) -> Payment | None:
         """A charge made since ``since`` for ``refs.invoice_number`` (to finish an attempt that
         was cut off after the gateway may have acted), or None."""

@@ -3,11 +3,11 @@ assessments are kept, and the review queue."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
-from typing import Protocol
+from typing import Any, Protocol
 
 from payledger.domain.money import Money
 from payledger.domain.risk import Assessment, Reason, RiskHistory, RiskSubject, SubjectKind
@@ -116,6 +116,10 @@ class RiskStore(Protocol):
         """The card token an earlier screened event of ``transaction_id`` used ("" unknown)."""
         ...
 
+    async def screened(self, transaction_id: str) -> RiskSubject | None:
+        """The first screened event of ``transaction_id`` (e.g. the sale a refund returns)."""
+        ...
+
     async def history(self, subject: RiskSubject, since: datetime) -> RiskHistory:
         """Earlier events than ``subject`` from ``since`` on, as :class:`RiskHistory` says."""
         ...
@@ -158,6 +162,44 @@ class ReviewQueue(Protocol):
         Raises:
             DomainError: there is no item ``item_id``.
         """
+        ...
+
+
+@dataclass(frozen=True)
+class ReleaseJob:
+    """The job that carries a held charge or refund on once it is decided: it runs the same
+    step again, which asks the review and charges (approved) or marks it rejected."""
+
+    job_kind: str
+    payload: Mapping[str, Any] = field(default_factory=dict)
+
+
+class HeldItems(Protocol):
+    """The review queue as the charge and refund screens hold their items in it."""
+
+    async def review(self, kind: HeldKind, ref: str) -> ReviewItem | None:
+        """The review of (``kind``, ``ref``), if one was opened."""
+        ...
+
+    async def reviews_under(self, kind: HeldKind, ref_prefix: str) -> list[ReviewItem]:
+        """The reviews of ``kind`` whose ref starts with ``ref_prefix``, oldest first."""
+        ...
+
+    async def hold_item(
+        self,
+        kind: HeldKind,
+        ref: str,
+        subject: RiskSubject,
+        assessment: Assessment,
+        release: ReleaseJob,
+    ) -> ReviewItem:
+        """Open the review of (``kind``, ``ref``) unless there is one, and add ``release``
+        (once) while it is pending; the review as it is now."""
+        ...
+
+    async def link(self, kind: HeldKind, ref: str, transaction_id: str) -> None:
+        """The held item was made as gateway transaction ``transaction_id``: the review
+        covers its posting too."""
         ...
 
 

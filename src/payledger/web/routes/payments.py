@@ -23,6 +23,8 @@ from fastapi.responses import JSONResponse
 
 from payledger.bootstrap import charge_ports
 from payledger.bootstrap.dunning import missed_charges
+from payledger.bootstrap.refunds import refund_screen
+from payledger.bootstrap.risk import review_queue
 from payledger.domain.charges import (
     CardSource,
     ChargeRecord,
@@ -55,6 +57,10 @@ from payledger.flows.charge_payment import (
     void_payment,
 )
 from payledger.flows.ports import CardGateway
+from payledger.flows.ports.risk import HeldKind
+from payledger.flows.release_refund import HeldRefund
+from payledger.flows.screen_charge import Held, ItemScreen, Rejected
+from payledger.flows.screen_refund import RefundWaiting, refund_key, refunds_of
 from payledger.stores.api_clients import ApiClient
 from payledger.stores.charge_records import SqlChargeRecords
 from payledger.web.auth import require_scope
@@ -65,7 +71,9 @@ from payledger.web.payment_schemas import (
     AmountChange,
     ApiPaymentPublic,
     PaymentCreate,
+    RefundHeldPublic,
     RefundPublic,
+    RefundReviewPublic,
     card_source,
 )
 from payledger.web.problems import ApiProblem, ErrorBody, problem_responses
@@ -113,6 +121,10 @@ def _refusals() -> Iterator[None]:
         raise ApiProblem(502, "erp_refused", str(exc)) from exc
     except ConfigError as exc:
         raise ApiProblem(503, "not_configured", str(exc)) from exc
+    except RefundWaiting as exc:
+        raise ApiProblem(409, "refund_waiting_for_review", str(exc)) from exc
+    except Rejected as exc:
+        raise ApiProblem(409, "rejected_in_review", str(exc)) from exc
 
 
 async def _answer(work: Callable[[], Awaitable[Reply]]) -> Reply:
@@ -185,13 +197,20 @@ class _Announcing:
     async def find_charge(self, refs: ChargeReferences, since: datetime) -> Payment | None:
         return await self.gateway.find_charge(refs, since)
 
+    async def find_refund(
+        self, original: ChargeRecord, amount: Money, since: datetime
+    ) -> Payment | None:
+        return await self.gateway.find_refund(original, amount, since)
+
     def event_id(self, payment: Payment) -> str:
         return self.gateway.event_id(payment)
 
 
-async def _context(container: ContainerDep, idempotency: Idempotency) -> ChargeContext:
+async def _context(
+    container: ContainerDep, idempotency: Idempotency, screened_by: ItemScreen | None = None
+) -> ChargeContext:
     with _refusals():
-        ctx = await charge_ports(container)
+        ctx = await charge_ports(container, screened_by=screened_by)
     return replace(ctx, gateway=_Announcing(ctx.gateway, idempotency))
 
 
@@ -287,9 +306,13 @@ async def create_payment(
 async def read_payment(
     payment_id: PaymentId, client: Reader, container: ContainerDep
 ) -> ApiPaymentPublic:
-    """The payment as it stands now (captured, voided, refunded amounts); only the client that
-    made it (or an ``admin`` token) sees it."""
-    return ApiPaymentPublic.of(await _own_payment(container, client, payment_id))
+    """The payment as it stands now (captured, voided, refunded amounts, and refunds held for
+    risk review); only the client that made it (or an ``admin`` token) sees it."""
+    record = await _own_payment(container, client, payment_id)
+    reviews = await review_queue(container).reviews_under(HeldKind.REFUND, refunds_of(payment_id))
+    return ApiPaymentPublic.of(record).model_copy(
+        update={"refund_reviews": [RefundReviewPublic.of(item) for item in reviews]}
+    )
 
 
 @router.post(
@@ -341,7 +364,16 @@ async def void(
     status_code=201,
     response_model=RefundPublic,
     summary="Refund a settled payment",
-    responses={**_WRITE_PROBLEMS, 502: _UNKNOWN},
+    responses={
+        202: {
+            "model": RefundHeldPublic,
+            "description": 'Held for risk review (`[risk] mode = "enforce"`): nothing was '
+            "refunded yet; it is refunded once an operator approves it. `GET` the payment "
+            "to follow it (`refund_reviews`).",
+        },
+        **_WRITE_PROBLEMS,
+        502: _UNKNOWN,
+    },
 )
 async def refund(
     payment_id: PaymentId,
@@ -350,14 +382,22 @@ async def refund(
     idempotency: IdempotencyDep,
     container: ContainerDep,
 ) -> JSONResponse:
-    """Refund all that is left of a settled sale or capture, or `amount` of it."""
+    """Refund all that is left of a settled sale or capture, or `amount` of it. With risk
+    screening enforced, a risky refund is held for review and answered `202`."""
     _exact(body.amount, container)
 
     async def work() -> Reply:
         await _own_payment(container, client, payment_id)
-        ctx = await _context(container, idempotency)
+        held = HeldRefund(
+            payment_id, client.name, refund_key(payment_id, client.name, idempotency.key or "")
+        )
+        ctx = await _context(container, idempotency, refund_screen(container, held))
         try:
-            made, original = await refund_payment(payment_id, body.amount, client.name, ctx)
+            made, original = await refund_payment(
+                payment_id, body.amount, client.name, ctx, review_key=held.ref
+            )
+        except Held as exc:
+            return Reply(202, RefundHeldPublic.of(exc.item, payment_id))
         except ChargeNotRecorded as exc:
             log.error("payments.not_recorded", error=str(exc))
             assert exc.original is not None
