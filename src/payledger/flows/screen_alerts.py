@@ -8,9 +8,8 @@ from __future__ import annotations
 
 from payledger.domain.money import Money
 from payledger.domain.risk import Action, Assessment, RiskSubject, SubjectKind
-from payledger.flows.screening import Screen
+from payledger.flows.screening import MODEL_ALERT, Screen
 
-MODEL_ALERT = "risk-model"
 DECLINE_BURST = "risk-burst:declines"
 SMALL_AUTH_BURST = "risk-burst:small-authorizations"
 

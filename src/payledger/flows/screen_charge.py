@@ -21,11 +21,11 @@ import structlog
 
 from payledger.domain.errors import DomainError
 from payledger.domain.model import Payment
-from payledger.domain.risk import Action, Assessment, Reason, RiskSubject
+from payledger.domain.risk import Action, Assessment, RiskSubject
 from payledger.flows.ports.risk import HeldItems, HeldKind, ReleaseJob, ReviewItem, ReviewState
-from payledger.flows.screen_alerts import MODEL_ALERT, alert_on
+from payledger.flows.screen_alerts import alert_on
 from payledger.flows.screen_payment import subject_of
-from payledger.flows.screening import Screen
+from payledger.flows.screening import Screen, assess
 
 log = structlog.get_logger(__name__)
 
@@ -83,7 +83,7 @@ async def screen_item(
     screen = items.screen
     item = await items.holds.review(kind, ref)
     if item is None:
-        assessment = await _assess(subject, screen)
+        assessment = await assess(subject, screen)
         if not (screen.policy.enforce and assessment.action is Action.REVIEW):
             await alert_on(subject, assessment, screen)
             return Screened(kind, ref, assessment)
@@ -113,22 +113,6 @@ async def item_made(screened: Screened, payment: Payment, items: ItemScreen) -> 
             await items.holds.link(screened.kind, screened.ref, payment.gateway_txn_id)
     except Exception as exc:
         log.warning("risk.item_not_linked", ref=screened.ref, error=str(exc))
-
-
-async def _assess(subject: RiskSubject, screen: Screen) -> Assessment:
-    since = subject.occurred_at - screen.policy.history
-    try:
-        return screen.scorer.assess(subject, await screen.store.history(subject, since))
-    except Exception as exc:  # a broken scorer never stops a charge or refund
-        log.warning("risk.screen_failed", transaction=subject.transaction_id, error=str(exc))
-        await screen.alerts.notify(
-            MODEL_ALERT,
-            "Risk screening failed; payments pass unscreened",
-            f"Scoring {subject.transaction_id} failed: {exc}",
-            facts={"error": type(exc).__name__},
-        )
-        failed = Reason("screen_failed", f"not screened: {type(exc).__name__}", 0.0)
-        return Assessment(0.0, Action.ALLOW, (failed,))
 
 
 def review_assessment(item: ReviewItem) -> Assessment:

@@ -15,10 +15,10 @@ from enum import StrEnum
 import structlog
 
 from payledger.domain.model import Payment, PaymentKind, PaymentStatus
-from payledger.domain.risk import Action, Assessment, Reason, RiskSubject, SubjectKind
+from payledger.domain.risk import Action, Assessment, RiskSubject, SubjectKind
 from payledger.flows.ports.risk import ReviewState
 from payledger.flows.screen_alerts import alert_on
-from payledger.flows.screening import Screen, ScreenPolicy
+from payledger.flows.screening import Screen, ScreenPolicy, assess
 
 log = structlog.get_logger(__name__)
 
@@ -92,17 +92,4 @@ async def _assess(subject: RiskSubject, screen: Screen) -> tuple[RiskSubject, As
     if subject.kind is SubjectKind.REFUND and subject.original_transaction_id:
         original = await screen.store.card_of(subject.original_transaction_id)
         subject = replace(subject, original_card_token=original)
-    since = subject.occurred_at - screen.policy.history
-    try:
-        history = await screen.store.history(subject, since)
-        return subject, screen.scorer.assess(subject, history)
-    except Exception as exc:  # a broken scorer never stops a payment
-        log.warning("risk.screen_failed", transaction=subject.transaction_id, error=str(exc))
-        await screen.alerts.notify(
-            "risk-model",
-            "Risk screening failed; payments pass unscreened",
-            f"Scoring {subject.transaction_id} failed: {exc}",
-            facts={"error": type(exc).__name__},
-        )
-        failed = Reason("screen_failed", f"not screened: {type(exc).__name__}", 0.0)
-        return subject, Assessment(0.0, Action.ALLOW, (failed,))
+    return subject, await assess(subject, screen)

@@ -6,15 +6,12 @@ uvicorn on loopback ports in background threads, once per test module.
 
 from __future__ import annotations
 
-import threading
-import time
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
-import uvicorn
 
 from payledger import doctor
 from payledger.bench.postgres import free_port
@@ -26,6 +23,7 @@ from payledger.sandbox.d365 import D365SandboxSettings
 from payledger.sandbox.d365 import create_app as create_d365
 from payledger.sandbox.d365.tls import self_signed_certificate, write_self_signed_certificate
 from payledger.sandbox.paytrace import create_app as create_paytrace
+from tests.serving import serving
 
 D365_SECRET = "payledger-secret"
 CLIENT_CERT_PEM, CLIENT_KEY_PEM = self_signed_certificate(
@@ -41,47 +39,19 @@ class Sandboxes:
     cert: Path
 
 
-def _serve(app: Any, port: int, **tls: str) -> tuple[uvicorn.Server, threading.Thread]:
-    config = uvicorn.Config(
-        app,
-        host="127.0.0.1",
-        port=port,
-        log_level="warning",
-        lifespan="off",
-        timeout_graceful_shutdown=1,
-        **tls,
-    )
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started:
-        assert time.monotonic() < deadline and thread.is_alive(), "uvicorn did not start"
-        time.sleep(0.02)
-    return server, thread
-
-
 @pytest.fixture(scope="module")
 def sandboxes(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Sandboxes]:
     cert, key = write_self_signed_certificate(tmp_path_factory.mktemp("tls"))
     pt_port, d365_port = free_port(), free_port()
     d365_url = f"https://127.0.0.1:{d365_port}"
-    servers = [
-        _serve(create_paytrace(), pt_port),
-        _serve(
-            create_d365(
-                D365SandboxSettings(base_url=d365_url, client_certificate_pem=CLIENT_CERT_PEM)
-            ),
-            d365_port,
-            ssl_certfile=str(cert),
-            ssl_keyfile=str(key),
-        ),
-    ]
-    yield Sandboxes(f"http://127.0.0.1:{pt_port}", d365_url, cert)
-    for server, _ in servers:
-        server.should_exit = True
-    for _, thread in servers:
-        thread.join(timeout=10)
+    d365_app = create_d365(
+        D365SandboxSettings(base_url=d365_url, client_certificate_pem=CLIENT_CERT_PEM)
+    )
+    with (
+        serving(create_paytrace(), pt_port) as paytrace_url,
+        serving(d365_app, d365_port, ssl_certfile=str(cert), ssl_keyfile=str(key)),
+    ):
+        yield Sandboxes(paytrace_url, d365_url, cert)
 
 
 def configured(sandboxes: Sandboxes, tmp_path: Path, **changes: dict[str, Any]) -> Settings:

@@ -3,22 +3,17 @@ its tokens, HashiCorp Vault under a real uvicorn server (hvac speaks ``requests`
 
 from __future__ import annotations
 
-import threading
-import time
 from collections.abc import AsyncIterator, Iterator
-from contextlib import contextmanager
 from typing import Any
 
 import httpx
 import pytest
-import uvicorn
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 from payledger.adapters.d365 import EntraIdCredential
 from payledger.adapters.vault import AzureKeyVaultSecretProvider
 from payledger.adapters.vault.hashicorp_vault import HashiCorpVaultSecretProvider
-from payledger.bench.postgres import free_port
 from payledger.sandbox.d365 import D365SandboxSettings
 from payledger.sandbox.d365 import create_app as create_d365
 from payledger.sandbox.hashicorp_vault import (
@@ -29,6 +24,7 @@ from payledger.sandbox.hashicorp_vault import (
 from payledger.sandbox.hashicorp_vault import create_app as create_hashicorp_vault
 from payledger.sandbox.keyvault import KeyVaultSandbox
 from payledger.sandbox.keyvault import create_app as create_keyvault
+from tests.serving import serving
 
 LOGIN = "https://login.sandbox.test"
 VAULT_URL = "https://payledger.vault.azure.net"
@@ -114,35 +110,6 @@ async def azure(
     yield provider
     await provider.aclose()
     await credential.aclose()
-
-
-@contextmanager
-def serving(app: Any, **options: Any) -> Iterator[str]:
-    """``app`` under uvicorn on a free loopback port; yields its base URL."""
-    port = free_port()
-    config = uvicorn.Config(
-        app,
-        host="127.0.0.1",
-        port=port,
-        log_level="warning",
-        lifespan="off",
-        timeout_graceful_shutdown=1,
-        **options,
-    )
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started:
-        if time.monotonic() > deadline or not thread.is_alive():
-            raise RuntimeError("uvicorn did not start")
-        time.sleep(0.02)
-    scheme = "https" if options.get("ssl_certfile") else "http"
-    try:
-        yield f"{scheme}://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
 
 
 @pytest.fixture(scope="session")

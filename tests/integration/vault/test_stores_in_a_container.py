@@ -30,7 +30,8 @@ from payledger.sandbox.hashicorp_vault import create_app as create_hashicorp_vau
 from payledger.sandbox.keyvault import KeyVaultSandbox
 from payledger.sandbox.keyvault import create_app as create_keyvault
 from payledger.sandbox.paytrace import create_app as create_paytrace
-from tests.integration.vault.conftest import CLIENT_ID, CLIENT_SECRET, TENANT, serving
+from tests.integration.vault.conftest import CLIENT_ID, CLIENT_SECRET, TENANT
+from tests.serving import serving
 
 PROVIDERS = ["azure_key_vault", "hashicorp_vault"]
 PASSWORD = "demo123"

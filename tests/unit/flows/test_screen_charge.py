@@ -16,9 +16,8 @@ from payledger.flows.auto_pay import AutoPayOutcome, InvoicePosted, pay_posted_i
 from payledger.flows.charge_payment import ChargeContext
 from payledger.flows.ports.risk import HeldKind, ReleaseJob, ReviewState
 from payledger.flows.review_risk import decide_review
-from payledger.flows.screen_alerts import MODEL_ALERT
 from payledger.flows.screen_charge import ItemScreen
-from payledger.flows.screening import Screen, ScreenPolicy
+from payledger.flows.screening import MODEL_ALERT, Screen, ScreenPolicy
 from tests.fakes_charging import (
     WHEN,
     FakeCardGateway,

@@ -18,9 +18,9 @@ from payledger.domain.risk import Action, SubjectKind
 from payledger.flows.ports.risk import ReviewState
 from payledger.flows.post_payment import PostingRules, PostingTemplates, post_payment
 from payledger.flows.review_risk import decide_review
-from payledger.flows.screen_alerts import DECLINE_BURST, MODEL_ALERT, SMALL_AUTH_BURST
+from payledger.flows.screen_alerts import DECLINE_BURST, SMALL_AUTH_BURST
 from payledger.flows.screen_payment import Verdict, screen_payment, subject_of
-from payledger.flows.screening import Screen, ScreenPolicy
+from payledger.flows.screening import MODEL_ALERT, Screen, ScreenPolicy
 from payledger.mapping import compile_template, default_templates, example_settings
 from tests.fakes import FakeLedger, FakePostingStore
 from tests.fakes_orders import FakeAlerts

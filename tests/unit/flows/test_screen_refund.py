@@ -21,10 +21,9 @@ from payledger.flows.charge_payment import ChargeContext, refund_payment
 from payledger.flows.ports.risk import HeldKind, ReleaseJob, ReviewState
 from payledger.flows.release_refund import HeldRefund, release_refund
 from payledger.flows.review_risk import decide_review
-from payledger.flows.screen_alerts import MODEL_ALERT
 from payledger.flows.screen_charge import Held, ItemScreen
 from payledger.flows.screen_refund import RefundStatus, RefundWaiting, refund_key
-from payledger.flows.screening import Screen, ScreenPolicy
+from payledger.flows.screening import MODEL_ALERT, Screen, ScreenPolicy
 from tests.fakes_charging import (
     WHEN,
     FakeCardGateway,

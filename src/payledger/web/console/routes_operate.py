@@ -11,19 +11,17 @@ from fastapi.responses import RedirectResponse, Response
 from payledger.bootstrap import Container
 from payledger.domain.codec import payment_from_dict
 from payledger.domain.errors import ConfigError, PayLedgerError
-from payledger.domain.posting import ORDER_OPERATION_PREFIX
 from payledger.mapping import (
     TemplateError,
     compile_template,
     dumps,
     loads,
     preview,
-    source_document,
 )
 from payledger.mapping.samples import sample_document, sample_problems
 from payledger.stores.postings import replay_dead_postings
 from payledger.views.overview import overview
-from payledger.views.timeline import event_postings
+from payledger.views.posted_documents import posted_document
 from payledger.web.console.access import (
     ConsoleProblem,
     OperatorDep,
@@ -98,21 +96,7 @@ async def _sample_of_event(container: Container, given: str) -> str:
         raise ConsoleProblem(
             400, "Not a payment", f"inbox event {inbox_id} does not hold a payment"
         ) from None
-    document = source_document(payment)
-    lines = [
-        posting
-        for posting in await event_postings(container.database, inbox_id)
-        if not posting["operation"].startswith(ORDER_OPERATION_PREFIX)
-    ]
-    if lines:  # what the posting flow decided for it, so the preview shows what was sent
-        line = lines[0]
-        document["context"] = {
-            "journal_batch_number": line["journal_batch_number"] or "",
-            "line_number": line["line_number"] or 0,
-            "operation": line["operation"],
-            "payment_reference": line["reference"],
-        }
-        document.setdefault("customer", {})["account"] = line["customer_account"]
+    document = await posted_document(container.database, inbox_id, payment)
     return dumps(document, indent=2)
 
 

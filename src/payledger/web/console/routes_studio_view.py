@@ -12,7 +12,6 @@ from payledger.bootstrap import Container
 from payledger.domain.card_data import redact_card_numbers
 from payledger.domain.codec import payment_from_dict
 from payledger.domain.errors import PayLedgerError
-from payledger.domain.posting import ORDER_OPERATION_PREFIX
 from payledger.mapping import (
     EntitySchema,
     FieldLineage,
@@ -23,7 +22,6 @@ from payledger.mapping import (
     compile_template,
     dumps,
     preview,
-    source_document,
 )
 from payledger.mapping.engine import resolve_entity
 from payledger.mapping.suggest import Candidate, suggest
@@ -34,7 +32,8 @@ from payledger.mapping.suggest_fields import (
     target_fields,
     unmapped,
 )
-from payledger.views.timeline import event_postings, recent_payments
+from payledger.views.posted_documents import posted_document
+from payledger.views.timeline import recent_payments
 from payledger.web.console.access import ConsoleProblem
 from payledger.web.console.routes_studio_draft import written_key
 
@@ -109,23 +108,10 @@ async def stored_events(container: Container, limit: int = EVENTS_OFFERED) -> li
         async with container.database.transaction() as conn:
             row = await container.inbox.get(conn, event.inbox_id)
         try:
-            document = source_document(payment_from_dict(row["payload"] if row else {}))
+            payment = payment_from_dict(row["payload"] if row else {})
         except (KeyError, TypeError, ValueError):
             continue
-        lines = [
-            posting
-            for posting in await event_postings(container.database, event.inbox_id)
-            if not posting["operation"].startswith(ORDER_OPERATION_PREFIX)
-        ]
-        if lines:  # so the preview shows what the posting flow sends
-            line = lines[0]
-            document["context"] = {
-                "journal_batch_number": line["journal_batch_number"] or "",
-                "line_number": line["line_number"] or 0,
-                "operation": line["operation"],
-                "payment_reference": line["reference"],
-            }
-            document.setdefault("customer", {})["account"] = line["customer_account"]
+        document = await posted_document(container.database, event.inbox_id, payment)
         label = f"{event.kind} {event.gateway_txn_id} {event.amount} {event.currency}"
         found.append(StoredEvent(event.inbox_id, label.strip(), document))
     return found
