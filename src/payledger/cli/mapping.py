@@ -30,7 +30,7 @@ from payledger.mapping import (
     preview,
 )
 from payledger.mapping.samples import sample_document, sample_problems
-from payledger.templates import load_templates, template_settings
+from payledger.templates import template_settings
 
 T = TypeVar("T")
 app = typer.Typer(
@@ -105,7 +105,8 @@ def preview_command(
         bool, typer.Option("--json", help="Print the preview as one JSON document.")
     ] = False,
 ) -> None:
-    """Map a sample with a template: the payload and where every field came from."""
+    """Map a sample with a template (the version in force, or a YAML file): the payload and
+    where every field came from."""
     settings = settings_from(ctx)
     chosen = _template(template, settings)
     document = _read_sample(sample)
@@ -135,11 +136,18 @@ def _template(name: str, settings: Settings) -> Template:
     path = Path(name)
     if path.suffix in (".yaml", ".yml") and path.is_file():
         return _or_exit(lambda: load_template_file(path))
-    templates = _or_exit(lambda: load_templates(settings))
+    templates = _or_exit(lambda: run(_in_force(settings)))
     if name not in templates:
         known = ", ".join(sorted(templates))
         raise typer.BadParameter(f"no template {name!r} (in force: {known})", param_hint="TEMPLATE")
     return templates[name]
+
+
+async def _in_force(settings: Settings) -> dict[str, Template]:
+    """The templates in force: each one's active saved version, else its seed file."""
+    async with opened(settings) as container:
+        templates: dict[str, Template] = container.templates()
+    return templates
 
 
 def _or_exit(load: Callable[[], T]) -> T:

@@ -4,6 +4,7 @@ validated against the PayTrace targets, D365 fields on trust)."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -85,6 +86,24 @@ def test_an_edited_file_is_imported_activated_listed_and_exported_with_its_versi
     exported = export(config, tmp_path / "again")[NAME]
     assert exported.startswith(f"# payledger: {NAME}@1 saved by al at ")
     assert '"Card {kind} {txn}"' in exported
+
+
+def test_preview_maps_with_the_version_in_force(config, tmp_path):
+    golden = Path(__file__).parents[1] / "mapping/golden/d365_payment_journal_line.ach_sale.json"
+    sample = tmp_path / "sample.json"
+    sample.write_text(json.dumps(json.loads(golden.read_text())["input"]))
+    before = invoke(config, "mapping", "preview", NAME, str(sample), "--json")
+    assert before.exit_code == 0, before.output
+    assert "PayTrace payment CHK-981619" in before.stdout
+    folder = tmp_path / "git"
+    export(config, folder)
+    edit(folder, '"PayTrace {kind} {txn}"', '"Card {kind} {txn}"')
+    assert invoke(config, "mapping", "import", str(folder), "--activate").exit_code == 0
+
+    after = invoke(config, "mapping", "preview", NAME, str(sample), "--json")
+
+    assert after.exit_code == 0, after.output
+    assert "Card payment CHK-981619" in after.stdout
 
 
 def test_importing_a_file_exported_before_someone_else_saved_is_refused(config, tmp_path):
