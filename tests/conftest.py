@@ -10,6 +10,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
 
 from payledger.adapters.db.database import Database
 from payledger.adapters.db.migrate import migrate
@@ -19,6 +21,16 @@ from payledger.logs import configure_logging
 
 POSTGRES_MISSING = "PostgreSQL server binaries (initdb/pg_ctl) not found; install postgresql"
 _databases = itertools.count()
+
+
+@pytest.fixture(scope="session")
+def signing_key_pem() -> str:
+    """One RSA key for every D365 sandbox in the run (key generation is the slow part of
+    start-up)."""
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    return key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    ).decode()
 
 
 @pytest.fixture(scope="session")

@@ -3,17 +3,12 @@
 from __future__ import annotations
 
 import asyncio
-import threading
-import time
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
 import pytest
-import uvicorn
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import rsa
 
 from payledger.adapters.d365 import D365Client, D365Ledger, D365Settings, EntraIdCredential
 from payledger.adapters.d365.throttle import RetryPolicy
@@ -22,6 +17,7 @@ from payledger.flows.post_payment import PostingTemplates
 from payledger.sandbox.d365 import D365Sandbox, D365SandboxSettings, create_app
 from payledger.sandbox.d365.tls import write_self_signed_certificate
 from tests.integration.d365.journals import posting_templates
+from tests.serving import serving
 
 BASE = "https://d365.sandbox.test"
 TENANT = "payledger-sandbox"
@@ -42,15 +38,6 @@ class DeadlineTransport(httpx.AsyncBaseTransport):
             return await asyncio.wait_for(self.inner.handle_async_request(request), timeout)
         except TimeoutError:
             raise httpx.ReadTimeout("no answer within the read timeout", request=request) from None
-
-
-@pytest.fixture(scope="session")
-def signing_key_pem() -> str:
-    """One RSA key for every sandbox in the run (key generation is the slow part of start-up)."""
-    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    return key.private_bytes(
-        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
-    ).decode()
 
 
 @pytest.fixture
@@ -136,28 +123,10 @@ def live_sandbox(
     port = free_port()
     base_url = f"https://127.0.0.1:{port}"
     app = create_app(D365SandboxSettings(signing_key_pem=signing_key_pem, base_url=base_url))
-    config = uvicorn.Config(
-        app,
-        host="127.0.0.1",
-        port=port,
-        ssl_certfile=str(cert_path),
-        ssl_keyfile=str(key_path),
-        log_level="warning",
-        lifespan="off",
-        timeout_keep_alive=1,
-        timeout_graceful_shutdown=1,
-    )
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started:
-        if time.monotonic() > deadline or not thread.is_alive():
-            raise RuntimeError("uvicorn did not start")
-        time.sleep(0.02)
-    yield LiveSandbox(base_url, cert_path, app.state.sandbox)
-    server.should_exit = True
-    thread.join(timeout=10)
+    with serving(
+        app, port, ssl_certfile=str(cert_path), ssl_keyfile=str(key_path), timeout_keep_alive=1
+    ):
+        yield LiveSandbox(base_url, cert_path, app.state.sandbox)
 
 
 @pytest.fixture

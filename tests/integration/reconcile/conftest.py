@@ -39,7 +39,6 @@ from payledger.sandbox.d365 import create_app as create_d365
 from payledger.sandbox.paytrace import PayTraceSandboxSettings, encrypt_field
 from payledger.sandbox.paytrace import create_app as create_paytrace
 from payledger.stores.reconciliation import SqlReconStore
-from tests.integration.d365.conftest import signing_key_pem  # noqa: F401 - shared fixture
 
 D365_URL = "https://d365.sandbox.test"
 START = datetime(2026, 3, 21, 17, 0, tzinfo=UTC)
@@ -83,7 +82,7 @@ class Sandboxes:
 
 
 @pytest.fixture
-async def sandboxes(signing_key_pem: str) -> AsyncIterator[Sandboxes]:  # noqa: F811
+async def sandboxes(signing_key_pem: str) -> AsyncIterator[Sandboxes]:
     paytrace_app = create_paytrace(
         PayTraceSandboxSettings(
             clock_start=START, seed=3, discretionary_fields=("D365 Order", "D365 Customer")

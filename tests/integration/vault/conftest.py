@@ -8,8 +8,6 @@ from typing import Any
 
 import httpx
 import pytest
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import rsa
 
 from payledger.adapters.d365 import EntraIdCredential
 from payledger.adapters.vault import AzureKeyVaultSecretProvider
@@ -41,14 +39,6 @@ class ByHost(httpx.AsyncBaseTransport):
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         return await self.transports[request.url.host].handle_async_request(request)
-
-
-@pytest.fixture(scope="session")
-def signing_key_pem() -> str:
-    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    return key.private_bytes(
-        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
-    ).decode()
 
 
 @pytest.fixture

@@ -13,16 +13,6 @@ from payledger.domain.errors import DomainError
 from payledger.flows.backfill import Backfill
 
 
-@pytest.fixture
-def config(tmp_path: Path) -> Path:
-    path = tmp_path / "payledger.toml"
-    path.write_text(
-        f'[database]\nurl = "sqlite:///{tmp_path}/payledger.db"\n'
-        f'[vault]\nkey_file = "{tmp_path}/master.key"\n[logging]\nfile = ""\n'
-    )
-    return path
-
-
 def invoke(config: Path, *args: str):
     return CliRunner().invoke(app, ["--config", str(config), *args], env={"COLUMNS": "200"})
 

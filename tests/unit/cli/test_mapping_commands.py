@@ -6,7 +6,6 @@ import json
 from decimal import Decimal
 from pathlib import Path
 
-import pytest
 from typer.testing import CliRunner
 
 from payledger.cli.main import app
@@ -14,16 +13,6 @@ from payledger.mapping import loads
 
 GOLDEN = Path(__file__).parents[1] / "mapping/golden"
 SALE = GOLDEN / "d365_payment_journal_line.sale.json"
-
-
-@pytest.fixture
-def config(tmp_path: Path) -> Path:
-    path = tmp_path / "payledger.toml"
-    path.write_text(
-        f'[database]\nurl = "sqlite:///{tmp_path}/payledger.db"\n'
-        f'[vault]\nkey_file = "{tmp_path}/master.key"\n'
-    )
-    return path
 
 
 def invoke(config: Path, *args: str):

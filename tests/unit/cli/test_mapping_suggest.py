@@ -18,16 +18,6 @@ from payledger.sandbox.d365.settings import default_extension_fields
 
 
 @pytest.fixture
-def config(tmp_path: Path) -> Path:
-    path = tmp_path / "payledger.toml"
-    path.write_text(
-        f'[database]\nurl = "sqlite:///{tmp_path}/payledger.db"\n'
-        f'[vault]\nkey_file = "{tmp_path}/master.key"\n'
-    )
-    return path
-
-
-@pytest.fixture
 def samples(tmp_path: Path) -> Path:
     path = tmp_path / "customers.jsonl"
     path.write_text("\n".join(dumps(d) for d in sample_documents("CustomersV3", 8)) + "\n")

@@ -7,22 +7,11 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import pytest
 from typer.testing import CliRunner
 
 from payledger.cli.main import app
 
 NAME = "d365_payment_journal_line"
-
-
-@pytest.fixture
-def config(tmp_path: Path) -> Path:
-    path = tmp_path / "payledger.toml"
-    path.write_text(
-        f'[database]\nurl = "sqlite:///{tmp_path}/payledger.db"\n'
-        f'[vault]\nkey_file = "{tmp_path}/master.key"\n'
-    )
-    return path
 
 
 def invoke(config: Path, *args: str):

@@ -8,7 +8,6 @@ import re
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-import pytest
 from typer.testing import CliRunner
 
 from payledger.adapters.db.database import Database
@@ -16,16 +15,6 @@ from payledger.adapters.db.migrate import migrate
 from payledger.cli.main import app
 from payledger.domain import PaymentKind
 from tests import cash_ledger as ledger
-
-
-@pytest.fixture
-def config(tmp_path: Path) -> Path:
-    path = tmp_path / "payledger.toml"
-    path.write_text(
-        f'[database]\nurl = "sqlite:///{tmp_path}/payledger.db"\n'
-        f'[vault]\nkey_file = "{tmp_path}/master.key"\n[logging]\nfile = ""\n'
-    )
-    return path
 
 
 def seeded(tmp_path: Path) -> None:
